@@ -1,0 +1,62 @@
+# Stages: builder (venv) -> models (weights baked in) -> runtime-base -> flower | runtime (default).
+# Build: docker build --build-arg TORCH_INDEX_URL=<your CPU wheel index> -t comment-moderation .
+# See docs/operating.md.
+
+FROM python:3.11-slim AS builder
+# The index holding CPU-only torch wheels (ops set it; empty uses the default index, whose
+# Linux torch wheels pull in the CUDA libraries). Put no credentials in it: build args are
+# kept in the image history.
+ARG TORCH_INDEX_URL=""
+ARG TORCH_VERSION=2.13.0
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+RUN if [ -n "$TORCH_INDEX_URL" ]; then \
+        pip install "torch==${TORCH_VERSION}" --index-url "$TORCH_INDEX_URL"; \
+    else \
+        pip install "torch==${TORCH_VERSION}"; \
+    fi
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY service ./service
+COPY workers ./workers
+COPY policy ./policy
+RUN pip install .
+
+FROM builder AS models
+ARG MODERATION_VARIANT=unbiased
+RUN moderation models fetch "${MODERATION_VARIANT:-unbiased}" --to /models
+
+FROM python:3.11-slim AS runtime-base
+RUN groupadd --system --gid 10001 moderation \
+    && useradd --system --uid 10001 --gid moderation --create-home \
+        --home-dir /home/moderation --shell /usr/sbin/nologin moderation
+COPY --from=builder /opt/venv /opt/venv
+COPY --from=models /models /models
+ENV PATH=/opt/venv/bin:$PATH \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    TOKENIZERS_PARALLELISM=false \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1
+WORKDIR /home/moderation
+USER moderation
+EXPOSE 8000 9100
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["moderation"]
+CMD ["api", "--host", "0.0.0.0", "--port", "8000"]
+
+# Optional dashboard (compose profile `flower`): the same image plus the flower package.
+FROM runtime-base AS flower
+ARG FLOWER_VERSION=2.2.0
+USER root
+RUN pip install --no-cache-dir "flower==${FLOWER_VERSION}"
+USER moderation
+EXPOSE 5555
+ENTRYPOINT ["celery", "--app", "workers.celery_app:app", "flower"]
+CMD ["--port=5555"]
+
+# Last, so a plain `docker build .` produces the service image.
+FROM runtime-base AS runtime

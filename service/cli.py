@@ -1,0 +1,221 @@
+"""`moderation ...`: one command per action, used alike by people, compose and CI.
+
+The CLI is the composition root, so it alone may reach into `workers/`; it does so inside
+the worker commands only, and the API never loads torch.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from service.errors import ConfigurationError, ModerationError
+from service.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+EXIT_CONFIGURATION = 2
+
+
+def one_line_errors(func: F) -> F:
+    """A configuration problem ends the command with one clear line and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ModerationError as exc:
+            click.echo(f"moderation: {exc}", err=True)
+            sys.exit(EXIT_CONFIGURATION)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except ValueError as exc:
+        raise ConfigurationError(f"invalid settings: {exc}".replace("\n", " ")) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Self-hosted comment moderation for news sites."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@one_line_errors
+def dev(host: str, port: int) -> None:
+    """API, worker and scheduler on embedded defaults: what `make run` calls."""
+    from service.devserver import run_dev
+
+    sys.exit(run_dev(load_settings(), host=host, port=port))
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@one_line_errors
+def api(host: str, port: int, workers: int) -> None:
+    """The HTTP API (production): fails at start if a key, the database or Redis is missing."""
+    import uvicorn
+
+    from service import startup
+
+    settings = load_settings()
+    startup.check_jwt(settings)
+    startup.check_policy(settings)
+    startup.check_database(settings)
+    startup.check_redis(settings)
+    uvicorn.run(
+        "service.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        server_header=False,
+        timeout_graceful_shutdown=30,
+    )
+
+
+@main.command()
+@click.option("--concurrency", default=None, type=click.IntRange(1, 256),
+              help="Worker processes (default: one per core).")
+@click.option("--metrics-port", default=None, type=click.IntRange(1, 65535),
+              help="Serve this worker's Prometheus metrics on this port.")
+@one_line_errors
+def worker(concurrency: int | None, metrics_port: int | None) -> None:
+    """A Celery worker that scores and decides comments (production)."""
+    from service import startup
+
+    settings = load_settings()
+    startup.check_policy(settings)
+    startup.check_database(settings)
+    startup.check_redis(settings)
+    from workers.scoring import check_model_available
+
+    try:
+        check_model_available(settings)
+    except ModerationError:
+        raise
+    except Exception as exc:
+        raise ConfigurationError(str(exc)) from exc
+    from workers.main import run_worker
+
+    run_worker(settings, concurrency=concurrency or os.cpu_count() or 1, metrics_port=metrics_port)
+
+
+@main.command()
+@one_line_errors
+def beat() -> None:
+    """The one scheduler: sweeper and webhook outbox relay. Run exactly one."""
+    from service import startup
+
+    settings = load_settings()
+    startup.check_database(settings)
+    startup.check_redis(settings)
+    from workers.main import run_beat
+
+    run_beat(settings)
+
+
+@main.command()
+@one_line_errors
+def migrate() -> None:
+    """Bring the database schema up to date (Alembic upgrade head)."""
+    from service.db import Database
+    from service.migrate import upgrade_head
+
+    settings = load_settings()
+    database = Database(settings.effective_database_url)
+    try:
+        upgrade_head(database)
+    except Exception as exc:
+        raise ConfigurationError(f"migration failed: {type(exc).__name__}: {exc}") from exc
+    finally:
+        database.dispose()
+    click.echo("database is up to date", err=True)
+
+
+@main.command()
+@click.argument("sub")
+@click.option("--moderator", is_flag=True, help="Grant the moderator role.")
+@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(1, 31_536_000),
+              help="Seconds until the token expires.")
+@click.option("--name", default=None, help="Display name claim.")
+@one_line_errors
+def token(sub: str, moderator: bool, ttl: int, name: str | None) -> None:
+    """Print a signed JWT for SUB (development and tests)."""
+    from service.tokens import issue_token
+
+    click.echo(issue_token(load_settings(), sub, moderator=moderator, ttl=ttl, name=name))
+
+
+@main.group()
+def models() -> None:
+    """Model checkpoints."""
+
+
+@models.command("fetch")
+@click.argument("variant")
+@click.option("--to", "dest", required=True, type=click.Path(file_okay=False, path_type=Path))
+@one_line_errors
+def models_fetch(variant: str, dest: Path) -> None:
+    """Download VARIANT's checkpoint and config into DIR, for offline use."""
+    from workers.model_fetch import fetch_model
+
+    settings = load_settings()
+    path = fetch_model(variant, dest, base_url=settings.model_base_url, progress=True)
+    click.echo(str(path))
+
+
+@main.group()
+def webhooks() -> None:
+    """The webhook outbox."""
+
+
+@webhooks.command("redeliver")
+@click.option("--event", "event_id", default=None, help="One event id (default: every failed).")
+@one_line_errors
+def webhooks_redeliver(event_id: str | None) -> None:
+    """Send failed webhook events again."""
+    from service.db import Database
+    from service.queue import TaskProducer
+    from workers.webhooks import redeliver_failed
+
+    settings = load_settings()
+    count = redeliver_failed(
+        Database(settings.effective_database_url), TaskProducer(settings), event_id=event_id
+    )
+    click.echo(f"{count} event(s) queued for delivery", err=True)
+
+
+@main.group(name="policy")
+def policy_group() -> None:
+    """The standards-board policy file."""
+
+
+@policy_group.command("check")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@one_line_errors
+def policy_check(file: Path) -> None:
+    """Validate FILE and print a summary."""
+    from policy import PolicyError, load_policy
+
+    try:
+        loaded = load_policy(file)
+    except PolicyError as exc:
+        raise ConfigurationError(str(exc)) from exc
+    click.echo(f"{file}: valid, version {loaded.version}")
+    for warning in loaded.warnings:
+        click.echo(f"warning: {warning}")

@@ -1,0 +1,101 @@
+"""Accepting and reading comments: the domain behind the comment routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from service import store
+from service.auth import Principal
+from service.db import Database
+from service.errors import FieldError, ProblemError
+from service.models import utcnow
+from service.resources import comment_resource
+from service.schemas import NewComment, field_error
+
+
+@dataclass(frozen=True)
+class Accepted:
+    resource: dict[str, Any]
+    created: bool
+
+
+def accept_comment(
+    db: Database,
+    *,
+    principal: Principal,
+    new: NewComment,
+    idempotency_key: str | None,
+    window: timedelta,
+    now: datetime | None = None,
+) -> Accepted:
+    """Store the comment as `pending`, or return the one this idempotency key made."""
+    now = now or utcnow()
+    body_hash = new.body_hash()
+    for _attempt in range(2):
+        try:
+            with db.session() as session:
+                if idempotency_key is not None:
+                    existing = store.find_comment_by_idempotency_key(
+                        session, author_id=principal.sub, key=idempotency_key
+                    )
+                    if existing is not None and existing.created_at > now - window:
+                        if existing.body_hash != body_hash:
+                            raise ProblemError(
+                                409,
+                                "idempotency_conflict",
+                                "This Idempotency-Key was used with a different body.",
+                            )
+                        decisions = store.list_decisions(session, comment_id=existing.id)
+                        return Accepted(comment_resource(existing, decisions), created=False)
+                    if existing is not None:
+                        store.forget_idempotency_key(session, comment_id=existing.id)
+                if new.parent_id is not None and not store.parent_exists(
+                    session, parent_id=new.parent_id, article_id=new.article_id
+                ):
+                    raise FieldError(
+                        [
+                            field_error(
+                                "parent_id",
+                                "parent_not_found",
+                                "parent_id names no comment on this article.",
+                            )
+                        ]
+                    )
+                comment = store.create_comment(
+                    session,
+                    article_id=new.article_id,
+                    parent_id=new.parent_id,
+                    author_id=principal.sub,
+                    author_name=principal.name,
+                    text=new.text,
+                    idempotency_key=idempotency_key,
+                    body_hash=body_hash,
+                    now=now,
+                )
+                return Accepted(comment_resource(comment, []), created=True)
+        except IntegrityError:
+            # Another request with the same Idempotency-Key won the race: replay it.
+            if idempotency_key is None:
+                raise
+    raise ProblemError(409, "idempotency_conflict", "This Idempotency-Key is in use; retry.")
+
+
+def read_comment(db: Database, *, principal: Principal, comment_id: str) -> dict[str, Any]:
+    """The resource if the caller may see it; 404 alike for missing and not yours."""
+    with db.session() as session:
+        comment = store.get_comment_or_none(session, comment_id=comment_id)
+        if comment is None or not (
+            principal.is_moderator or comment.author_id == principal.sub
+        ):
+            raise ProblemError(404, "not_found", "No such comment.")
+        return comment_resource(comment, store.list_decisions(session, comment_id=comment.id))
+
+
+def comment_status(db: Database, *, comment_id: str) -> str | None:
+    with db.session() as session:
+        comment = store.get_comment_or_none(session, comment_id=comment_id)
+        return None if comment is None else comment.status

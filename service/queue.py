@@ -1,0 +1,106 @@
+"""Sending tasks by name: the API process never imports task code or torch.
+
+The broker configuration lives here because both sides need it: the API sends, the
+workers (`workers/celery_app.py`) consume with the same settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import structlog
+from celery import Celery
+from kombu import Queue
+
+from service.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+MODERATE_TASK = "moderate"
+DELIVER_WEBHOOK_TASK = "deliver_webhook"
+SWEEP_TASK = "sweep"
+RELAY_OUTBOX_TASK = "relay_outbox"
+
+MODERATE_QUEUE = "moderate"
+DELIVER_QUEUE = "deliver"
+MAINTENANCE_QUEUE = "maintenance"
+QUEUES = (MODERATE_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
+
+VISIBILITY_TIMEOUT_SECONDS = 3600
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    broker = settings.effective_broker_url
+    config: dict[str, Any] = {
+        "broker_url": broker,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 2,
+        "task_default_queue": MODERATE_QUEUE,
+        "task_queues": [Queue(name) for name in QUEUES],
+        "task_routes": {
+            MODERATE_TASK: {"queue": MODERATE_QUEUE},
+            DELIVER_WEBHOOK_TASK: {"queue": DELIVER_QUEUE},
+            SWEEP_TASK: {"queue": MAINTENANCE_QUEUE},
+            RELAY_OUTBOX_TASK: {"queue": MAINTENANCE_QUEUE},
+        },
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "timezone": "UTC",
+    }
+    if broker.startswith("filesystem://"):
+        folder = filesystem_broker_dir(settings)
+        config["broker_transport_options"] = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    else:
+        config["broker_transport_options"] = {
+            "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+            "retry_on_timeout": False,
+        }
+    return config
+
+
+def filesystem_broker_dir(settings: Settings) -> Path:
+    folder = (settings.var_dir / "broker").resolve()
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class TaskProducer:
+    """Sends tasks by name; a failed send is logged and left to the sweeper."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = Celery("moderation-producer", set_as_current=False)
+        self.app.conf.update(celery_config(settings))
+
+    def send(self, task: str, *args: Any, countdown: float | None = None) -> bool:
+        try:
+            self.app.send_task(task, args=list(args), countdown=countdown, retry=False)
+        except Exception as exc:  # noqa: BLE001 - any broker failure means "not sent"
+            log.warning("task.send_failed", task=task, error=type(exc).__name__)
+            return False
+        return True
+
+    def queue_depths(self) -> dict[str, int]:
+        with self.app.connection_for_write() as connection:
+            channel = connection.default_channel
+            return {
+                name: channel.queue_declare(queue=name, passive=True).message_count
+                for name in QUEUES
+            }
+
+    def close(self) -> None:
+        self.app.close()

@@ -1,0 +1,119 @@
+"""One typed settings object for every process, read from `MODERATION_*` variables.
+
+Built once at start-up (`Settings()`) and passed down; tests build their own.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.errors import ConfigurationError
+
+DEFAULT_VAR_DIR = Path("var")
+DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "standards-board.yaml"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MODERATION_", extra="ignore", protected_namespaces=(), populate_by_name=True
+    )
+
+    var_dir: Path = Field(DEFAULT_VAR_DIR, description="Where the embedded defaults keep files.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default: SQLite at var/moderation.db."
+    )
+    redis_url: str | None = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Redis for the broker, counters and pub/sub; empty = none (dev only).",
+    )
+    broker_url: str | None = Field(
+        None, description="Celery broker; default: REDIS_URL (dev falls back to filesystem://)."
+    )
+
+    jwt_secret: SecretStr | None = None
+    jwt_public_key: str | None = None
+    jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    jwt_leeway_seconds: int = 30
+
+    model: str = "unbiased"
+    model_config_dir: str | None = Field(None, alias="MODERATION_MODEL_CONFIG")
+    quantize: Literal["int8", "none"] = "int8"
+    device: str = "cpu"
+    max_tokens: int = Field(128, ge=16, le=512)
+    model_base_url: str | None = Field(
+        None,
+        description="Where Detoxify checkpoints download from, for `moderation models fetch` "
+        "and for workers given a variant name (default: Detoxify's GitHub releases).",
+    )
+    model_hf_base_url: str | None = Field(
+        None,
+        description="Where `moderation models fetch` gets transformers config/tokenizer files "
+        "(default: the Hugging Face hub).",
+    )
+
+    policy: Path = DEFAULT_POLICY
+
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_max_attempts: int = Field(8, ge=1)
+    webhook_backoff_seconds: float = Field(5.0, gt=0)
+    webhook_timeout_seconds: float = Field(10.0, gt=0)
+
+    sweep_grace_seconds: float = Field(60.0, ge=0)
+    sweep_interval_seconds: float = Field(15.0, gt=0)
+    outbox_interval_seconds: float = Field(5.0, gt=0)
+
+    max_body_bytes: int = 64 * 1024
+    idempotency_window_seconds: int = 24 * 3600
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "broker_url",
+        "jwt_secret",
+        "jwt_public_key",
+        "jwks_url",
+        "jwt_issuer",
+        "jwt_audience",
+        "model_config_dir",
+        "model_base_url",
+        "webhook_url",
+        "webhook_secret",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("MODERATION_JWT_SECRET must be at least 32 bytes (RFC 7518 3.2)")
+        return value
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'moderation.db').resolve()}"
+
+    @property
+    def effective_broker_url(self) -> str:
+        if self.broker_url:
+            return self.broker_url
+        if self.redis_url:
+            return self.redis_url
+        raise ConfigurationError("no broker: set MODERATION_REDIS_URL or MODERATION_BROKER_URL")
+
+    @property
+    def jwt_configured(self) -> bool:
+        return bool(self.jwt_secret or self.jwt_public_key or self.jwks_url)

@@ -1,0 +1,66 @@
+"""Comment text as the contract defines it: normalised, then counted in user-perceived
+characters (extended grapheme clusters), so an emoji family or a flag counts as one."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+import regex
+
+MAX_GRAPHEMES = 250
+MAX_CODE_POINTS = 2_000
+ALLOWED_CONTROLS = frozenset("\n\t")
+_GRAPHEME = regex.compile(r"\X")
+
+
+@dataclass(frozen=True)
+class TextProblem:
+    code: str
+    detail: str
+    figures: dict[str, int]
+
+
+def normalize_comment_text(raw: str) -> str:
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    if _has_lone_surrogate(text):
+        # NFC can't take lone surrogates; validation reports them.
+        return text.strip()
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def count_graphemes(text: str) -> int:
+    return len(_GRAPHEME.findall(text))
+
+
+def check_comment_text(text: str) -> TextProblem | None:
+    """The first thing wrong with an already-normalised text, or None."""
+    if _has_lone_surrogate(text) or any(
+        unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in text
+    ):
+        return TextProblem(
+            "text_invalid_characters",
+            "The text contains control characters or lone surrogates.",
+            {},
+        )
+    if not text:
+        return TextProblem("text_empty", "The text is empty once trimmed.", {})
+    if len(text) > MAX_CODE_POINTS:
+        return TextProblem(
+            "text_too_long",
+            f"The text has {len(text)} code points; at most {MAX_CODE_POINTS} are accepted.",
+            {"limit": MAX_GRAPHEMES, "length": count_graphemes(text), "code_points": len(text),
+             "code_point_limit": MAX_CODE_POINTS},
+        )
+    length = count_graphemes(text)
+    if length > MAX_GRAPHEMES:
+        return TextProblem(
+            "text_too_long",
+            f"The text has {length} characters; the limit is {MAX_GRAPHEMES}.",
+            {"limit": MAX_GRAPHEMES, "length": length},
+        )
+    return None
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)

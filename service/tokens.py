@@ -1,0 +1,58 @@
+"""Signing tokens for development and tests with the shared secret."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+import jwt
+
+from service.errors import ConfigurationError
+from service.settings import Settings
+
+
+def dev_secret_path(settings: Settings) -> Path:
+    return settings.var_dir / "jwt-secret"
+
+
+def ensure_dev_secret(settings: Settings) -> str:
+    """The secret saved in var/jwt-secret (mode 0600), made on first use."""
+    path = dev_secret_path(settings)
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret + "\n")
+    return secret
+
+
+def signing_secret(settings: Settings) -> str:
+    if settings.jwt_secret is not None:
+        return settings.jwt_secret.get_secret_value()
+    if settings.jwt_public_key or settings.jwks_url:
+        raise ConfigurationError(
+            "only a public key or JWKS is configured: tokens come from your site's identity "
+            "provider, so `moderation token` can't sign one"
+        )
+    return ensure_dev_secret(settings)
+
+
+def issue_token(
+    settings: Settings, sub: str, *, moderator: bool = False, ttl: int = 3600,
+    name: str | None = None,
+) -> str:
+    now = int(time.time())
+    claims: dict[str, object] = {"sub": sub, "iat": now, "exp": now + ttl}
+    if moderator:
+        claims["roles"] = ["moderator"]
+    if name:
+        claims["name"] = name
+    if settings.jwt_issuer:
+        claims["iss"] = settings.jwt_issuer
+    if settings.jwt_audience:
+        claims["aud"] = settings.jwt_audience
+    return jwt.encode(claims, signing_secret(settings), algorithm="HS256")

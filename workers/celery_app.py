@@ -1,0 +1,108 @@
+"""The Celery application, and what each worker child process loads after fork.
+
+`app` is built at import from the environment because this module is the process's entry
+point (`celery --app workers.celery_app:app` works too, for Flower).
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from celery import Celery
+from celery.signals import (
+    task_postrun,
+    task_prerun,
+    worker_process_init,
+    worker_process_shutdown,
+)
+
+from service.connections import redis_client
+from service.db import Database
+from service.logging import configure_logging
+from service.policies import PolicyHolder
+from service.queue import (
+    RELAY_OUTBOX_TASK,
+    SWEEP_TASK,
+    TaskProducer,
+    celery_config,
+)
+from service.settings import Settings
+from workers import runtime
+from workers.heartbeat import start_heartbeat
+
+log = structlog.get_logger(__name__)
+
+# A child loads the model before it reports itself alive; a large checkpoint on a slow
+# disk takes far longer than Celery's 4-second default.
+PROCESS_ALIVE_TIMEOUT_SECONDS = 600
+
+
+def create_celery_app(settings: Settings) -> Celery:
+    app = Celery("moderation", set_as_current=True)
+    app.conf.update(celery_config(settings))
+    app.conf.update(
+        include=["workers.tasks"],
+        worker_proc_alive_timeout=PROCESS_ALIVE_TIMEOUT_SECONDS,
+        beat_schedule_filename=str((settings.var_dir / "celerybeat-schedule").resolve()),
+        beat_schedule={
+            "sweep-pending": {
+                "task": SWEEP_TASK,
+                "schedule": timedelta(seconds=settings.sweep_interval_seconds),
+            },
+            "relay-outbox": {
+                "task": RELAY_OUTBOX_TASK,
+                "schedule": timedelta(seconds=settings.outbox_interval_seconds),
+            },
+        },
+    )
+    app.moderation_settings = settings  # type: ignore[attr-defined]
+    return app
+
+
+def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRuntime:
+    rt = runtime.WorkerRuntime(
+        settings=settings,
+        db=Database(settings.effective_database_url),
+        redis=redis_client(settings.redis_url),
+        producer=TaskProducer(settings),
+        policies=PolicyHolder(settings.policy),
+    )
+    if load_model:
+        from workers.scoring import load_scorer
+
+        rt.scorer = load_scorer(settings)
+        log.info("worker.model_loaded", model=rt.scorer.model_id, pid=os.getpid())
+        start_heartbeat(rt.redis, model=rt.scorer.model_id)
+    return rt
+
+
+settings = Settings()
+app = create_celery_app(settings)
+
+
+@worker_process_init.connect
+def _load_in_child(**_: Any) -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    configure_logging(settings.log_level, json=settings.log_json)
+    runtime.install(build_runtime(settings, load_model=True))
+
+
+@task_prerun.connect
+def _bind_task_ids(task_id: str | None = None, args: Any = None, **_: Any) -> None:
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(task_id=task_id)
+
+
+@task_postrun.connect
+def _unbind_task_ids(**_: Any) -> None:
+    structlog.contextvars.clear_contextvars()
+
+
+@worker_process_shutdown.connect
+def _forget_child_metrics(pid: int | None = None, **_: Any) -> None:
+    from workers.metrics import mark_child_dead
+
+    mark_child_dead(pid or os.getpid())

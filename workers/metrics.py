@@ -1,0 +1,41 @@
+"""Worker metrics, correct across prefork children (prometheus_client multiprocess mode).
+
+The parent serves `/metrics` on `--metrics-port`, summing what every child wrote to a
+private directory; each container is scraped on its own, so nothing is shared on disk.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, start_http_server
+from prometheus_client import multiprocess
+
+LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
+SCORING_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5)
+
+DECISIONS = Counter(
+    "moderation_decisions_total", "Decisions recorded, by action and by whom", ["action", "by"]
+)
+DECISION_LATENCY = Histogram(
+    "moderation_decision_latency_seconds",
+    "From the comment's acceptance to its automated decision",
+    buckets=LATENCY_BUCKETS,
+)
+SCORING_SECONDS = Histogram(
+    "moderation_scoring_seconds", "Model time per comment", buckets=SCORING_BUCKETS
+)
+WEBHOOK_DELIVERIES = Counter(
+    "moderation_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
+)
+
+
+def serve_metrics(port: int) -> None:
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    start_http_server(port, addr="0.0.0.0", registry=registry)  # noqa: S104 - scraped per container
+
+
+def mark_child_dead(pid: int) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(pid)

@@ -1,0 +1,43 @@
+"""Thin tasks: they take ids, call the domain, and return."""
+
+from __future__ import annotations
+
+import httpx
+import structlog
+
+from service.queue import DELIVER_WEBHOOK_TASK, MODERATE_TASK, RELAY_OUTBOX_TASK, SWEEP_TASK
+from workers import runtime
+from workers.celery_app import app
+from workers.metrics import WEBHOOK_DELIVERIES
+from workers.moderation import moderate_comment
+from workers.sweeper import sweep_pending
+from workers.webhooks import deliver_event, relay_due_events
+
+_http = httpx.Client()
+
+
+@app.task(name=MODERATE_TASK)
+def moderate(comment_id: str) -> str | None:
+    structlog.contextvars.bind_contextvars(comment_id=comment_id)
+    return moderate_comment(runtime.current(), comment_id)
+
+
+@app.task(name=DELIVER_WEBHOOK_TASK)
+def deliver_webhook(event_id: str) -> str:
+    rt = runtime.current()
+    outcome = deliver_event(rt.settings, rt.db, rt.producer, _http, event_id).outcome
+    if outcome != "skipped":
+        WEBHOOK_DELIVERIES.labels(outcome=outcome).inc()
+    return outcome
+
+
+@app.task(name=SWEEP_TASK)
+def sweep() -> int:
+    rt = runtime.current()
+    return sweep_pending(rt.db, rt.producer, grace_seconds=rt.settings.sweep_grace_seconds)
+
+
+@app.task(name=RELAY_OUTBOX_TASK)
+def relay_outbox() -> int:
+    rt = runtime.current()
+    return relay_due_events(rt.db, rt.producer)
