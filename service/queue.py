@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 from celery import Celery
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from service.settings import Settings
 
@@ -30,6 +30,10 @@ QUEUES = (MODERATE_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
 VISIBILITY_TIMEOUT_SECONDS = 3600
 
 
+def _route(queue: str) -> dict[str, str]:
+    return {"queue": queue, "exchange": queue, "routing_key": queue}
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     broker = settings.effective_broker_url
     config: dict[str, Any] = {
@@ -37,12 +41,16 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 2,
         "task_default_queue": MODERATE_QUEUE,
-        "task_queues": [Queue(name) for name in QUEUES],
+        "task_default_exchange": MODERATE_QUEUE,
+        "task_default_routing_key": MODERATE_QUEUE,
+        # One exchange and routing key per queue: queues left to Celery's defaults would all
+        # bind to one exchange and key, and every message would reach every queue.
+        "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
         "task_routes": {
-            MODERATE_TASK: {"queue": MODERATE_QUEUE},
-            DELIVER_WEBHOOK_TASK: {"queue": DELIVER_QUEUE},
-            SWEEP_TASK: {"queue": MAINTENANCE_QUEUE},
-            RELAY_OUTBOX_TASK: {"queue": MAINTENANCE_QUEUE},
+            MODERATE_TASK: _route(MODERATE_QUEUE),
+            DELIVER_WEBHOOK_TASK: _route(DELIVER_QUEUE),
+            SWEEP_TASK: _route(MAINTENANCE_QUEUE),
+            RELAY_OUTBOX_TASK: _route(MAINTENANCE_QUEUE),
         },
         "task_serializer": "json",
         "accept_content": ["json"],

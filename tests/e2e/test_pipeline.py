@@ -1,0 +1,142 @@
+"""Accept → store → queue → score → decide → deliver, through real processes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+
+from service.queue import MODERATE_TASK, TaskProducer
+from tests.conftest import BACKENDS, REPO
+from tests.e2e.conftest import WEBHOOK_SECRET, decisions_of, json_body, wait_for
+
+ORIGINAL_LABELS = {"toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_clean_comment_is_approved_and_announced(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack(backend)
+    stack.start_worker()
+    with stack.client() as client:
+        response = client.post(
+            "/v1/comments",
+            json={"article_id": "story-1", "text": "Thanks for the clear reporting."},
+            headers={**stack.auth(), "Prefer": "wait=10"},
+        )
+        assert response.status_code == 200, response.text
+        assert response.headers["preference-applied"] == "wait=10"
+        comment = response.json()
+        assert comment["status"] == "approved"
+        assert comment["version"] == 2
+        assert comment["decided_at"] is not None
+        decision = comment["decision"]
+        assert decision["action"] == "approve"
+        assert decision["by"] == "policy"
+        assert decision["reasons"] == []
+        assert set(decision["scores"]) == ORIGINAL_LABELS
+        assert all(score < 0.01 for score in decision["scores"].values())
+        assert decision["policy_version"].startswith("sha256:")
+        assert decision["model"]
+        polled = client.get(f"/v1/comments/{comment['id']}", headers=stack.auth()).json()
+        assert polled == comment
+
+    wait_for(lambda: stack.receiver.requests, what="the webhook")
+    headers, body = stack.receiver.requests[0]
+    Webhook(WEBHOOK_SECRET).verify(body, headers)
+    event = json_body(body)
+    assert event["type"] == "comment.decided"
+    assert event["data"]["id"] == comment["id"]
+    assert event["data"]["status"] == "approved"
+    assert headers["webhook-id"].startswith("msg_")
+    assert headers["webhook-signature"].startswith("v1,")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_toxic_comment_is_held_with_reasons(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack(backend, toxic=True)
+    stack.start_worker()
+    with stack.client() as client:
+        response = client.post(
+            "/v1/comments",
+            json={"article_id": "story-1", "text": "You are all clowns."},
+            headers={**stack.auth(), "Prefer": "wait=10"},
+        )
+    comment = response.json()
+    assert comment["status"] == "held", comment
+    reasons = comment["decision"]["reasons"]
+    toxicity = [r for r in reasons if r["kind"] == "toxicity"]
+    assert {r["label"] for r in toxicity} >= {"toxicity", "threat", "severe_toxicity"}
+    for reason in toxicity:
+        assert reason["score"] >= reason["threshold"]
+        assert reason["rule"] and reason["message"]
+
+
+def test_webhook_retries_with_the_same_id_until_it_succeeds(make_stack) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack("sqlite", fail_first=2)
+    stack.start_worker()
+    with stack.client() as client:
+        comment = client.post(
+            "/v1/comments", json={"article_id": "a", "text": "Retry me."},
+            headers={**stack.auth(), "Prefer": "wait=10"},
+        ).json()
+    wait_for(lambda: stack.receiver.requests, what="the webhook after two failures")
+    assert stack.receiver.failures == 2
+    assert len(stack.receiver.requests) == 1
+    headers, body = stack.receiver.requests[0]
+    Webhook(WEBHOOK_SECRET).verify(body, headers)
+    assert json_body(body)["data"]["id"] == comment["id"]
+
+
+def test_failed_webhook_is_redelivered_on_demand(make_stack) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack("sqlite", fail_first=2, webhook_max_attempts=2)
+    stack.start_worker()
+    with stack.client() as client:
+        client.post("/v1/comments", json={"article_id": "a", "text": "Deliver me."},
+                    headers={**stack.auth(), "Prefer": "wait=10"})
+    wait_for(lambda: stack.receiver.failures == 2, what="two failed attempts")
+    wait_for(lambda: "webhook.failed" in stack.log("worker"), what="the event marked failed")
+    assert stack.receiver.requests == []
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "webhooks", "redeliver"],
+        env=stack.env, cwd=REPO, capture_output=True, text=True, check=True,
+    )
+    assert "1 event(s) queued" in result.stderr
+    wait_for(lambda: stack.receiver.requests, what="the redelivered webhook")
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_comment_accepted_while_broker_is_down_is_swept_and_decided(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack(backend)
+    with stack.client(broker_url="redis://127.0.0.1:1/0") as client:
+        response = client.post(
+            "/v1/comments", json={"article_id": "a", "text": "Stored first."},
+            headers=stack.auth(),
+        )
+        assert response.status_code == 202
+        comment_id = response.json()["id"]
+        assert client.get(f"/v1/comments/{comment_id}",
+                          headers=stack.auth()).json()["status"] == "pending"
+    stack.start_worker()
+    stack.start("beat", name="beat")
+    wait_for(lambda: decisions_of(stack.settings, comment_id), timeout=60,
+             what="the swept comment's decision")
+    assert [d["by"] for d in decisions_of(stack.settings, comment_id)] == ["policy"]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_task_run_twice_records_one_decision(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack(backend, webhook_url=None, webhook_secret=None)
+    with stack.client() as client:
+        comment_id = client.post(
+            "/v1/comments", json={"article_id": "a", "text": "Twice."}, headers=stack.auth()
+        ).json()["id"]
+    producer = TaskProducer(stack.settings)
+    for _ in range(3):
+        assert producer.send(MODERATE_TASK, comment_id)
+    producer.close()
+    stack.start_worker()
+    wait_for(lambda: decisions_of(stack.settings, comment_id), what="the decision")
+    wait_for(lambda: stack.log("worker").count("moderation.skipped") >= 3, what="duplicates")
+    assert len(decisions_of(stack.settings, comment_id)) == 1
