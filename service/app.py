@@ -97,4 +97,6 @@ async def _database_down(request: Request, exc: Exception) -> Response:
 
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("http.unexpected_error", error=type(exc).__name__)
-    return problem_response(ProblemError(500, "internal_error", "Something went wrong on our side."))
+    return problem_response(
+        ProblemError(500, "internal_error", "Something went wrong on our side.")
+    )

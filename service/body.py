@@ -9,6 +9,7 @@ from starlette.requests import Request
 
 from service.errors import ProblemError
 
+
 async def read_json(request: Request, *, max_bytes: int) -> Any:
     """The decoded JSON body, or the contract's 413, 415 or 400."""
     declared = request.headers.get("content-length")

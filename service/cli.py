@@ -89,10 +89,18 @@ def api(host: str, port: int, workers: int) -> None:
 
 
 @main.command()
-@click.option("--concurrency", default=None, type=click.IntRange(1, 256),
-              help="Worker processes (default: one per core).")
-@click.option("--metrics-port", default=None, type=click.IntRange(1, 65535),
-              help="Serve this worker's Prometheus metrics on this port.")
+@click.option(
+    "--concurrency",
+    default=None,
+    type=click.IntRange(1, 256),
+    help="Worker processes (default: one per core).",
+)
+@click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    help="Serve this worker's Prometheus metrics on this port.",
+)
 @one_line_errors
 def worker(concurrency: int | None, metrics_port: int | None) -> None:
     """A Celery worker that scores and decides comments (production)."""
@@ -150,8 +158,13 @@ def migrate() -> None:
 @main.command()
 @click.argument("sub")
 @click.option("--moderator", is_flag=True, help="Grant the moderator role.")
-@click.option("--ttl", default=3600, show_default=True, type=click.IntRange(1, 31_536_000),
-              help="Seconds until the token expires.")
+@click.option(
+    "--ttl",
+    default=3600,
+    show_default=True,
+    type=click.IntRange(1, 31_536_000),
+    help="Seconds until the token expires.",
+)
 @click.option("--name", default=None, help="Display name claim.")
 @one_line_errors
 def token(sub: str, moderator: bool, ttl: int, name: str | None) -> None:

@@ -88,9 +88,7 @@ def read_comment(db: Database, *, principal: Principal, comment_id: str) -> dict
     """The resource if the caller may see it; 404 alike for missing and not yours."""
     with db.session() as session:
         comment = store.get_comment_or_none(session, comment_id=comment_id)
-        if comment is None or not (
-            principal.is_moderator or comment.author_id == principal.sub
-        ):
+        if comment is None or not (principal.is_moderator or comment.author_id == principal.sub):
             raise ProblemError(404, "not_found", "No such comment.")
         return comment_resource(comment, store.list_decisions(session, comment_id=comment.id))
 

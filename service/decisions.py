@@ -56,7 +56,9 @@ def record_automated_decision(
                 context=context,
             )
             store.set_comment_status(session, comment=comment, status=STATUS_AFTER[action], now=now)
-            resource = comment_resource(comment, store.list_decisions(session, comment_id=comment_id))
+            resource = comment_resource(
+                comment, store.list_decisions(session, comment_id=comment_id)
+            )
             event_id = _announce(session, resource, now=now) if webhooks else None
             return Recorded(resource, event_id)
     except IntegrityError:

@@ -67,7 +67,9 @@ def _redis_answers(url: str | None) -> bool:
         return False
 
 
-def _spawn(name: str, args: list[str], env: os._Environ[str]) -> tuple[str, subprocess.Popen[bytes]]:
+def _spawn(
+    name: str, args: list[str], env: os._Environ[str]
+) -> tuple[str, subprocess.Popen[bytes]]:
     command = [sys.executable, "-m", "service", *args]
     log.info("dev.started", process=name, command=shlex.join(["moderation", *args]))
     return name, subprocess.Popen(command, env=env)  # noqa: S603 - our own CLI
@@ -77,7 +79,7 @@ def _print_welcome(settings: Settings, host: str, port: int) -> None:
     token = issue_token(settings, "reader-1", ttl=24 * 3600)
     moderator = issue_token(settings, "moderator-1", moderator=True, ttl=24 * 3600)
     base = f"http://{host}:{port}"
-    print(  # noqa: T201 - the welcome is for the person at the terminal
+    print(
         f"""
 comment-moderation is starting on {base}
 

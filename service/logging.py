@@ -28,9 +28,10 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     # Libraries that log through the standard library go through the same renderer.
     handler = logging.StreamHandler(sys.__stderr__)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(processors=[
-            structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer
-        ], foreign_pre_chain=processors)
+        structlog.stdlib.ProcessorFormatter(
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            foreign_pre_chain=processors,
+        )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]

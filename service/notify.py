@@ -84,7 +84,7 @@ class DecisionListener:
                             self._wake(message["data"].decode())
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - keep listening whatever Redis does
+            except Exception as exc:
                 if self.connected:
                     log.warning("notify.listener_lost", error=type(exc).__name__)
             self.connected = False

@@ -113,8 +113,17 @@ SCHEMAS: dict[str, Any] = {
     "Comment": {
         "type": "object",
         "required": [
-            "id", "article_id", "parent_id", "author_id", "text", "status", "version",
-            "created_at", "decided_at", "decision", "review",
+            "id",
+            "article_id",
+            "parent_id",
+            "author_id",
+            "text",
+            "status",
+            "version",
+            "created_at",
+            "decided_at",
+            "decision",
+            "review",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -179,7 +188,12 @@ PATHS: dict[str, Any] = {
             "summary": "Read a comment: its author and moderators only",
             "security": [{"bearer": []}],
             "parameters": [
-                {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                {
+                    "name": "comment_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                },
                 WAIT_PARAMETER,
             ],
             "responses": {
@@ -237,6 +251,8 @@ def openapi_document() -> dict[str, Any]:
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
         },
     }

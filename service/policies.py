@@ -42,11 +42,14 @@ class PolicyHolder:
             try:
                 policy = load_policy(self.path)
             except PolicyError as exc:
-                log.error("policy.reload_rejected", path=str(self.path), error=str(exc),
-                          version_in_force=self._policy.version)
+                log.error(
+                    "policy.reload_rejected",
+                    path=str(self.path),
+                    error=str(exc),
+                    version_in_force=self._policy.version,
+                )
             else:
-                log.info("policy.reloaded", version=policy.version,
-                         previous=self._policy.version)
+                log.info("policy.reloaded", version=policy.version, previous=self._policy.version)
                 self._policy = policy
             self._digest = digest
 

@@ -97,7 +97,7 @@ class TaskProducer:
     def send(self, task: str, *args: Any, countdown: float | None = None) -> bool:
         try:
             self.app.send_task(task, args=list(args), countdown=countdown, retry=False)
-        except Exception as exc:  # noqa: BLE001 - any broker failure means "not sent"
+        except Exception as exc:
             log.warning("task.send_failed", task=task, error=type(exc).__name__)
             return False
         return True

@@ -35,7 +35,7 @@ def check_database(settings: Settings) -> None:
             )
     except ConfigurationError:
         raise
-    except Exception as exc:  # noqa: BLE001 - report any connection failure as one line
+    except Exception as exc:
         raise ConfigurationError(
             f"the database at {shown} is not reachable ({type(exc).__name__}); "
             "check MODERATION_DATABASE_URL"

@@ -49,8 +49,12 @@ def check_comment_text(text: str) -> TextProblem | None:
         return TextProblem(
             "text_too_long",
             f"The text has {len(text)} code points; at most {MAX_CODE_POINTS} are accepted.",
-            {"limit": MAX_GRAPHEMES, "length": count_graphemes(text), "code_points": len(text),
-             "code_point_limit": MAX_CODE_POINTS},
+            {
+                "limit": MAX_GRAPHEMES,
+                "length": count_graphemes(text),
+                "code_points": len(text),
+                "code_point_limit": MAX_CODE_POINTS,
+            },
         )
     length = count_graphemes(text)
     if length > MAX_GRAPHEMES:

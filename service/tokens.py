@@ -42,7 +42,11 @@ def signing_secret(settings: Settings) -> str:
 
 
 def issue_token(
-    settings: Settings, sub: str, *, moderator: bool = False, ttl: int = 3600,
+    settings: Settings,
+    sub: str,
+    *,
+    moderator: bool = False,
+    ttl: int = 3600,
     name: str | None = None,
 ) -> str:
     now = int(time.time())

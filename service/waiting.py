@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 from starlette.concurrency import run_in_threadpool
 
@@ -23,12 +24,8 @@ async def wait_until_decided(services: Services, comment_id: str, seconds: float
             if status != "pending" or remaining <= 0:
                 return
             poll = (
-                POLL_SECONDS_CONNECTED
-                if services.listener.connected
-                else POLL_SECONDS_DISCONNECTED
+                POLL_SECONDS_CONNECTED if services.listener.connected else POLL_SECONDS_DISCONNECTED
             )
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(decided.wait(), timeout=min(remaining, poll))
-            except TimeoutError:
-                pass
             decided.clear()

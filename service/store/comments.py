@@ -1,0 +1,103 @@
+"""Comment rows: creating, finding and re-sending."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.models import Comment
+
+
+def new_comment_id() -> str:
+    return str(uuid.uuid4())
+
+
+def create_comment(
+    session: Session,
+    *,
+    article_id: str,
+    parent_id: str | None,
+    author_id: str,
+    author_name: str | None,
+    text: str,
+    idempotency_key: str | None,
+    body_hash: str | None,
+    now: datetime,
+) -> Comment:
+    comment = Comment(
+        id=new_comment_id(),
+        article_id=article_id,
+        parent_id=parent_id,
+        author_id=author_id,
+        author_name=author_name,
+        text=text,
+        status="pending",
+        version=1,
+        created_at=now,
+        # Optimistic: the task is sent right after commit; if that send fails, the sweeper
+        # finds the comment still pending once the grace period has passed.
+        enqueued_at=now,
+        enqueue_count=1,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+    )
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def get_comment_or_none(session: Session, *, comment_id: str) -> Comment | None:
+    return session.get(Comment, comment_id)
+
+
+def find_comment_by_idempotency_key(
+    session: Session, *, author_id: str, key: str
+) -> Comment | None:
+    return session.scalars(
+        select(Comment).where(Comment.author_id == author_id, Comment.idempotency_key == key)
+    ).one_or_none()
+
+
+def forget_idempotency_key(session: Session, *, comment_id: str) -> None:
+    session.execute(update(Comment).where(Comment.id == comment_id).values(idempotency_key=None))
+
+
+def parent_exists(session: Session, *, parent_id: str, article_id: str) -> bool:
+    found = session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.id == parent_id, Comment.article_id == article_id)
+    )
+    return bool(found)
+
+
+def mark_enqueued(session: Session, *, comment_ids: Sequence[str], now: datetime) -> None:
+    session.execute(
+        update(Comment)
+        .where(Comment.id.in_(comment_ids))
+        .values(enqueued_at=now, enqueue_count=Comment.enqueue_count + 1)
+    )
+
+
+def list_pending_enqueued_before(
+    session: Session, *, enqueued_before: datetime, limit: int
+) -> list[tuple[str, datetime, int]]:
+    """(id, last enqueued, times enqueued) of pending comments not sent since the cutoff."""
+    rows = session.execute(
+        select(Comment.id, Comment.enqueued_at, Comment.enqueue_count)
+        .where(Comment.status == "pending", Comment.enqueued_at < enqueued_before)
+        .order_by(Comment.enqueued_at)
+        .limit(limit)
+    )
+    return [(row.id, row.enqueued_at, row.enqueue_count) for row in rows]
+
+
+def count_pending_comments(session: Session) -> int:
+    return (
+        session.scalar(select(func.count()).select_from(Comment).where(Comment.status == "pending"))
+        or 0
+    )

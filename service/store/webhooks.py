@@ -1,0 +1,78 @@
+"""The webhook outbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from service.models import WebhookEvent
+
+
+def add_webhook_event(
+    session: Session, *, comment_id: str, event_type: str, payload: dict[str, Any], now: datetime
+) -> WebhookEvent:
+    event = WebhookEvent(
+        id="msg_" + uuid.uuid4().hex,
+        comment_id=comment_id,
+        type=event_type,
+        payload=payload,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(event)
+    session.flush()
+    return event
+
+
+def claim_webhook_event(
+    session: Session, *, event_id: str, now: datetime, lock_until: datetime
+) -> WebhookEvent | None:
+    """Take the event for one delivery attempt; None if it is delivered, failed or taken."""
+    claimed = session.execute(
+        update(WebhookEvent)
+        .where(
+            WebhookEvent.id == event_id,
+            WebhookEvent.status == "pending",
+            or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
+        )
+        .values(locked_until=lock_until, attempts=WebhookEvent.attempts + 1)
+    )
+    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return session.get(WebhookEvent, event_id, populate_existing=True)
+
+
+def list_due_webhook_events(session: Session, *, now: datetime, limit: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(WebhookEvent.id)
+            .where(
+                WebhookEvent.status == "pending",
+                WebhookEvent.next_attempt_at <= now,
+                or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
+            )
+            .order_by(WebhookEvent.next_attempt_at)
+            .limit(limit)
+        )
+    )
+
+
+def get_webhook_event_or_none(session: Session, *, event_id: str) -> WebhookEvent | None:
+    return session.get(WebhookEvent, event_id)
+
+
+def list_failed_webhook_events(session: Session, *, limit: int) -> list[WebhookEvent]:
+    return list(
+        session.scalars(
+            select(WebhookEvent)
+            .where(WebhookEvent.status == "failed")
+            .order_by(WebhookEvent.created_at)
+            .limit(limit)
+        )
+    )
