@@ -1,0 +1,28 @@
+"""The standards-board policy: pure decision rules over text, scores and context.
+
+Imports nothing from `service/` or `workers/` and does no I/O beyond reading the policy file
+and the term lists it names (shipped inside this package, or beside the file).
+"""
+
+from __future__ import annotations
+
+from policy.decision import Comment, Context, Decision, Reason
+from policy.engine import Policy
+from policy.errors import PolicyError
+from policy.language import detect_language, preload_language_detector
+from policy.loader import load_policy, parse_policy
+from policy.normalize import normalize
+
+__all__ = [
+    "Comment",
+    "Context",
+    "Decision",
+    "Policy",
+    "PolicyError",
+    "Reason",
+    "detect_language",
+    "load_policy",
+    "normalize",
+    "parse_policy",
+    "preload_language_detector",
+]

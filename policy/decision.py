@@ -1,0 +1,110 @@
+"""What the engine takes and returns: a comment, its scores and context in; a decision out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Action = Literal["approve", "hold"]
+ReasonKind = Literal[
+    "toxicity",
+    "terms",
+    "links",
+    "personal_info",
+    "repeat",
+    "flood",
+    "language",
+    "author",
+    "article",
+]
+
+# The Detoxify variant the service runs by default; contexts stored before `model` existed
+# were all scored by it.
+DEFAULT_MODEL = "unbiased"
+
+
+@dataclass(frozen=True)
+class Comment:
+    text: str
+    author_id: str
+    article_id: str
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the caller looked up for this comment, recorded so a decision can be replayed.
+
+    `author`: {"approved", "rejected", "held": int, "always_hold", "trusted": bool}.
+    `article`: {"premoderated", "closed": bool}.
+    `flood_count`: the author's comments within the flood window, this one included.
+    `recent_texts`: `normalize()`d texts of the author's comments within the repeat window,
+    this one excluded.
+    `language`: `detect_language(comment.text)`; None when too short or mixed to tell.
+    `model`: the Detoxify variant that produced the scores ("original", "unbiased",
+    "multilingual", or a "-small" variant of one), which decides the languages it covers.
+    """
+
+    author: Mapping[str, Any] = field(default_factory=dict)
+    article: Mapping[str, Any] = field(default_factory=dict)
+    flood_count: int = 0
+    recent_texts: tuple[str, ...] = ()
+    language: str | None = None
+    model: str = DEFAULT_MODEL
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "author": dict(self.author),
+            "article": dict(self.article),
+            "flood_count": self.flood_count,
+            "recent_texts": list(self.recent_texts),
+            "language": self.language,
+            "model": self.model,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Context:
+        language = data.get("language")
+        return cls(
+            author=dict(data.get("author") or {}),
+            article=dict(data.get("article") or {}),
+            flood_count=int(data.get("flood_count") or 0),
+            recent_texts=tuple(str(text) for text in data.get("recent_texts") or ()),
+            language=None if language is None else str(language),
+            model=str(data.get("model") or DEFAULT_MODEL),
+        )
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a comment is held: `kind` of rule, `rule` id from the policy file, evidence."""
+
+    kind: ReasonKind
+    rule: str
+    message: str
+    evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "rule": self.rule, "message": self.message, **self.evidence}
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reasons: tuple[Reason, ...]
+    policy_version: str = ""
+
+    @classmethod
+    def from_reasons(cls, reasons: tuple[Reason, ...], *, policy_version: str = "") -> Decision:
+        return cls(
+            action="hold" if reasons else "approve",
+            reasons=reasons,
+            policy_version=policy_version,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": self.action,
+            "reasons": [reason.to_dict() for reason in self.reasons],
+            "policy_version": self.policy_version,
+        }

@@ -1,0 +1,102 @@
+"""The policy: every section's settings, and `evaluate`, which runs the rules in a fixed order."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from policy import rules
+from policy.decision import Comment, Context, Decision, Reason
+from policy.sections import (
+    ArticleSettings,
+    AuthorSettings,
+    FloodSettings,
+    LanguageSettings,
+    LinksSettings,
+    PersonalInfoSettings,
+    RepeatSettings,
+    TermsSettings,
+    ToxicitySettings,
+)
+
+__all__ = ["Comment", "Context", "Decision", "Policy", "Reason"]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A loaded policy file. Build it with `load_policy`; it is immutable and thread-safe."""
+
+    version: str
+    source: str
+    toxicity: ToxicitySettings = field(default_factory=ToxicitySettings)
+    terms: TermsSettings = field(default_factory=TermsSettings)
+    links: LinksSettings = field(default_factory=LinksSettings)
+    personal_info: PersonalInfoSettings = field(default_factory=PersonalInfoSettings)
+    repeat: RepeatSettings = field(default_factory=RepeatSettings)
+    flood: FloodSettings = field(default_factory=FloodSettings)
+    language: LanguageSettings = field(default_factory=LanguageSettings)
+    author: AuthorSettings = field(default_factory=AuthorSettings)
+    article: ArticleSettings = field(default_factory=ArticleSettings)
+    warnings: tuple[str, ...] = ()
+    # Term-list files named with `file:`; they decide as much as the policy file (and count in
+    # `version`), so whatever reloads the policy when its file changes should watch these too.
+    term_files: tuple[Path, ...] = ()
+
+    @property
+    def thresholds(self) -> Mapping[str, float]:
+        return self.toxicity.thresholds
+
+    @property
+    def flood_window_seconds(self) -> int:
+        """The window the API counts an author's comments over (Redis counter TTL)."""
+        return self.flood.window_seconds
+
+    @property
+    def flood_hold_after(self) -> int:
+        """More comments than this within the window are held (the `flood` rule)."""
+        return self.flood.hold_after
+
+    @property
+    def flood_hard_limit(self) -> int | None:
+        """More comments than this within the window are refused by the API with 429.
+
+        None: no limit. Independent of `flood.enabled`, which only switches the hold.
+        """
+        return self.flood.hard_limit
+
+    @property
+    def repeat_window_seconds(self) -> int:
+        """How far back the worker looks for the author's earlier texts (`recent_texts`)."""
+        return self.repeat.window_seconds
+
+    def covered_languages(self, model: str) -> frozenset[str]:
+        """The languages the Detoxify variant `model` scores, as the `language` rule sees it."""
+        return self.language.covered(model)
+
+    def evaluate(self, comment: Comment, scores: Mapping[str, float], context: Context) -> Decision:
+        """Approve, or hold with every reason that applies, in a fixed order.
+
+        Pure and deterministic: the same comment, scores, context and policy always give the
+        same decision, reasons in the same order, so a stored decision can be replayed.
+        """
+        subject = rules.Subject(comment.text)
+        trusted = self.author.enabled and bool(context.author.get("trusted"))
+        skip = self.author.trusted_skip if trusted else frozenset()
+        skip_labels = self.author.trusted_skip_toxicity if trusted else frozenset()
+        reasons = [
+            *rules.article(self.article, context),
+            *rules.author(self.author, context),
+            *(rules.flood(self.flood, context) if "flood" not in skip else ()),
+            *(rules.repeat(self.repeat, subject, context) if "repeat" not in skip else ()),
+            *rules.toxicity(self.toxicity, scores, skip_labels),
+            *(rules.terms(self.terms, subject) if "terms" not in skip else ()),
+            *(rules.links(self.links, subject) if "links" not in skip else ()),
+            *(
+                rules.personal_info(self.personal_info, subject)
+                if "personal_info" not in skip
+                else ()
+            ),
+            *(rules.language(self.language, context) if "language" not in skip else ()),
+        ]
+        return Decision.from_reasons(tuple(reasons), policy_version=self.version)
