@@ -2,45 +2,56 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import signal
 from collections.abc import AsyncIterator
 
 import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
-from policy import load_policy
 from service.auth import TokenVerifier
 from service.connections import redis_client
 from service.context import Services
 from service.db import Database
 from service.errors import ProblemError, handle_problem, problem_response, unavailable
+from service.flood import FloodGate
+from service.headers import SecurityHeadersMiddleware
+from service.metrics import BacklogCollector, render_metrics
 from service.middleware import RequestContextMiddleware
 from service.notify import DecisionListener
 from service.openapi import openapi_document
+from service.policies import PolicyHolder
 from service.queue import TaskProducer
-from service.routes import comments, health
+from service.routes import comments, health, moderation, page
+from service.routes import settings as settings_routes
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
+
+POLICY_CHECK_SECONDS = 1.0
 
 
 def build_services(settings: Settings) -> Services:
     """Everything a request needs; raises ConfigurationError or PolicyError on bad settings."""
     verifier = TokenVerifier(settings)
-    policy = load_policy(settings.policy)
+    policies = PolicyHolder(settings.policy, check_every=POLICY_CHECK_SECONDS)
+    client = redis_client(settings.redis_url)
     return Services(
         settings=settings,
         db=Database(settings.effective_database_url),
         verifier=verifier,
         producer=TaskProducer(settings),
         listener=DecisionListener(settings.redis_url),
-        redis=redis_client(settings.redis_url),
-        policy=policy,
+        redis=client,
+        policies=policies,
+        flood=FloodGate(client),
     )
 
 
@@ -49,6 +60,27 @@ ROUTES = [
     Route("/v1/comments/{comment_id}", comments.get_comment, methods=["GET"]),
     Route("/healthz", health.healthz, methods=["GET"]),
     Route("/readyz", health.readyz, methods=["GET"]),
+    Route(
+        "/v1/articles/{article_id}/settings", settings_routes.get_article_settings, methods=["GET"]
+    ),
+    Route(
+        "/v1/articles/{article_id}/settings", settings_routes.put_article_settings, methods=["PUT"]
+    ),
+    Route("/v1/authors/{author_id}/settings", settings_routes.get_author_settings, methods=["GET"]),
+    Route("/v1/authors/{author_id}/settings", settings_routes.put_author_settings, methods=["PUT"]),
+    Route("/v1/comments/{comment_id}/history", moderation.get_history, methods=["GET"]),
+    Route("/v1/moderation/queue", moderation.get_queue, methods=["GET"]),
+    Route(
+        "/v1/moderation/comments/{comment_id}/decision",
+        moderation.post_decision,
+        methods=["POST"],
+    ),
+    Route("/v1/moderation/decisions", moderation.post_decisions, methods=["POST"]),
+    Route("/v1/moderation/authors/{author_id}/ban", moderation.post_ban, methods=["POST"]),
+    Route("/v1/moderation/authors/{author_id}/ban", moderation.delete_ban, methods=["DELETE"]),
+    Route("/v1/moderation/stats", moderation.get_stats, methods=["GET"]),
+    Route("/moderate", page.moderate, methods=["GET"]),
+    Mount(page.STATIC_PATH, app=page.static_files(), name="static"),
 ]
 
 
@@ -58,6 +90,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         svc.listener.start()
+        with contextlib.suppress(ValueError, RuntimeError):  # not the main thread (tests)
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGHUP, svc.policies.reload_if_changed
+            )
         try:
             yield
         finally:
@@ -67,8 +103,18 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     async def openapi(request: Request) -> JSONResponse:
         return JSONResponse(openapi_document())
 
+    backlog = BacklogCollector(svc.db, svc.redis)
+
+    async def metrics(request: Request) -> Response:
+        body, content_type = await run_in_threadpool(render_metrics, backlog)
+        return Response(body, media_type=content_type)
+
     app = Starlette(
-        routes=[*ROUTES, Route("/openapi.json", openapi, methods=["GET"])],
+        routes=[
+            *ROUTES,
+            Route("/openapi.json", openapi, methods=["GET"]),
+            Route("/metrics", metrics, methods=["GET"]),
+        ],
         exception_handlers={
             ProblemError: handle_problem,
             HTTPException: _http_exception,
@@ -78,6 +124,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         },
         lifespan=lifespan,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.state.services = svc
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -66,6 +67,9 @@ def dev(host: str, port: int) -> None:
 @one_line_errors
 def api(host: str, port: int, workers: int) -> None:
     """The HTTP API (production): fails at start if a key, the database or Redis is missing."""
+    # Before anything imports prometheus_client: each uvicorn worker process writes its
+    # metrics here and /metrics sums them.
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="moderation-api-metrics-")
     import uvicorn
 
     from service import startup

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from service.errors import FieldError, ProblemError
 from service.models import utcnow
 from service.resources import comment_resource
 from service.schemas import NewComment, field_error
+from service.site_settings import article_is_closed
 
 
 @dataclass(frozen=True)
@@ -30,14 +32,32 @@ def accept_comment(
     new: NewComment,
     idempotency_key: str | None,
     window: timedelta,
+    admit: Callable[[str], int] = lambda _author: 0,
     now: datetime | None = None,
 ) -> Accepted:
-    """Store the comment as `pending`, or return the one this idempotency key made."""
+    """Store the comment as `pending`, or return the one this idempotency key made.
+
+    Faults answer in the contract's order: field errors, then the idempotent replay, then
+    the author's ban, the article being closed, and last the flood limit (`admit` returns
+    the seconds to wait, 0 to go ahead).
+    """
     now = now or utcnow()
     body_hash = new.body_hash()
     for _attempt in range(2):
         try:
             with db.session() as session:
+                if new.parent_id is not None and not store.parent_exists(
+                    session, parent_id=new.parent_id, article_id=new.article_id
+                ):
+                    raise FieldError(
+                        [
+                            field_error(
+                                "parent_id",
+                                "parent_not_found",
+                                "parent_id names no comment on this article.",
+                            )
+                        ]
+                    )
                 if idempotency_key is not None:
                     existing = store.find_comment_by_idempotency_key(
                         session, author_id=principal.sub, key=idempotency_key
@@ -53,17 +73,20 @@ def accept_comment(
                         return Accepted(comment_resource(existing, decisions), created=False)
                     if existing is not None:
                         store.forget_idempotency_key(session, comment_id=existing.id)
-                if new.parent_id is not None and not store.parent_exists(
-                    session, parent_id=new.parent_id, article_id=new.article_id
-                ):
-                    raise FieldError(
-                        [
-                            field_error(
-                                "parent_id",
-                                "parent_not_found",
-                                "parent_id names no comment on this article.",
-                            )
-                        ]
+                if store.is_author_banned(session, author_id=principal.sub):
+                    raise ProblemError(403, "author_banned", "This account may not post comments.")
+                if article_is_closed(session, article_id=new.article_id):
+                    raise ProblemError(
+                        409, "article_closed", "This article is closed to new comments."
+                    )
+                retry_after = admit(principal.sub)
+                if retry_after:
+                    raise ProblemError(
+                        429,
+                        "rate_limited",
+                        "Too many comments in a short time; wait before posting again.",
+                        headers={"Retry-After": str(retry_after)},
+                        retry_after=retry_after,
                     )
                 comment = store.create_comment(
                     session,

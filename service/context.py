@@ -8,10 +8,11 @@ import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from policy import Policy
 from service.auth import Principal, TokenVerifier
 from service.db import Database
+from service.flood import FloodGate
 from service.notify import DecisionListener
+from service.policies import PolicyHolder
 from service.queue import TaskProducer
 from service.settings import Settings
 
@@ -24,7 +25,8 @@ class Services:
     producer: TaskProducer
     listener: DecisionListener
     redis: redis.Redis | None
-    policy: Policy
+    policies: PolicyHolder
+    flood: FloodGate
 
     def close(self) -> None:
         self.db.dispose()

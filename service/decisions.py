@@ -56,6 +56,12 @@ def record_automated_decision(
                 context=context,
             )
             store.set_comment_status(session, comment=comment, status=STATUS_AFTER[action], now=now)
+            store.record_hold_summary(
+                session,
+                comment=comment,
+                scores=scores,
+                kinds=[str(reason["kind"]) for reason in reasons if "kind" in reason],
+            )
             resource = comment_resource(
                 comment, store.list_decisions(session, comment_id=comment_id)
             )

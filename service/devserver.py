@@ -91,7 +91,7 @@ Post a comment and wait up to 10 s for its decision:
     -H 'Prefer: wait=10' \\
     -d '{{"article_id": "demo-article", "text": "Thanks for this clear reporting."}}'
 
-A moderator token (for /v1/moderation/...): {moderator}
+A moderator token (for /v1/moderation/... and the page at {base}/moderate): {moderator}
 Tokens: `moderation token SUB [--moderator]`. Stop with Ctrl-C.
 """,
         flush=True,

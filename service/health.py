@@ -16,7 +16,7 @@ WORKER_HEARTBEAT_PREFIX = "moderation:worker:"
 def readiness(svc: Services) -> tuple[int, dict[str, Any]]:
     checks: dict[str, Any] = {
         "database": _database(svc),
-        "policy": {"status": "ok", "version": svc.policy.version},
+        "policy": {"status": "ok", "version": svc.policies.current().version},
         "redis": _redis(svc),
     }
     checks["workers"] = (

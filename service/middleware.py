@@ -10,6 +10,8 @@ import uuid
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.metrics import REQUEST_SECONDS
+
 log = structlog.get_logger("service.http")
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -43,11 +45,15 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            route = scope.get("route")
+            elapsed = time.perf_counter() - started
+            route = getattr(scope.get("route"), "path", None) or "unmatched"
+            REQUEST_SECONDS.labels(method=scope["method"], route=route, status=str(status)).observe(
+                elapsed
+            )
             log.info(
                 "http.request",
                 method=scope["method"],
-                route=getattr(route, "path", None) or "unmatched",
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(elapsed * 1000, 2),
             )

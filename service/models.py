@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -76,12 +78,19 @@ class Comment(Base):
     enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     body_hash: Mapped[str | None] = mapped_column(String(64))
+    # The highest toxicity label score, set with the automated decision so the hold queue
+    # can sort and filter on it with an index.
+    max_score: Mapped[float | None] = mapped_column(Float)
+    # A moderator's lease on a held comment; ignored once `claimed_until` has passed.
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("uq_comments_author_idempotency", "author_id", "idempotency_key", unique=True),
         Index("ix_comments_status_created", "status", "created_at"),
         Index("ix_comments_article_created", "article_id", "created_at"),
         Index("ix_comments_author_created", "author_id", "created_at"),
+        Index("ix_comments_status_max_score", "status", "max_score"),
     )
 
 
@@ -114,6 +123,7 @@ class Decision(Base):
             postgresql_where=text("by = 'policy'"),
         ),
         Index("ix_decisions_comment_at", "comment_id", "at"),
+        Index("ix_decisions_by_at", "by", "at"),
     )
 
 
@@ -135,3 +145,73 @@ class WebhookEvent(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_webhook_events_status_next", "status", "next_attempt_at"),)
+
+
+class HoldReason(Base):
+    """The kinds of rule that held a comment, one row each, so the queue can filter on them."""
+
+    __tablename__ = "hold_reasons"
+
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    __table_args__ = (Index("ix_hold_reasons_kind", "kind"),)
+
+
+class AuthorBan(Base):
+    """An author whose new comments are refused; unbanning deletes the row (the audit keeps it)."""
+
+    __tablename__ = "author_bans"
+
+    author_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    banned_by: Mapped[str] = mapped_column(String(255))
+    banned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ModerationAudit(Base):
+    """Every moderator action, never updated (a database trigger refuses UPDATE)."""
+
+    __tablename__ = "moderation_audit"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    moderator_id: Mapped[str] = mapped_column(String(255))
+    action: Mapped[str] = mapped_column(String(16))
+    comment_id: Mapped[str | None] = mapped_column(ForeignKey("comments.id"))
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
+    author_id: Mapped[str | None] = mapped_column(String(255))
+    previous_status: Mapped[str | None] = mapped_column(String(16))
+    new_status: Mapped[str | None] = mapped_column(String(16))
+    override: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (
+        Index("ix_moderation_audit_comment_id", "comment_id"),
+        Index("ix_moderation_audit_author_id", "author_id"),
+        Index("ix_moderation_audit_at", "at"),
+    )
+
+
+class ArticleSettings(Base):
+    """Per-article moderation settings, set by moderators; absent means the defaults."""
+
+    __tablename__ = "article_settings"
+
+    article_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    premoderated: Mapped[bool] = mapped_column(Boolean, default=False)
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuthorSettings(Base):
+    """Authors the policy treats specially: always held, or trusted."""
+
+    __tablename__ = "author_settings"
+
+    author_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    always_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    trusted: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

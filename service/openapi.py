@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from service.openapi_moderation import MODERATION_PATHS, MODERATION_SCHEMAS
+
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
 
@@ -12,9 +14,10 @@ def _problem_responses(*statuses: int) -> dict[str, Any]:
     titles = {
         400: "Malformed request (malformed_json, invalid_idempotency_key)",
         401: "Missing, invalid or expired token (invalid_token)",
-        403: "Not allowed (forbidden)",
+        403: "Not allowed (forbidden, author_banned)",
         404: "No such resource, or not yours (not_found)",
-        409: "Conflict (idempotency_conflict)",
+        409: "Conflict (idempotency_conflict, article_closed)",
+        429: "Too many comments from this author (rate_limited); see Retry-After",
         413: "Body over the limit (body_too_large)",
         415: "Not application/json (unsupported_media_type)",
         422: "A field is invalid (text_too_long, text_empty, text_invalid_characters, ...)",
@@ -141,6 +144,28 @@ SCHEMAS: dict[str, Any] = {
             "review": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Review"}]},
         },
     },
+    "ArticleSettings": {
+        "type": "object",
+        "required": ["article_id", "premoderated", "closed", "updated_by", "updated_at"],
+        "properties": {
+            "article_id": {"type": "string"},
+            "premoderated": {"type": "boolean"},
+            "closed": {"type": "boolean"},
+            "updated_by": {"type": ["string", "null"]},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
+    "AuthorSettings": {
+        "type": "object",
+        "required": ["author_id", "always_hold", "trusted", "updated_by", "updated_at"],
+        "properties": {
+            "author_id": {"type": "string"},
+            "always_hold": {"type": "boolean"},
+            "trusted": {"type": "boolean"},
+            "updated_by": {"type": ["string", "null"]},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
+        },
+    },
     "Readiness": {
         "type": "object",
         "required": ["status", "checks"],
@@ -151,7 +176,54 @@ SCHEMAS: dict[str, Any] = {
     },
 }
 
+
+def _flags_schema(*names: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": list(names),
+        "additionalProperties": False,
+        "properties": {name: {"type": "boolean"} for name in names},
+    }
+
+
+def _settings_path(
+    kind: str, key: str, flags: tuple[str, ...], read_statuses: tuple[int, ...]
+) -> dict[str, Any]:
+    schema = {"$ref": f"#/components/schemas/{kind}Settings"}
+    ok = {
+        "description": f"The {kind.lower()}'s settings",
+        "content": {"application/json": {"schema": schema}},
+    }
+    parameters = [{"name": key, "in": "path", "required": True, "schema": {"type": "string"}}]
+    return {
+        "get": {
+            "operationId": f"get{kind}Settings",
+            "summary": f"Read an {kind.lower()}'s moderation settings",
+            "security": [{"bearer": []}],
+            "parameters": parameters,
+            "responses": {"200": ok, **_problem_responses(*read_statuses)},
+        },
+        "put": {
+            "operationId": f"put{kind}Settings",
+            "summary": f"Set an {kind.lower()}'s moderation settings (moderators)",
+            "security": [{"bearer": []}],
+            "parameters": parameters,
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": _flags_schema(*flags)}},
+            },
+            "responses": {"200": ok, **_problem_responses(400, 401, 403, 413, 415, 422, 503)},
+        },
+    }
+
+
 PATHS: dict[str, Any] = {
+    "/v1/articles/{article_id}/settings": _settings_path(
+        "Article", "article_id", ("premoderated", "closed"), (401, 422, 503)
+    ),
+    "/v1/authors/{author_id}/settings": _settings_path(
+        "Author", "author_id", ("always_hold", "trusted"), (401, 403, 503)
+    ),
     "/v1/comments": {
         "post": {
             "operationId": "createComment",
@@ -178,7 +250,7 @@ PATHS: dict[str, Any] = {
                     "description": "Decided within the wait, or an idempotent replay",
                     **COMMENT_RESPONSE,
                 },
-                **_problem_responses(400, 401, 409, 413, 415, 422, 503),
+                **_problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
             },
         }
     },
@@ -229,6 +301,18 @@ PATHS: dict[str, Any] = {
             },
         }
     },
+    "/metrics": {
+        "get": {
+            "operationId": "metrics",
+            "summary": "Prometheus metrics of the API processes",
+            "responses": {
+                "200": {
+                    "description": "Prometheus text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
+                }
+            },
+        }
+    },
     "/openapi.json": {
         "get": {
             "operationId": "openapi",
@@ -248,9 +332,9 @@ def openapi_document() -> dict[str, Any]:
             "version": "0.1.0",
             "description": "Self-hosted comment moderation for news sites.",
         },
-        "paths": PATHS,
+        "paths": {**PATHS, **MODERATION_PATHS},
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **MODERATION_SCHEMAS},
             "securitySchemes": {
                 "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
             },

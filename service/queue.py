@@ -28,10 +28,11 @@ MAINTENANCE_QUEUE = "maintenance"
 QUEUES = (MODERATE_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
 
 VISIBILITY_TIMEOUT_SECONDS = 3600
+DIRECT = Exchange("", type="direct")
 
 
 def _route(queue: str) -> dict[str, str]:
-    return {"queue": queue, "exchange": queue, "routing_key": queue}
+    return {"queue": queue, "exchange": "", "routing_key": queue}
 
 
 def celery_config(settings: Settings) -> dict[str, Any]:
@@ -41,11 +42,12 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         "broker_connection_retry_on_startup": True,
         "broker_connection_timeout": 2,
         "task_default_queue": MODERATE_QUEUE,
-        "task_default_exchange": MODERATE_QUEUE,
+        "task_default_exchange": "",
         "task_default_routing_key": MODERATE_QUEUE,
-        # One exchange and routing key per queue: queues left to Celery's defaults would all
-        # bind to one exchange and key, and every message would reach every queue.
-        "task_queues": [Queue(name, Exchange(name), routing_key=name) for name in QUEUES],
+        # Published through the anonymous exchange straight to the queue named by the routing
+        # key: nothing depends on exchange bindings that a flushed or restarted Redis without
+        # persistence would have lost (kombu would then drop messages silently).
+        "task_queues": [Queue(name, DIRECT, routing_key=name) for name in QUEUES],
         "task_routes": {
             MODERATE_TASK: _route(MODERATE_QUEUE),
             DELIVER_WEBHOOK_TASK: _route(DELIVER_QUEUE),

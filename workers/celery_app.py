@@ -19,6 +19,7 @@ from celery.signals import (
     worker_process_shutdown,
 )
 
+from policy import preload_language_detector
 from service.connections import redis_client
 from service.db import Database
 from service.logging import configure_logging
@@ -74,6 +75,7 @@ def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRunt
         from workers.scoring import load_scorer
 
         rt.scorer = load_scorer(settings)
+        preload_language_detector()
         log.info("worker.model_loaded", model=rt.scorer.model_id, pid=os.getpid())
         start_heartbeat(rt.redis, model=rt.scorer.model_id)
     return rt

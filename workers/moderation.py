@@ -15,6 +15,7 @@ from service.queue import DELIVER_WEBHOOK_TASK
 from workers import metrics
 from workers.context import gather_context
 from workers.runtime import WorkerRuntime
+from workers.scoring.variants import variant_of
 
 log = structlog.get_logger(__name__)
 
@@ -25,8 +26,11 @@ def moderate_comment(rt: WorkerRuntime, comment_id: str) -> str | None:
     with rt.db.session() as session:
         comment = store.get_comment_or_none(session, comment_id=comment_id)
         if comment is None or comment.status != "pending" or comment.text is None:
-            log.info("moderation.skipped", comment_id=comment_id,
-                     status=None if comment is None else comment.status)
+            log.info(
+                "moderation.skipped",
+                comment_id=comment_id,
+                status=None if comment is None else comment.status,
+            )
             return None
         subject = policy.Comment(
             text=comment.text, author_id=comment.author_id, article_id=comment.article_id
@@ -37,8 +41,15 @@ def moderate_comment(rt: WorkerRuntime, comment_id: str) -> str | None:
     scoring_seconds = time.perf_counter() - started
     metrics.SCORING_SECONDS.observe(scoring_seconds)
     current = rt.policies.current()
-    context = gather_context(rt, subject, comment_id=comment_id, created_at=created_at,
-                             policy=current)
+    context = gather_context(
+        rt,
+        subject,
+        comment_id=comment_id,
+        created_at=created_at,
+        current=current,
+        # An unknown checkpoint counts as English-only for the language rule.
+        model=variant_of(rt.settings.model) or "custom",
+    )
     decision = current.evaluate(subject, scores, context)
     recorded = record_automated_decision(
         rt.db,

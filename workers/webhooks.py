@@ -85,12 +85,14 @@ def deliver_event(
 def _post(settings: Settings, client: httpx.Client, event_id: str, body: str) -> str | None:
     """None on success, else a short description of what went wrong."""
     assert settings.webhook_url is not None and settings.webhook_secret is not None
-    headers = signed_headers(
-        settings.webhook_secret.get_secret_value(), event_id, body, utcnow()
-    )
+    headers = signed_headers(settings.webhook_secret.get_secret_value(), event_id, body, utcnow())
     try:
-        response = client.post(settings.webhook_url, content=body.encode(), headers=headers,
-                               timeout=settings.webhook_timeout_seconds)
+        response = client.post(
+            settings.webhook_url,
+            content=body.encode(),
+            headers=headers,
+            timeout=settings.webhook_timeout_seconds,
+        )
     except httpx.HTTPError as exc:
         return type(exc).__name__
     if 200 <= response.status_code < 300:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -12,8 +13,9 @@ from starlette.responses import JSONResponse
 
 from service.body import read_json
 from service.comments import accept_comment, read_comment
-from service.context import authenticate, services
+from service.context import Services, authenticate, services
 from service.errors import ProblemError
+from service.metrics import COMMENTS_RECEIVED
 from service.queue import MODERATE_TASK
 from service.schemas import parse_new_comment, parse_prefer_wait
 from service.waiting import wait_until_decided
@@ -23,6 +25,17 @@ IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 async def post_comment(request: Request) -> JSONResponse:
+    try:
+        response = await _post_comment(request)
+    except ProblemError as exc:
+        COMMENTS_RECEIVED.labels(result=exc.code).inc()
+        raise
+    replayed = "idempotent-replayed" in response.headers
+    COMMENTS_RECEIVED.labels(result="replayed" if replayed else "accepted").inc()
+    return response
+
+
+async def _post_comment(request: Request) -> JSONResponse:
     svc = services(request)
     principal = await authenticate(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
@@ -35,6 +48,7 @@ async def post_comment(request: Request) -> JSONResponse:
         new=new,
         idempotency_key=key,
         window=timedelta(seconds=svc.settings.idempotency_window_seconds),
+        admit=partial(_admit, svc),
     )
     comment_id = accepted.resource["id"]
     if accepted.created:
@@ -73,6 +87,13 @@ async def _answer(
             )
     status = status_when_pending if resource["status"] == "pending" else 200
     return JSONResponse(resource, status_code=status, headers=headers)
+
+
+def _admit(svc: Services, author_id: str) -> int:
+    current = svc.policies.current()
+    return svc.flood.retry_after(
+        author_id, window_seconds=current.flood_window_seconds, hard_limit=current.flood_hard_limit
+    )
 
 
 def _idempotency_key(request: Request) -> str | None:

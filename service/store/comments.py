@@ -101,3 +101,43 @@ def count_pending_comments(session: Session) -> int:
         session.scalar(select(func.count()).select_from(Comment).where(Comment.status == "pending"))
         or 0
     )
+
+
+def count_author_comments_since(session: Session, *, author_id: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(Comment.author_id == author_id, Comment.created_at >= since)
+        )
+        or 0
+    )
+
+
+def list_author_texts_since(
+    session: Session, *, author_id: str, since: datetime, exclude_id: str, limit: int
+) -> list[str]:
+    return [
+        text
+        for text in session.scalars(
+            select(Comment.text)
+            .where(
+                Comment.author_id == author_id,
+                Comment.created_at >= since,
+                Comment.id != exclude_id,
+                Comment.text.is_not(None),
+            )
+            .order_by(Comment.created_at.desc())
+            .limit(limit)
+        )
+        if text is not None
+    ]
+
+
+def count_author_statuses(session: Session, *, author_id: str) -> dict[str, int]:
+    rows = session.execute(
+        select(Comment.status, func.count())
+        .where(Comment.author_id == author_id)
+        .group_by(Comment.status)
+    )
+    return {status: count for status, count in rows}

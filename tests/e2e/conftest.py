@@ -44,7 +44,7 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 if receiver.failures < receiver.fail_first:
                     receiver.failures += 1
@@ -137,8 +137,10 @@ def _env_for(settings: Settings) -> dict[str, str]:
             continue
         if hasattr(value, "get_secret_value"):
             value = value.get_secret_value()
-        env_name = "MODERATION_MODEL_CONFIG" if name == "model_config_dir" else (
-            f"MODERATION_{name.upper()}"
+        env_name = (
+            "MODERATION_MODEL_CONFIG"
+            if name == "model_config_dir"
+            else (f"MODERATION_{name.upper()}")
         )
         env[env_name] = str(value)
     env["HF_HUB_OFFLINE"] = "1"
@@ -160,8 +162,7 @@ def make_stack(
 ) -> Iterator[Callable[..., Stack]]:
     made: list[tuple[Stack, Callable[[], None]]] = []
 
-    def make(backend: str, *, toxic: bool = False, fail_first: int = 0,
-             **overrides: Any) -> Stack:
+    def make(backend: str, *, toxic: bool = False, fail_first: int = 0, **overrides: Any) -> Stack:
         checkpoint = build_checkpoint(checkpoints, "original", bias=TOXIC if toxic else CLEAN)
         if backend == "sqlite":
             url, cleanup = f"sqlite:///{tmp_path / 'moderation.db'}", lambda: None
@@ -193,7 +194,10 @@ def make_stack(
         settings = Settings(**values)
         stack = Stack(settings, _env_for(settings), tmp_path, receiver)
         subprocess.run(
-            [sys.executable, "-m", "service", "migrate"], env=stack.env, cwd=REPO, check=True,
+            [sys.executable, "-m", "service", "migrate"],
+            env=stack.env,
+            cwd=REPO,
+            check=True,
             capture_output=True,
         )
         made.append((stack, cleanup))
@@ -224,8 +228,12 @@ def decisions_of(settings: Settings, comment_id: str) -> list[dict[str, Any]]:
     try:
         with database.session() as session:
             return [
-                {"by": d.by, "action": d.action, "policy_version": d.policy_version,
-                 "context": d.context}
+                {
+                    "by": d.by,
+                    "action": d.action,
+                    "policy_version": d.policy_version,
+                    "context": d.context,
+                }
                 for d in store.list_decisions(session, comment_id=comment_id)
             ]
     finally:

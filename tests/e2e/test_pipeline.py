@@ -78,7 +78,8 @@ def test_webhook_retries_with_the_same_id_until_it_succeeds(make_stack) -> None:
     stack.start_worker()
     with stack.client() as client:
         comment = client.post(
-            "/v1/comments", json={"article_id": "a", "text": "Retry me."},
+            "/v1/comments",
+            json={"article_id": "a", "text": "Retry me."},
             headers={**stack.auth(), "Prefer": "wait=10"},
         ).json()
     wait_for(lambda: stack.receiver.requests, what="the webhook after two failures")
@@ -93,35 +94,50 @@ def test_failed_webhook_is_redelivered_on_demand(make_stack) -> None:  # type: i
     stack = make_stack("sqlite", fail_first=2, webhook_max_attempts=2)
     stack.start_worker()
     with stack.client() as client:
-        client.post("/v1/comments", json={"article_id": "a", "text": "Deliver me."},
-                    headers={**stack.auth(), "Prefer": "wait=10"})
+        client.post(
+            "/v1/comments",
+            json={"article_id": "a", "text": "Deliver me."},
+            headers={**stack.auth(), "Prefer": "wait=10"},
+        )
     wait_for(lambda: stack.receiver.failures == 2, what="two failed attempts")
     wait_for(lambda: "webhook.failed" in stack.log("worker"), what="the event marked failed")
     assert stack.receiver.requests == []
     result = subprocess.run(
         [sys.executable, "-m", "service", "webhooks", "redeliver"],
-        env=stack.env, cwd=REPO, capture_output=True, text=True, check=True,
+        env=stack.env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "1 event(s) queued" in result.stderr
     wait_for(lambda: stack.receiver.requests, what="the redelivered webhook")
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_comment_accepted_while_broker_is_down_is_swept_and_decided(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+def test_comment_accepted_while_broker_is_down_is_swept_and_decided(
+    make_stack, backend: str
+) -> None:  # type: ignore[no-untyped-def]
     stack = make_stack(backend)
     with stack.client(broker_url="redis://127.0.0.1:1/0") as client:
         response = client.post(
-            "/v1/comments", json={"article_id": "a", "text": "Stored first."},
+            "/v1/comments",
+            json={"article_id": "a", "text": "Stored first."},
             headers=stack.auth(),
         )
         assert response.status_code == 202
         comment_id = response.json()["id"]
-        assert client.get(f"/v1/comments/{comment_id}",
-                          headers=stack.auth()).json()["status"] == "pending"
+        assert (
+            client.get(f"/v1/comments/{comment_id}", headers=stack.auth()).json()["status"]
+            == "pending"
+        )
     stack.start_worker()
     stack.start("beat", name="beat")
-    wait_for(lambda: decisions_of(stack.settings, comment_id), timeout=60,
-             what="the swept comment's decision")
+    wait_for(
+        lambda: decisions_of(stack.settings, comment_id),
+        timeout=60,
+        what="the swept comment's decision",
+    )
     assert [d["by"] for d in decisions_of(stack.settings, comment_id)] == ["policy"]
 
 
@@ -140,3 +156,48 @@ def test_a_task_run_twice_records_one_decision(make_stack, backend: str) -> None
     wait_for(lambda: decisions_of(stack.settings, comment_id), what="the decision")
     wait_for(lambda: stack.log("worker").count("moderation.skipped") >= 3, what="duplicates")
     assert len(decisions_of(stack.settings, comment_id)) == 1
+
+
+def test_policy_rules_hold_with_spans_and_record_their_context(make_stack) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack("sqlite", webhook_url=None, webhook_secret=None)
+    stack.start_worker()
+    text = "Read more at example.com/deals, you f.u.c.k.i.n.g genius"
+    with stack.client() as client:
+        held = client.post(
+            "/v1/comments", json={"article_id": "a", "text": text},
+            headers={**stack.auth(), "Prefer": "wait=10"},
+        ).json()
+        repeated = [
+            client.post(
+                "/v1/comments",
+                json={"article_id": "a", "text": "Same words said twice over."},
+                headers={**stack.auth("reader-9"), "Prefer": "wait=10"},
+            ).json()
+            for _ in range(2)
+        ]
+        moderator = stack.auth("mod-1", moderator=True)
+        client.put("/v1/articles/live-1/settings", json={"premoderated": True, "closed": False},
+                   headers=moderator)
+        client.put("/v1/authors/watched-1/settings", json={"always_hold": True, "trusted": False},
+                   headers=moderator)
+        premoderated = client.post(
+            "/v1/comments", json={"article_id": "live-1", "text": "A kind word."},
+            headers={**stack.auth(), "Prefer": "wait=10"},
+        ).json()
+        watched = client.post(
+            "/v1/comments", json={"article_id": "a", "text": "Another kind word."},
+            headers={**stack.auth("watched-1"), "Prefer": "wait=10"},
+        ).json()
+    assert [r["kind"] for r in premoderated["decision"]["reasons"]] == ["article"]
+    assert [r["kind"] for r in watched["decision"]["reasons"]] == ["author"]
+    assert held["status"] == "held"
+    kinds = {reason["kind"]: reason for reason in held["decision"]["reasons"]}
+    assert {"terms", "links"} <= kinds.keys()
+    for span in kinds["terms"]["spans"]:
+        assert "f.u.c.k" in held["text"][span["start"] : span["end"]]
+    assert [c["status"] for c in repeated] == ["approved", "held"]
+    assert [r["kind"] for r in repeated[1]["decision"]["reasons"]] == ["repeat"]
+    context = decisions_of(stack.settings, repeated[1]["id"])[0]["context"]
+    assert context["author"]["approved"] == 1
+    assert context["flood_count"] == 2
+    assert context["language"] == "en"

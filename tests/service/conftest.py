@@ -31,7 +31,9 @@ class Api:
         return self.client.post("/v1/comments", json=body, headers={**self.auth(sub), **headers})
 
 
-def api_settings(database_url: str, redis_url: str, tmp_path: Path, **overrides: object) -> Settings:
+def api_settings(
+    database_url: str, redis_url: str, tmp_path: Path, **overrides: object
+) -> Settings:
     values: dict[str, object] = {
         "database_url": database_url,
         "redis_url": f"{redis_url}/{API_REDIS_DB}",

@@ -64,8 +64,9 @@ def test_accepts_a_comment_as_pending_with_location(api: Api) -> None:
     ids=["missing", "not-bearer", "garbage", "no-exp", "expired", "no-sub", "bad-signature"],
 )
 def test_bad_tokens_are_401_with_www_authenticate(api: Api, headers: dict[str, str]) -> None:
-    response = api.client.post("/v1/comments", json={"article_id": "a", "text": "x"},
-                               headers=headers)
+    response = api.client.post(
+        "/v1/comments", json={"article_id": "a", "text": "x"}, headers=headers
+    )
     problem(response, 401, "invalid_token")
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
@@ -78,8 +79,11 @@ def test_alg_none_is_refused(api: Api) -> None:
 
 def test_leeway_of_thirty_seconds(api: Api) -> None:
     recent = jwt.encode({"sub": "a", "exp": int(time.time()) - 10}, SECRET, algorithm="HS256")
-    response = api.client.post("/v1/comments", json={"article_id": "a", "text": "ok"},
-                               headers={"Authorization": f"Bearer {recent}"})
+    response = api.client.post(
+        "/v1/comments",
+        json={"article_id": "a", "text": "ok"},
+        headers={"Authorization": f"Bearer {recent}"},
+    )
     assert response.status_code == 202
 
 
@@ -167,8 +171,9 @@ def test_reply_to_an_existing_comment(api: Api) -> None:
 def test_malformed_bodies_are_400(api: Api) -> None:
     headers = {**api.auth(), "Content-Type": "application/json"}
     for raw in [b"{not json", b"\xff\xfe{}", b'{"text": "a", "text": "b"}', b"[" * 20_000]:
-        problem(api.client.post("/v1/comments", content=raw, headers=headers), 400,
-                "malformed_json")
+        problem(
+            api.client.post("/v1/comments", content=raw, headers=headers), 400, "malformed_json"
+        )
 
 
 def test_media_type_must_be_json(api: Api) -> None:
@@ -204,7 +209,9 @@ def test_error_order_401_before_415_before_422(api: Api) -> None:
     response = api.client.post("/v1/comments", content=b"x", headers={"Content-Type": "text/plain"})
     problem(response, 401, "invalid_token")
     response = api.client.post(
-        "/v1/comments", content=b'{"text": ""}', headers={**api.auth(), "Content-Type": "text/plain"}
+        "/v1/comments",
+        content=b'{"text": ""}',
+        headers={**api.auth(), "Content-Type": "text/plain"},
     )
     problem(response, 415, "unsupported_media_type")
     problem(api.post_comment({"article_id": "a", "text": ""}), 422, "text_empty")
@@ -213,8 +220,9 @@ def test_error_order_401_before_415_before_422(api: Api) -> None:
 def test_idempotency_key_replays_the_same_comment(api: Api) -> None:
     body = {"article_id": "a", "text": "Once only."}
     first = api.post_comment(body, **{"Idempotency-Key": "k-1"})
-    again = api.post_comment({"article_id": "a", "text": " Once only. "},
-                             **{"Idempotency-Key": "k-1"})
+    again = api.post_comment(
+        {"article_id": "a", "text": " Once only. "}, **{"Idempotency-Key": "k-1"}
+    )
     assert first.status_code == 202
     assert again.status_code == 202
     assert again.json()["id"] == first.json()["id"]
@@ -230,15 +238,17 @@ def test_idempotency_key_with_another_body_conflicts(api: Api) -> None:
 
 
 def test_idempotency_key_must_be_printable_ascii(api: Api) -> None:
-    response = api.post_comment({"article_id": "a", "text": "x"},
-                                **{"Idempotency-Key": "x" * 256})
+    response = api.post_comment({"article_id": "a", "text": "x"}, **{"Idempotency-Key": "x" * 256})
     problem(response, 400, "invalid_idempotency_key")
 
 
 def test_validation_comes_before_idempotent_replay(api: Api) -> None:
     api.post_comment({"article_id": "a", "text": "fine"}, **{"Idempotency-Key": "k-3"})
-    problem(api.post_comment({"article_id": "a", "text": ""}, **{"Idempotency-Key": "k-3"}),
-            422, "text_empty")
+    problem(
+        api.post_comment({"article_id": "a", "text": ""}, **{"Idempotency-Key": "k-3"}),
+        422,
+        "text_empty",
+    )
 
 
 def test_comment_is_readable_by_author_and_moderator_only(api: Api) -> None:
@@ -266,3 +276,25 @@ def test_prefer_wait_on_a_pending_comment_answers_after_the_wait(api: Api) -> No
 def test_unknown_route_and_method_are_problems(api: Api) -> None:
     problem(api.client.get("/v1/nope", headers=api.auth()), 404, "not_found")
     problem(api.client.delete("/v1/comments", headers=api.auth()), 405, "method_not_allowed")
+
+
+def test_flood_hard_limit_is_429_with_retry_after(api: Api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("flood:\n  window_seconds: 60\n  hold_after: 1\n  hard_limit: 3\n")
+    services = api.client.app.state.services  # type: ignore[attr-defined]
+    from service.policies import PolicyHolder
+
+    services.policies = PolicyHolder(policy)
+    for n in range(3):
+        assert api.post_comment({"article_id": "a", "text": f"quick {n}"}).status_code == 202
+    body = problem(
+        api.post_comment({"article_id": "a", "text": "one too many"}), 429, "rate_limited"
+    )
+    assert 1 <= body["retry_after"] <= 60
+    limited = api.post_comment({"article_id": "a", "text": "and again"})
+    assert 1 <= int(limited.headers["retry-after"]) <= 60
+    assert (
+        api.post_comment({"article_id": "a", "text": "someone else"}, sub="reader-2").status_code
+        == 202
+    )
+    problem(api.post_comment({"article_id": "a", "text": ""}), 422, "text_empty")

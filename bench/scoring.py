@@ -1,0 +1,369 @@
+"""Detoxify scoring on CPU: throughput, int8 agreement and memory. `python -m bench.scoring`.
+
+The checkpoints are random weights in the exact shapes of the published models (bench/shapes.py),
+in Detoxify's checkpoint layout, built once into var/bench/: the same compute and memory as the
+real models, not their scores. `--checkpoint/--config` time a real checkpoint instead.
+
+Side by side, on the same comments:
+  a. plain Detoxify: its `predict`, one comment at a time, fp32, torch's default threads;
+  b. our Scorer as the workers run it: int8, one thread per process, one process per core;
+plus the steps in between, int8-vs-fp32 agreement, and RSS per worker for each shape.
+Every setup is loaded once and the comments are timed in rounds, each round running every
+setup in turn, so load from other programs on the machine hits them all alike.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import platform
+import statistics
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.comments import SENTENCES, comments
+from bench.shapes import INIT_STD, SHAPES
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DIR = REPO / "var" / "bench"
+DOCS = REPO / "docs" / "scoring.md"
+DOCS_START = "<!-- bench/scoring.py results: start -->"
+DOCS_END = "<!-- bench/scoring.py results: end -->"
+WARMUP = 8
+MEMORY_COMMENTS = 20
+BATCH = 8
+
+
+@dataclass(frozen=True)
+class Setup:
+    name: str
+    processes: int
+    quantize: str = "int8"
+    batch: int = 1
+    plain: bool = False
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.scoring", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer comments (~2 minutes)")
+    parser.add_argument("--checkpoint", type=Path, help="a real Detoxify checkpoint to time")
+    parser.add_argument("--config", type=Path, help="its transformers config/tokenizer dir")
+    parser.add_argument("--update-docs", action="store_true", help=f"rewrite results in {DOCS}")
+    args = parser.parse_args(argv)
+    if args.checkpoint and not args.config:
+        parser.error("--checkpoint needs --config")
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    rounds, per_round = (2, 32) if args.quick else (8, 40)
+    texts = comments(rounds * per_round)
+    cores = os.cpu_count() or 1
+    spawn = multiprocessing.get_context("spawn")  # clean children: their RSS is theirs alone
+
+    checkpoints = {variant: _build(variant) for variant in SHAPES}
+    if args.checkpoint:
+        timed = (str(args.checkpoint), str(args.config))
+        model = f"`{args.checkpoint.name}` (real weights)"
+    else:
+        timed = checkpoints["original"]
+        model = _shape_text("original")
+    setups = [
+        Setup("a. plain Detoxify `predict`, fp32", 1, quantize="none", plain=True),
+        Setup("our Scorer, fp32, one at a time", cores, quantize="none"),
+        Setup("our Scorer, int8, one at a time, one process", 1),
+        Setup("b. our Scorer as configured: int8, one at a time", cores),
+        Setup(f"our Scorer, int8, batches of {BATCH}", cores, batch=BATCH),
+    ]
+    print(f"timing {len(texts)} comments in {rounds} rounds on {model}", flush=True)
+    pools = [_Pool(spawn, setup, *timed) for setup in setups]
+    try:
+        for pool in pools:
+            pool.wait_until_loaded()
+        for number in range(rounds):
+            batch = texts[number * per_round : (number + 1) * per_round]
+            for pool in pools:
+                pool.run(batch)
+            print(f"  round {number + 1}/{rounds} done", flush=True)
+    finally:
+        for pool in pools:
+            pool.stop()
+    memory = {}
+    for variant, (checkpoint, config) in checkpoints.items():
+        memory[variant] = _in_child(spawn, _memory, checkpoint, config, texts[:MEMORY_COMMENTS])
+        memory[variant]["checkpoint_mb"] = Path(checkpoint).stat().st_size / 2**20
+        print(f"  memory {variant}: {memory[variant]['rss_mb']:.0f} MB", flush=True)
+
+    report = _report(
+        model=model,
+        texts=texts,
+        rounds=rounds,
+        pools=pools,
+        memory=memory,
+        minutes=(time.monotonic() - started) / 60,
+        load=(load_before, os.getloadavg()[0]),
+        quick=args.quick,
+    )
+    print("\n" + report)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    (BENCH_DIR / "scoring.md").write_text(report + "\n", encoding="utf-8")
+    if args.update_docs:
+        _update_docs(report)
+
+
+class _Pool:
+    """A setup's worker processes, loaded once, timed round after round."""
+
+    def __init__(self, context: Any, setup: Setup, checkpoint: str, config: str) -> None:
+        self.setup = setup
+        self.seconds = 0.0
+        self.scores: list[dict[str, float]] = []
+        self._results = context.Queue()
+        # Kept on self: the children unpickle it after start() returns, and a collected
+        # barrier's semaphores are gone by then.
+        self._barrier = context.Barrier(setup.processes)
+        self._commands = [context.Queue() for _ in range(setup.processes)]
+        self._processes = [
+            context.Process(
+                target=_timing_worker,
+                args=(setup, checkpoint, config, self._barrier, commands, self._results),
+            )
+            for commands in self._commands
+        ]
+        for process in self._processes:
+            process.start()
+        self.ready: dict[str, Any] = {}
+
+    def wait_until_loaded(self) -> None:
+        self.ready = [self._results.get() for _ in self._processes][-1]
+
+    def run(self, texts: list[str]) -> None:
+        count = self.setup.processes
+        for index, commands in enumerate(self._commands):
+            commands.put((index, texts[index::count]))
+        results = [self._results.get() for _ in self._processes]
+        self.seconds += max(r["end"] for r in results) - min(r["start"] for r in results)
+        scores: list[dict[str, float]] = [{} for _ in texts]
+        for result in results:
+            scores[result["index"] :: count] = result["scores"]
+        self.scores += scores
+
+    def stop(self) -> None:
+        for commands in self._commands:
+            commands.put(None)
+        for process in self._processes:
+            process.join()
+
+
+def _timing_worker(
+    setup: Setup, checkpoint: str, config: str, barrier: Any, commands: Any, results: Any
+) -> None:
+    import torch
+
+    if setup.plain:
+        score, ready = _plain_detoxify(checkpoint, config)
+    else:
+        score, ready = _our_scorer(checkpoint, config, setup)
+    for text in SENTENCES[:WARMUP]:
+        score([text])
+    results.put({**ready, "threads": torch.get_num_threads(), **_memory_figures()})
+    while (command := commands.get()) is not None:
+        index, texts = command
+        barrier.wait()
+        start = time.perf_counter()
+        scores = score(texts)
+        results.put({"index": index, "start": start, "end": time.perf_counter(), "scores": scores})
+
+
+def _plain_detoxify(checkpoint: str, config: str) -> tuple[Any, dict[str, Any]]:
+    import statistics
+
+    import torch
+    import transformers
+    from detoxify.detoxify import Detoxify, get_model_and_tokenizer
+
+    transformers.utils.logging.disable_progress_bar()
+    # Detoxify(checkpoint=..., huggingface_config_path=...) asks the hub for the config of
+    # `model_type` anyway, so it can't load offline: this is its load_checkpoint with the local
+    # directory as model_type, then its own predict, one comment per call.
+    loaded = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    renames = {"toxic": "toxicity", "identity_hate": "identity_attack"}
+    renames["severe_toxic"] = "severe_toxicity"
+    detox = Detoxify.__new__(Detoxify)
+    detox.class_names = [renames.get(c, c) for c in loaded["config"]["dataset"]["args"]["classes"]]
+    arch = dict(loaded["config"]["arch"]["args"], model_type=config)
+    detox.model, detox.tokenizer = get_model_and_tokenizer(**arch, state_dict=loaded["state_dict"])
+    detox.device = "cpu"
+    del loaded
+    tokens = statistics.mean(len(detox.tokenizer(t)["input_ids"]) for t in comments(200))
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        return [detox.predict(text) for text in texts]
+
+    return score, {"tokens": tokens}
+
+
+def _our_scorer(checkpoint: str, config: str, setup: Setup) -> tuple[Any, dict[str, Any]]:
+    from service.settings import Settings
+    from workers.scoring import load_scorer
+
+    scorer = load_scorer(
+        Settings(model=checkpoint, model_config_dir=config, quantize=setup.quantize)  # type: ignore[arg-type]
+    )
+    scorer._batch_size = setup.batch  # type: ignore[attr-defined]  # the bench compares batch sizes
+
+    def score(texts: list[str]) -> list[dict[str, float]]:
+        if setup.batch > 1:
+            return scorer.score(texts)
+        return [scorer.score([text])[0] for text in texts]  # as the worker calls it
+
+    return score, {"model_id": scorer.model_id}
+
+
+def _in_child(context: Any, target: Any, *args: Any) -> dict[str, Any]:
+    queue = context.Queue()
+    process = context.Process(target=target, args=(*args, queue))
+    process.start()
+    result: dict[str, Any] = queue.get()
+    process.join()
+    return result
+
+
+def _memory(checkpoint: str, config: str, texts: list[str], queue: Any) -> None:
+    from service.settings import Settings
+    from workers.scoring import load_scorer
+
+    scorer = load_scorer(Settings(model=checkpoint, model_config_dir=config))
+    for text in texts:
+        scorer.score([text])
+    queue.put({"model_id": scorer.model_id, **_memory_figures()})
+
+
+def _memory_figures() -> dict[str, float]:
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines())
+    return {
+        "rss_mb": int(status["VmRSS"].split()[0]) / 1024,
+        "peak_mb": int(status["VmHWM"].split()[0]) / 1024,
+    }
+
+
+def _build(variant: str) -> tuple[str, str]:
+    from tests.fixtures.checkpoints import build_checkpoint
+
+    built = build_checkpoint(
+        BENCH_DIR / "checkpoints", variant, shape=SHAPES[variant], corpus=SENTENCES
+    )
+    return str(built.checkpoint), str(built.config_dir)
+
+
+def _shape_text(variant: str) -> str:
+    shape = SHAPES[variant]
+    return (
+        f"random weights (std {INIT_STD}) in the shape of Detoxify `{variant}` ({shape.name}: "
+        f"{shape.layers} layers, hidden {shape.hidden}, {shape.heads} heads, "
+        f"vocabulary {shape.vocab_size:,}, 6 labels): the same compute as the real model"
+    )
+
+
+def _differences(
+    reference: list[dict[str, float]], other: list[dict[str, float]]
+) -> dict[str, tuple[float, float]]:
+    """Per label: (max, p99) of the absolute score difference."""
+    result = {}
+    for label in reference[0]:
+        diffs = sorted(abs(a[label] - b[label]) for a, b in zip(reference, other, strict=True))
+        result[label] = (diffs[-1], diffs[min(len(diffs) - 1, int(0.99 * len(diffs)))])
+    return result
+
+
+def _report(
+    *,
+    model: str,
+    texts: list[str],
+    rounds: int,
+    pools: list[_Pool],
+    memory: dict[str, dict[str, Any]],
+    minutes: float,
+    load: tuple[float, float],
+    quick: bool,
+) -> str:
+    import torch
+    import transformers
+
+    plain, fp32, _, default, batched = pools
+    count = len(texts)
+    base = count / plain.seconds
+    lines = [
+        f"Measured {datetime.now(UTC):%Y-%m-%d} by `python -m bench.scoring"
+        f"{' --quick' if quick else ''}` in {minutes:.1f} min on {_cpu()}, "
+        f"{os.cpu_count()} cores (1-minute load average {load[0]:.1f} before, {load[1]:.1f} "
+        f"after); torch {torch.__version__}, transformers {transformers.__version__}.",
+        "",
+        f"Model: {model}.",
+        f"Comments: {count} in {rounds} interleaved rounds, {min(map(len, texts))}-"
+        f"{max(map(len, texts))} characters (mean {statistics.mean(map(len, texts)):.0f}, "
+        f"{plain.ready['tokens']:.0f} tokens).",
+        "",
+        "| setup | processes x threads | comments/s | vs plain Detoxify |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for pool in pools:
+        rate = count / pool.seconds
+        lines.append(
+            f"| {pool.setup.name} | {pool.setup.processes} x {pool.ready['threads']} | "
+            f"{rate:.1f} | {rate / base:.1f}x |"
+        )
+    agreement = _differences(plain.scores, default.scores)
+    coupling = _differences(default.scores, batched.scores)
+    fp32_scores = [s for scores in plain.scores for s in scores.values()]
+    lines += [
+        "",
+        f"int8 (`{default.ready['model_id']}`) against fp32 plain Detoxify on the same "
+        f"{count} comments; the fp32 scores span {min(fp32_scores):.3f}-{max(fp32_scores):.3f} "
+        f"(stdev {statistics.pstdev(fp32_scores):.3f}). Last column: the int8 model on a "
+        f"comment alone vs in a batch of {BATCH}.",
+        "",
+        "| label | max abs diff | p99 abs diff | batched vs alone, max |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for label, (worst, p99) in agreement.items():
+        lines.append(f"| {label} | {worst:.4f} | {p99:.4f} | {coupling[label][0]:.4f} |")
+    fp32_identical = max(w for w, _ in _differences(plain.scores, fp32.scores).values())
+    lines += [
+        "",
+        f"Our fp32 Scorer against plain Detoxify: max abs diff {fp32_identical:.6f}.",
+        "",
+        f"Memory of one worker process after loading and scoring {MEMORY_COMMENTS} comments "
+        f"(int8; RSS from /proc/self/status). Plain Detoxify fp32 `original`: "
+        f"{plain.ready['rss_mb']:.0f} MB steady, {plain.ready['peak_mb']:.0f} MB peak.",
+        "",
+        "| variant | shape | checkpoint MB | steady RSS MB | peak RSS MB |",
+        "| --- | --- | ---: | ---: | ---: |",
+    ]
+    for variant, figures in memory.items():
+        lines.append(
+            f"| {variant} | {SHAPES[variant].name} | {figures['checkpoint_mb']:.0f} | "
+            f"{figures['rss_mb']:.0f} | {figures['peak_mb']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _update_docs(report: str) -> None:
+    text = DOCS.read_text(encoding="utf-8")
+    head, _, rest = text.partition(DOCS_START)
+    _, _, tail = rest.partition(DOCS_END)
+    DOCS.write_text(f"{head}{DOCS_START}\n{report}\n{DOCS_END}{tail}", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,399 @@
+"""The OpenAPI paths and schemas of the moderators' routes, merged into service/openapi.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PROBLEM = {"$ref": "#/components/schemas/Problem"}
+MODERATOR_SECURITY: list[dict[str, list[str]]] = [{"bearer": []}]
+
+PROBLEM_TITLES = {
+    400: "Malformed request (malformed_json)",
+    401: "Missing, invalid or expired token (invalid_token)",
+    403: "The token lacks the moderator role (forbidden)",
+    404: "No such comment or author (not_found)",
+    409: "Refused: already_decided (stale version or already reviewed), claimed (another "
+    "moderator holds the lease) or not_held (the policy has not decided it yet)",
+    413: "Body over the limit (body_too_large)",
+    415: "Not application/json (unsupported_media_type)",
+    422: "A field or query parameter is invalid (invalid_limit, invalid_cursor, ...)",
+    503: "The database is not answering (unavailable); see Retry-After",
+}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
+    return {
+        str(status): {
+            "description": PROBLEM_TITLES[status],
+            "content": {"application/problem+json": {"schema": PROBLEM}},
+        }
+        for status in statuses
+    }
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _body(schema: str) -> dict[str, Any]:
+    return {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+def _path_parameter(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "description": description,
+    }
+
+
+REVIEW_COUNTS = {
+    "type": "object",
+    "required": ["total", "by_action", "by_moderator"],
+    "properties": {
+        "total": {"type": "integer"},
+        "by_action": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "by_moderator": {"type": "object", "additionalProperties": {"type": "integer"}},
+    },
+}
+
+MODERATION_SCHEMAS: dict[str, Any] = {
+    "QueueItem": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Comment"},
+            {
+                "type": "object",
+                "required": ["max_score", "claim", "author_record"],
+                "properties": {
+                    "max_score": {
+                        "type": ["number", "null"],
+                        "description": "The highest toxicity label score; what sort=score "
+                        "and min_score use.",
+                    },
+                    "claim": {
+                        "oneOf": [
+                            {"type": "null"},
+                            {
+                                "type": "object",
+                                "required": ["moderator_id", "until"],
+                                "properties": {
+                                    "moderator_id": {"type": "string"},
+                                    "until": {"type": "string", "format": "date-time"},
+                                },
+                            },
+                        ]
+                    },
+                    "author_record": {
+                        "type": "object",
+                        "required": ["approved", "rejected", "held", "banned"],
+                        "properties": {
+                            "approved": {"type": "integer"},
+                            "rejected": {"type": "integer"},
+                            "held": {"type": "integer"},
+                            "banned": {"type": "boolean"},
+                        },
+                    },
+                },
+            },
+        ]
+    },
+    "QueuePage": {
+        "type": "object",
+        "required": ["items", "next"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": "#/components/schemas/QueueItem"}},
+            "next": {
+                "type": ["string", "null"],
+                "description": "Pass as ?cursor= (with the same sort and filters) for the "
+                "next page; null on the last page and for claims.",
+            },
+        },
+    },
+    "ModeratorDecision": {
+        "type": "object",
+        "required": ["action", "version"],
+        "additionalProperties": False,
+        "properties": {
+            "action": {"enum": ["approve", "reject"]},
+            "version": {"type": "integer", "minimum": 1},
+            "reason": {"type": ["string", "null"], "maxLength": 500},
+            "override": {
+                "type": "boolean",
+                "default": False,
+                "description": "Required to reverse a comment already approved or rejected; "
+                "audited.",
+            },
+        },
+    },
+    "BulkDecisions": {
+        "type": "object",
+        "required": ["items"],
+        "additionalProperties": False,
+        "properties": {
+            "items": {
+                "type": "array",
+                "minItems": 1,
+                "maxItems": 100,
+                "items": {
+                    "type": "object",
+                    "required": ["id", "action", "version"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "action": {"enum": ["approve", "reject"]},
+                        "version": {"type": "integer", "minimum": 1},
+                        "reason": {"type": ["string", "null"], "maxLength": 500},
+                        "override": {"type": "boolean"},
+                    },
+                },
+            }
+        },
+    },
+    "BulkResults": {
+        "type": "object",
+        "required": ["results"],
+        "properties": {
+            "results": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["id", "status"],
+                    "properties": {
+                        "id": {"type": ["string", "null"]},
+                        "status": {
+                            "type": "integer",
+                            "description": "What this item alone would have answered: 200 "
+                            "applied, else 404, 409 or 422 with `code`.",
+                        },
+                        "code": {"type": "string"},
+                        "detail": {"type": "string"},
+                        "comment_status": {"enum": ["approved", "rejected"]},
+                        "version": {"type": "integer"},
+                    },
+                },
+            }
+        },
+    },
+    "Ban": {
+        "type": "object",
+        "required": ["reason"],
+        "additionalProperties": False,
+        "properties": {
+            "reason": {"type": "string", "minLength": 1, "maxLength": 500},
+            "reject_held": {"type": "boolean", "default": False},
+        },
+    },
+    "BanResult": {
+        "type": "object",
+        "required": ["author_id", "banned", "reason", "banned_by", "banned_at", "rejected"],
+        "properties": {
+            "author_id": {"type": "string"},
+            "banned": {"const": True},
+            "reason": {"type": "string"},
+            "banned_by": {"type": "string"},
+            "banned_at": {"type": "string", "format": "date-time"},
+            "rejected": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "Ids of the held comments rejected with the ban.",
+            },
+        },
+    },
+    "History": {
+        "type": "object",
+        "required": ["items"],
+        "properties": {
+            "items": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": [
+                        "by",
+                        "action",
+                        "reason",
+                        "moderator_id",
+                        "policy_version",
+                        "at",
+                    ],
+                    "properties": {
+                        "by": {"enum": ["policy", "moderator"]},
+                        "action": {"enum": ["approve", "hold", "reject"]},
+                        "reason": {"type": ["string", "null"]},
+                        "moderator_id": {"type": ["string", "null"]},
+                        "policy_version": {"type": ["string", "null"]},
+                        "at": {"type": "string", "format": "date-time"},
+                        "reasons": {
+                            "type": "array",
+                            "items": {"$ref": "#/components/schemas/Reason"},
+                            "description": "Policy decisions only.",
+                        },
+                        "override": {
+                            "type": "boolean",
+                            "description": "Moderator decisions only: a deliberate reversal.",
+                        },
+                    },
+                },
+            }
+        },
+    },
+    "ModerationStats": {
+        "type": "object",
+        "required": [
+            "as_of",
+            "held",
+            "oldest_held_at",
+            "oldest_held_age_seconds",
+            "decisions",
+            "holds_by_reason",
+        ],
+        "properties": {
+            "as_of": {"type": "string", "format": "date-time"},
+            "held": {"type": "integer"},
+            "oldest_held_at": {"type": ["string", "null"], "format": "date-time"},
+            "oldest_held_age_seconds": {"type": ["integer", "null"]},
+            "decisions": {
+                "type": "object",
+                "description": "Moderator decisions in each window.",
+                "required": ["last_hour", "last_day"],
+                "properties": {"last_hour": REVIEW_COUNTS, "last_day": REVIEW_COUNTS},
+            },
+            "holds_by_reason": {
+                "type": "object",
+                "description": "Held comments by the kind of rule that held them; a comment "
+                "held for two kinds counts under each.",
+                "additionalProperties": {"type": "integer"},
+            },
+        },
+    },
+}
+
+MODERATION_PATHS: dict[str, Any] = {
+    "/v1/moderation/queue": {
+        "get": {
+            "operationId": "listHoldQueue",
+            "summary": "Held comments, oldest first by default; ?claim=N leases N for 5 minutes",
+            "security": MODERATOR_SECURITY,
+            "parameters": [
+                _query("article_id", {"type": "string"}, "Only this article's comments."),
+                _query("author_id", {"type": "string"}, "Only this author's comments."),
+                _query(
+                    "reason",
+                    {"type": "string", "pattern": "^[a-z_]{1,32}$"},
+                    "Only comments held by this kind of rule (toxicity, terms, links, ...).",
+                ),
+                _query(
+                    "min_score",
+                    {"type": "number", "minimum": 0, "maximum": 1},
+                    "Only comments whose highest label score is at least this.",
+                ),
+                _query(
+                    "sort",
+                    {"enum": ["oldest", "newest", "score"], "default": "oldest"},
+                    "score: highest label score first.",
+                ),
+                _query("limit", {"type": "integer", "minimum": 1, "maximum": 100}, "Page size."),
+                _query("cursor", {"type": "string"}, "The `next` of the previous page."),
+                _query(
+                    "claim",
+                    {"type": "integer", "minimum": 1, "maximum": 100},
+                    "Lease up to N free comments to the caller for 5 minutes (the caller's own "
+                    "leases first, renewed); no other moderator can decide them meanwhile.",
+                ),
+            ],
+            "responses": {
+                "200": _json("QueuePage", "A page of held comments"),
+                **_problems(401, 403, 422, 503),
+            },
+        }
+    },
+    "/v1/moderation/comments/{comment_id}/decision": {
+        "post": {
+            "operationId": "decideComment",
+            "summary": "Approve or reject a held comment (or, with override, reverse a decision)",
+            "security": MODERATOR_SECURITY,
+            "parameters": [_path_parameter("comment_id")],
+            "requestBody": _body("ModeratorDecision"),
+            "responses": {
+                "200": _json("Comment", "The comment as decided: status, review, version + 1"),
+                **_problems(400, 401, 403, 404, 409, 413, 415, 422, 503),
+            },
+        }
+    },
+    "/v1/moderation/decisions": {
+        "post": {
+            "operationId": "decideComments",
+            "summary": "Up to 100 decisions, each applied or refused on its own",
+            "security": MODERATOR_SECURITY,
+            "requestBody": _body("BulkDecisions"),
+            "responses": {
+                "200": _json("BulkResults", "One result per item, in order"),
+                **_problems(400, 401, 403, 413, 415, 422, 503),
+            },
+        }
+    },
+    "/v1/moderation/authors/{author_id}/ban": {
+        "post": {
+            "operationId": "banAuthor",
+            "summary": "Refuse the author's new comments (403 author_banned), and optionally "
+            "reject their held ones",
+            "security": MODERATOR_SECURITY,
+            "parameters": [_path_parameter("author_id")],
+            "requestBody": _body("Ban"),
+            "responses": {
+                "200": _json("BanResult", "The author is banned"),
+                **_problems(400, 401, 403, 404, 413, 415, 422, 503),
+            },
+        },
+        "delete": {
+            "operationId": "unbanAuthor",
+            "summary": "Lift the author's ban (no change if there is none)",
+            "security": MODERATOR_SECURITY,
+            "parameters": [_path_parameter("author_id")],
+            "responses": {
+                "204": {"description": "The author may post again"},
+                **_problems(401, 403, 404, 503),
+            },
+        },
+    },
+    "/v1/moderation/stats": {
+        "get": {
+            "operationId": "moderationStats",
+            "summary": "Queue size and age, recent decisions, holds by reason",
+            "security": MODERATOR_SECURITY,
+            "responses": {
+                "200": _json("ModerationStats", "The numbers, as of now"),
+                **_problems(401, 403, 503),
+            },
+        }
+    },
+    "/v1/comments/{comment_id}/history": {
+        "get": {
+            "operationId": "commentHistory",
+            "summary": "Every automated and human decision on a comment, oldest first",
+            "security": MODERATOR_SECURITY,
+            "parameters": [_path_parameter("comment_id")],
+            "responses": {
+                "200": _json("History", "The decisions"),
+                **_problems(401, 403, 404, 503),
+            },
+        }
+    },
+    "/moderate": {
+        "get": {
+            "operationId": "moderatorPage",
+            "summary": "The moderators' web page (holds no data; sign in there with a token)",
+            "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+        }
+    },
+}

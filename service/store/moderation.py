@@ -1,0 +1,300 @@
+"""The hold queue's rows: scores and reason kinds to filter on, leases, bans and the audit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from policy.sections import TOXICITY_LABELS
+from service.models import AuthorBan, Comment, Decision, HoldReason, ModerationAudit
+
+QueueSort = Literal["oldest", "newest", "score"]
+# Held comments without a score (none before revision 0002 was backfilled) sort last.
+UNSCORED = -1.0
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    article_id: str | None = None
+    author_id: str | None = None
+    reason: str | None = None
+    min_score: float | None = None
+
+
+def highest_label_score(scores: Mapping[str, float]) -> float | None:
+    """The score the queue sorts on: the highest of the labels that can hold a comment."""
+    values = [float(scores[label]) for label in TOXICITY_LABELS if label in scores]
+    return max(values, default=None)
+
+
+def record_hold_summary(
+    session: Session, *, comment: Comment, scores: Mapping[str, float], kinds: Iterable[str]
+) -> None:
+    comment.max_score = highest_label_score(scores)
+    for kind in sorted(set(kinds)):
+        session.add(HoldReason(comment_id=comment.id, kind=kind))
+    session.flush()
+
+
+def _score_key() -> ColumnElement[float]:
+    return func.coalesce(Comment.max_score, UNSCORED)
+
+
+def _order(sort: QueueSort) -> list[ColumnElement[Any]]:
+    if sort == "newest":
+        return [Comment.created_at.desc(), Comment.id.desc()]
+    if sort == "score":
+        return [_score_key().desc(), Comment.created_at.asc(), Comment.id.asc()]
+    return [Comment.created_at.asc(), Comment.id.asc()]
+
+
+def _after(sort: QueueSort, key: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after the cursor's key in the given order."""
+    if sort == "score":
+        score, created_at, comment_id = key
+        return or_(
+            _score_key() < score,
+            and_(_score_key() == score, Comment.created_at > created_at),
+            and_(
+                _score_key() == score,
+                Comment.created_at == created_at,
+                Comment.id > comment_id,
+            ),
+        )
+    created_at, comment_id = key
+    if sort == "newest":
+        return or_(
+            Comment.created_at < created_at,
+            and_(Comment.created_at == created_at, Comment.id < comment_id),
+        )
+    return or_(
+        Comment.created_at > created_at,
+        and_(Comment.created_at == created_at, Comment.id > comment_id),
+    )
+
+
+def sort_key(sort: QueueSort, comment: Comment) -> list[Any]:
+    """The values a cursor carries to resume after `comment`."""
+    if sort == "score":
+        score = UNSCORED if comment.max_score is None else comment.max_score
+        return [score, comment.created_at, comment.id]
+    return [comment.created_at, comment.id]
+
+
+def _held(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [Comment.status == "held"]
+    if filters.article_id is not None:
+        conditions.append(Comment.article_id == filters.article_id)
+    if filters.author_id is not None:
+        conditions.append(Comment.author_id == filters.author_id)
+    if filters.min_score is not None:
+        conditions.append(Comment.max_score >= filters.min_score)
+    if filters.reason is not None:
+        conditions.append(
+            Comment.id.in_(select(HoldReason.comment_id).where(HoldReason.kind == filters.reason))
+        )
+    return conditions
+
+
+def _free_for(moderator_id: str, now: datetime) -> ColumnElement[bool]:
+    return or_(
+        Comment.claimed_by.is_(None),
+        Comment.claimed_until <= now,
+        Comment.claimed_by == moderator_id,
+    )
+
+
+def list_held_comments(
+    session: Session,
+    *,
+    filters: QueueFilters,
+    sort: QueueSort,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> list[Comment]:
+    query = select(Comment).where(*_held(filters))
+    if after is not None:
+        query = query.where(_after(sort, after))
+    return list(session.scalars(query.order_by(*_order(sort)).limit(limit)))
+
+
+def claim_held_comments(
+    session: Session,
+    *,
+    filters: QueueFilters,
+    sort: QueueSort,
+    moderator_id: str,
+    now: datetime,
+    until: datetime,
+    limit: int,
+) -> list[Comment]:
+    """Lease up to `limit` held comments to the moderator: theirs already first, then free ones.
+
+    PostgreSQL skips rows another transaction is claiming (SKIP LOCKED) and the UPDATE re-checks
+    that each row is still free; SQLite's BEGIN IMMEDIATE runs claims one at a time.
+    """
+    mine_first = case(
+        ((Comment.claimed_by == moderator_id) & (Comment.claimed_until > now), 0), else_=1
+    )
+    candidates = list(
+        session.scalars(
+            select(Comment.id)
+            .where(*_held(filters), _free_for(moderator_id, now))
+            .order_by(mine_first, *_order(sort))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=Comment)
+        )
+    )
+    if not candidates:
+        return []
+    session.execute(
+        update(Comment)
+        .where(Comment.id.in_(candidates), Comment.status == "held", _free_for(moderator_id, now))
+        .values(claimed_by=moderator_id, claimed_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    claimed = session.scalars(
+        select(Comment)
+        .where(Comment.id.in_(candidates), Comment.claimed_by == moderator_id)
+        .execution_options(populate_existing=True)
+    )
+    by_id = {comment.id: comment for comment in claimed}
+    return [by_id[comment_id] for comment_id in candidates if comment_id in by_id]
+
+
+def lock_comment_or_none(session: Session, *, comment_id: str) -> Comment | None:
+    """The comment, locked until the transaction ends so decisions on it happen one at a time."""
+    return session.scalars(
+        select(Comment)
+        .where(Comment.id == comment_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+
+
+def release_claim(session: Session, *, comment: Comment) -> None:
+    comment.claimed_by = None
+    comment.claimed_until = None
+    session.flush()
+
+
+def list_decisions_for(
+    session: Session, *, comment_ids: Sequence[str]
+) -> dict[str, list[Decision]]:
+    found: dict[str, list[Decision]] = {comment_id: [] for comment_id in comment_ids}
+    if comment_ids:
+        rows = session.scalars(
+            select(Decision).where(Decision.comment_id.in_(comment_ids)).order_by(Decision.id)
+        )
+        for decision in rows:
+            found[decision.comment_id].append(decision)
+    return found
+
+
+def count_statuses_by_author(
+    session: Session, *, author_ids: Iterable[str]
+) -> dict[str, dict[str, int]]:
+    wanted = sorted(set(author_ids))
+    counts: dict[str, dict[str, int]] = {author_id: {} for author_id in wanted}
+    if wanted:
+        rows = session.execute(
+            select(Comment.author_id, Comment.status, func.count())
+            .where(Comment.author_id.in_(wanted))
+            .group_by(Comment.author_id, Comment.status)
+        )
+        for author_id, status, count in rows:
+            counts[author_id][status] = count
+    return counts
+
+
+def list_banned_authors(session: Session, *, author_ids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(author_ids))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(AuthorBan.author_id).where(AuthorBan.author_id.in_(wanted))))
+
+
+def get_ban_or_none(session: Session, *, author_id: str) -> AuthorBan | None:
+    return session.get(AuthorBan, author_id)
+
+
+def is_author_banned(session: Session, *, author_id: str) -> bool:
+    return get_ban_or_none(session, author_id=author_id) is not None
+
+
+def save_ban(
+    session: Session, *, author_id: str, reason: str, moderator_id: str, now: datetime
+) -> AuthorBan:
+    ban = session.get(AuthorBan, author_id, with_for_update=True)
+    if ban is None:
+        ban = AuthorBan(author_id=author_id)
+        session.add(ban)
+    ban.reason, ban.banned_by, ban.banned_at = reason, moderator_id, now
+    session.flush()
+    return ban
+
+
+def delete_ban(session: Session, *, author_id: str) -> bool:
+    deleted = session.execute(delete(AuthorBan).where(AuthorBan.author_id == author_id))
+    return bool(deleted.rowcount)  # type: ignore[attr-defined]
+
+
+def list_held_comment_ids_by_author(session: Session, *, author_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Comment.id)
+            .where(Comment.author_id == author_id, Comment.status == "held")
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def add_audit_entry(session: Session, *, now: datetime, **fields: Any) -> ModerationAudit:
+    entry = ModerationAudit(at=now, **fields)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def list_audit_entries(session: Session, *, comment_id: str) -> list[ModerationAudit]:
+    return list(
+        session.scalars(
+            select(ModerationAudit)
+            .where(ModerationAudit.comment_id == comment_id)
+            .order_by(ModerationAudit.id)
+        )
+    )
+
+
+def held_summary(session: Session) -> tuple[int, datetime | None]:
+    """How many comments are held, and when the oldest of them was written."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(Comment.created_at)).where(Comment.status == "held")
+    ).one()
+    return count, oldest
+
+
+def count_holds_by_reason(session: Session) -> dict[str, int]:
+    rows = session.execute(
+        select(HoldReason.kind, func.count())
+        .join(Comment, Comment.id == HoldReason.comment_id)
+        .where(Comment.status == "held")
+        .group_by(HoldReason.kind)
+        .order_by(HoldReason.kind)
+    )
+    return {kind: count for kind, count in rows}
+
+
+def count_reviews_since(session: Session, *, since: datetime) -> list[tuple[str, str | None, int]]:
+    """(action, moderator, count) of moderator decisions made since the given moment."""
+    rows = session.execute(
+        select(Decision.action, Decision.moderator_id, func.count())
+        .where(Decision.by == "moderator", Decision.at >= since)
+        .group_by(Decision.action, Decision.moderator_id)
+    )
+    return [(action, moderator_id, count) for action, moderator_id, count in rows]

@@ -1,0 +1,212 @@
+"""Detoxify's own loading code, made to run offline, quantized and single-threaded per process.
+
+Imported only in worker children (after fork): it imports torch and transformers.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import os
+import pickle
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import detoxify.detoxify
+import structlog
+import torch
+import transformers
+
+from service.settings import Settings
+from workers.scoring.errors import ModelUnavailable, ScoringError
+from workers.scoring.locate import (
+    ModelSource,
+    download_unavailable,
+    fetch_hint,
+    first_line,
+    locate_model,
+)
+from workers.scoring.variants import checkpoint_labels
+
+log = structlog.get_logger(__name__)
+
+# One comment per forward pass on CPU, although batches of 8 score ~1.4x more comments a second
+# (bench/scoring.py): dynamic int8 computes the activations' scale over the whole batch, so in a
+# batch a comment's scores depend on its neighbours (by up to 0.05 on the bench model), and the
+# same comment must get the same scores from the same model_id. Workers send one at a time.
+CPU_BATCH_SIZE = 1
+ACCELERATOR_BATCH_SIZE = 32
+_ARCH_ARGS = ("model_type", "model_name", "tokenizer_name", "num_classes")
+
+
+class DetoxifyScorer:
+    """Scores every output of a Detoxify checkpoint, identity labels included."""
+
+    def __init__(
+        self,
+        *,
+        model: torch.nn.Module,
+        tokenizer: Any,
+        labels: tuple[str, ...],
+        model_id: str,
+        max_tokens: int,
+        device: torch.device,
+        batch_size: int,
+    ) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.labels = labels
+        self.model_id = model_id
+        self._max_tokens = max_tokens
+        self._device = device
+        self._batch_size = batch_size
+
+    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        results: list[dict[str, float]] = [{} for _ in texts]
+        # Similar lengths side by side keep padding small when batches hold several texts.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self._batch_size):
+            indices = order[start : start + self._batch_size]
+            rows = self._probabilities([texts[i] for i in indices])
+            for index, row in zip(indices, rows, strict=True):
+                results[index] = {
+                    label: round(value, 6) for label, value in zip(self.labels, row, strict=True)
+                }
+        return results
+
+    def _probabilities(self, texts: list[str]) -> list[list[float]]:
+        inputs = self.tokenizer(
+            texts,
+            return_tensors="pt",
+            truncation=True,
+            max_length=self._max_tokens,
+            padding=True,
+        ).to(self._device)
+        with torch.inference_mode():
+            logits = self.model(**inputs).logits
+            rows: list[list[float]] = torch.sigmoid(logits.float()).cpu().tolist()
+        return rows
+
+
+def load_detoxify_scorer(settings: Settings) -> DetoxifyScorer:
+    source = locate_model(settings)
+    # One process per core, one thread each: torch's own pool would fight the sibling processes.
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    torch.set_num_threads(1)
+    # Worker logs are structured lines; a progress bar in them is noise.
+    transformers.utils.logging.disable_progress_bar()
+    device = torch.device(settings.device)
+
+    loaded = _load_checkpoint(source)
+    labels = checkpoint_labels(loaded["config"])
+    args = _arch_args(loaded["config"])
+    hub_name = args["model_type"]
+    if source.config_dir is not None:
+        # detoxify's get_model_and_tokenizer asks for the config by `model_type` even when
+        # given huggingface_config_path; a local directory there keeps it off the network.
+        args["model_type"] = str(source.config_dir)
+    try:
+        model, tokenizer = detoxify.detoxify.get_model_and_tokenizer(
+            **args, state_dict=loaded["state_dict"]
+        )
+    except OSError as exc:
+        where = f"in {source.config_dir}" if source.config_dir else "from the Hugging Face hub"
+        raise ModelUnavailable(
+            f"the transformers config/tokenizer for {hub_name} can't be loaded {where} "
+            f"({first_line(exc)}); {fetch_hint(source.variant_name)}"
+        ) from exc
+    del loaded
+    if model.config.num_labels != len(labels):
+        raise ScoringError(
+            f"the checkpoint has {model.config.num_labels} outputs but names {len(labels)} labels"
+        )
+
+    model.eval()
+    quantized = settings.quantize == "int8" and device.type == "cpu"
+    if quantized:
+        model = _quantize_int8(model)
+    elif settings.quantize == "int8":
+        log.info("scoring.int8_skipped", device=str(device), reason="dynamic int8 is CPU-only")
+    model.to(device)
+    # The fp32 weights that quantization replaced sit in reference cycles until collected.
+    gc.collect()
+    scorer = DetoxifyScorer(
+        model=model,
+        tokenizer=tokenizer,
+        labels=labels,
+        model_id=f"{_model_name(source)}+{'int8' if quantized else 'fp32'}",
+        max_tokens=settings.max_tokens,
+        device=device,
+        batch_size=CPU_BATCH_SIZE if device.type == "cpu" else ACCELERATOR_BATCH_SIZE,
+    )
+    log.debug("scoring.loaded", model=scorer.model_id, labels=len(labels), device=str(device))
+    return scorer
+
+
+def _load_checkpoint(source: ModelSource) -> dict[str, Any]:
+    # A pickle, like every Detoxify checkpoint: only ever read from configured paths and URLs.
+    if source.checkpoint is not None:
+        try:
+            loaded = torch.load(source.checkpoint, map_location="cpu", weights_only=False)
+        except (RuntimeError, pickle.UnpicklingError, EOFError, OSError) as exc:
+            raise ModelUnavailable(
+                f"can't read the checkpoint {source.checkpoint} ({type(exc).__name__}: "
+                f"{first_line(exc)}); {fetch_hint(source.variant_name)}"
+            ) from exc
+    else:
+        assert source.url is not None and source.variant is not None
+        try:
+            loaded = torch.hub.load_state_dict_from_url(
+                source.url, map_location="cpu", weights_only=False, check_hash=True
+            )
+        except (OSError, RuntimeError) as exc:
+            raise download_unavailable(source.variant, source.url, exc) from exc
+    if not isinstance(loaded, dict) or "config" not in loaded or "state_dict" not in loaded:
+        raise ScoringError("not a Detoxify checkpoint: it needs 'config' and 'state_dict'")
+    return loaded
+
+
+def _arch_args(config: dict[str, Any]) -> dict[str, Any]:
+    """What detoxify's get_model_and_tokenizer takes; newer configs also hold the classes."""
+    args = config.get("arch", {}).get("args", {})
+    missing = [key for key in _ARCH_ARGS if key not in args]
+    if missing:
+        raise ScoringError(f"not a Detoxify checkpoint: config.arch.args lacks {missing}")
+    return {key: args[key] for key in _ARCH_ARGS}
+
+
+def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    with warnings.catch_warnings():
+        # torch 2.13 deprecates torch.ao and quantized tensors in favour of torchao; the eager
+        # API still works, and these two notices would otherwise greet every worker child.
+        warnings.filterwarnings(
+            "ignore",
+            message=r"torch\.ao\.quantization is deprecated",
+            category=DeprecationWarning,
+        )
+        warnings.filterwarnings(
+            "ignore",
+            message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel",
+            category=UserWarning,
+        )
+        # In place: a copy would hold a second fp32 model at the load's peak (+400 MB for BERT).
+        return torch.ao.quantization.quantize_dynamic(
+            model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
+        )
+
+
+def _model_name(source: ModelSource) -> str:
+    if source.variant is not None:
+        return f"detoxify:{source.variant.name}@{source.variant.sha256_prefix}"
+    assert source.checkpoint is not None
+    return f"checkpoint:{source.checkpoint.name}@{_sha256(source.checkpoint)[:8]}"
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()

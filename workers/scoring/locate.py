@@ -1,0 +1,130 @@
+"""Where the configured model comes from, decided without torch.
+
+The worker's parent calls `check_model_available` before it forks, so a missing model is one
+clear line at start-up rather than a traceback in every child.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from service.settings import Settings
+from workers.scoring.errors import ModelUnavailable
+from workers.scoring.variants import DETOXIFY_DOWNLOAD_URL, VARIANTS, Variant
+
+PROBE_TIMEOUT = httpx.Timeout(10.0)
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """One of: a local checkpoint file, or a variant's URL that torch.hub downloads and caches."""
+
+    checkpoint: Path | None
+    url: str | None
+    config_dir: Path | None
+    """Local transformers config/tokenizer; None: transformers asks the Hugging Face hub."""
+    variant: Variant | None
+    """The named variant, when MODERATION_MODEL names one."""
+
+    @property
+    def variant_name(self) -> str | None:
+        return self.variant.name if self.variant else None
+
+
+def locate_model(settings: Settings) -> ModelSource:
+    """The model's source, checking every local path; raises ModelUnavailable. No network."""
+    config_dir = _config_dir(settings)
+    variant = VARIANTS.get(settings.model)
+    if variant is None:
+        return ModelSource(_checkpoint_file(settings.model), None, config_dir, None)
+    candidates = [torch_hub_checkpoints_dir() / variant.file_name]
+    if config_dir is not None:
+        # `moderation models fetch` lays out DIR/<variant>/<checkpoint> beside DIR/<variant>/config.
+        candidates.insert(0, config_dir.parent / variant.file_name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return ModelSource(candidate, None, config_dir, variant)
+    if config_dir is not None:
+        raise ModelUnavailable(
+            f"the {variant.name!r} checkpoint {variant.file_name} is not in "
+            f"{' or '.join(str(c.parent) for c in candidates)}; {fetch_hint(variant.name)}"
+        )
+    return ModelSource(None, release_url(variant, settings.model_base_url), None, variant)
+
+
+def check_model_available(settings: Settings) -> None:
+    """Raise ModelUnavailable unless the configured model can be loaded. Never imports torch.
+
+    A variant that still has to be downloaded costs one request here: the children would
+    otherwise each find out on their own, after fork.
+    """
+    source = locate_model(settings)
+    if source.url is None:
+        return
+    assert source.variant is not None, "only named variants are downloaded"
+    try:
+        with (
+            httpx.Client(follow_redirects=True, timeout=PROBE_TIMEOUT) as client,
+            client.stream("GET", source.url) as response,
+        ):
+            response.raise_for_status()
+    except httpx.HTTPError as exc:
+        raise download_unavailable(source.variant, source.url, exc) from exc
+
+
+def download_unavailable(variant: Variant, url: str, exc: BaseException) -> ModelUnavailable:
+    return ModelUnavailable(
+        f"can't download the {variant.name!r} checkpoint from {url} "
+        f"({type(exc).__name__}: {first_line(exc)}); {fetch_hint(variant.name)}"
+    )
+
+
+def fetch_hint(variant: str | None = None) -> str:
+    variant = variant or "VARIANT"
+    return (
+        f"run `moderation models fetch {variant} --to DIR` where there is internet and set "
+        f"MODERATION_MODEL_CONFIG=DIR/{variant}/config, or set MODERATION_MODEL to a checkpoint "
+        "file"
+    )
+
+
+def release_url(variant: Variant, base_url: str | None) -> str:
+    return (base_url or DETOXIFY_DOWNLOAD_URL).rstrip("/") + "/" + variant.release_path
+
+
+def torch_hub_checkpoints_dir() -> Path:
+    """`torch.hub.get_dir()/checkpoints`, computed the way torch does, without importing it."""
+    cache_home = os.getenv("XDG_CACHE_HOME", os.path.join("~", ".cache"))
+    torch_home = os.getenv("TORCH_HOME", os.path.join(cache_home, "torch"))
+    return Path(torch_home).expanduser() / "hub" / "checkpoints"
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
+def _config_dir(settings: Settings) -> Path | None:
+    if not settings.model_config_dir:
+        return None
+    path = Path(settings.model_config_dir).expanduser()
+    if not (path / "config.json").is_file():
+        raise ModelUnavailable(
+            f"MODERATION_MODEL_CONFIG={path} has no config.json (a transformers config and "
+            f"tokenizer directory); {fetch_hint()}"
+        )
+    return path
+
+
+def _checkpoint_file(value: str) -> Path:
+    path = Path(value).expanduser()
+    if not path.is_file():
+        raise ModelUnavailable(
+            f"MODERATION_MODEL={value!r} is neither a Detoxify variant ({', '.join(VARIANTS)}) "
+            f"nor an existing checkpoint file; {fetch_hint()}"
+        )
+    return path
