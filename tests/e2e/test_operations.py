@@ -21,13 +21,13 @@ def free_port() -> int:
 def test_worker_metrics_move_and_readyz_sees_the_worker(make_stack) -> None:  # type: ignore[no-untyped-def]
     stack = make_stack("sqlite")
     port = free_port()
-    worker = stack.start("worker", "--concurrency", "2", "--metrics-port", str(port),
-                         name="worker")
+    worker = stack.start("worker", "--concurrency", "2", "--metrics-port", str(port), name="worker")
     stack.wait_for_worker(worker)
     with stack.client() as client:
         for n in range(3):
             response = client.post(
-                "/v1/comments", json={"article_id": "a", "text": f"Metrics please {n}."},
+                "/v1/comments",
+                json={"article_id": "a", "text": f"Metrics please {n}."},
                 headers={**stack.auth(), "Prefer": "wait=10"},
             )
             assert response.json()["status"] == "approved"
@@ -54,12 +54,20 @@ def test_sigterm_during_work_loses_nothing(make_stack) -> None:  # type: ignore[
     ids = []
     with stack.client() as client:
         for n in range(20):
-            ids.append(client.post("/v1/comments", json={"article_id": "a", "text": f"c {n}"},
-                                   headers=stack.auth(f"reader-{n}")).json()["id"])
+            ids.append(
+                client.post(
+                    "/v1/comments",
+                    json={"article_id": "a", "text": f"c {n}"},
+                    headers=stack.auth(f"reader-{n}"),
+                ).json()["id"]
+            )
     time.sleep(0.3)
     stack.stop(worker, signal.SIGTERM)
     assert worker.returncode == 0, stack.log("worker")[-2000:]
     stack.start_worker()
-    wait_for(lambda: all(decisions_of(stack.settings, i) for i in ids), timeout=60,
-             what="every comment decided after the restart")
+    wait_for(
+        lambda: all(decisions_of(stack.settings, i) for i in ids),
+        timeout=60,
+        what="every comment decided after the restart",
+    )
     assert all(len(decisions_of(stack.settings, i)) == 1 for i in ids)

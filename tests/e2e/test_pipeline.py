@@ -164,7 +164,8 @@ def test_policy_rules_hold_with_spans_and_record_their_context(make_stack) -> No
     text = "Read more at example.com/deals, you f.u.c.k.i.n.g genius"
     with stack.client() as client:
         held = client.post(
-            "/v1/comments", json={"article_id": "a", "text": text},
+            "/v1/comments",
+            json={"article_id": "a", "text": text},
             headers={**stack.auth(), "Prefer": "wait=10"},
         ).json()
         repeated = [
@@ -176,16 +177,24 @@ def test_policy_rules_hold_with_spans_and_record_their_context(make_stack) -> No
             for _ in range(2)
         ]
         moderator = stack.auth("mod-1", moderator=True)
-        client.put("/v1/articles/live-1/settings", json={"premoderated": True, "closed": False},
-                   headers=moderator)
-        client.put("/v1/authors/watched-1/settings", json={"always_hold": True, "trusted": False},
-                   headers=moderator)
+        client.put(
+            "/v1/articles/live-1/settings",
+            json={"premoderated": True, "closed": False},
+            headers=moderator,
+        )
+        client.put(
+            "/v1/authors/watched-1/settings",
+            json={"always_hold": True, "trusted": False},
+            headers=moderator,
+        )
         premoderated = client.post(
-            "/v1/comments", json={"article_id": "live-1", "text": "A kind word."},
+            "/v1/comments",
+            json={"article_id": "live-1", "text": "A kind word."},
             headers={**stack.auth(), "Prefer": "wait=10"},
         ).json()
         watched = client.post(
-            "/v1/comments", json={"article_id": "a", "text": "Another kind word."},
+            "/v1/comments",
+            json={"article_id": "a", "text": "Another kind word."},
             headers={**stack.auth("watched-1"), "Prefer": "wait=10"},
         ).json()
     assert [r["kind"] for r in premoderated["decision"]["reasons"]] == ["article"]

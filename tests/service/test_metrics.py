@@ -18,7 +18,8 @@ def test_metrics_move_with_comments(api: Api) -> None:
     before = api.client.get("/metrics").text
     accepted_before = (
         sample(before, "moderation_comments_received_total", 'result="accepted"')
-        if 'result="accepted"' in before else 0.0
+        if 'result="accepted"' in before
+        else 0.0
     )
     for n in range(3):
         assert api.post_comment({"article_id": "a", "text": f"comment {n}"}).status_code == 202
