@@ -196,6 +196,26 @@ def models_fetch(variant: str, dest: Path) -> None:
     click.echo(str(path))
 
 
+@main.command()
+@click.option(
+    "--days",
+    default=None,
+    type=click.IntRange(1, 36_500),
+    help="Override MODERATION_RETENTION_DAYS for this run.",
+)
+@one_line_errors
+def purge(days: int | None) -> None:
+    """Erase the text of decided comments older than the retention period, now."""
+    from service.db import Database
+    from workers.retention import purge_expired_text
+
+    settings = load_settings()
+    erased = purge_expired_text(
+        Database(settings.effective_database_url), retention_days=days or settings.retention_days
+    )
+    click.echo(f"erased the text of {erased} comment(s)", err=True)
+
+
 @main.group()
 def webhooks() -> None:
     """The webhook outbox."""

@@ -21,6 +21,7 @@ MODERATE_TASK = "moderate"
 DELIVER_WEBHOOK_TASK = "deliver_webhook"
 SWEEP_TASK = "sweep"
 RELAY_OUTBOX_TASK = "relay_outbox"
+PURGE_TASK = "purge_expired_text"
 
 MODERATE_QUEUE = "moderate"
 DELIVER_QUEUE = "deliver"
@@ -53,6 +54,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             DELIVER_WEBHOOK_TASK: _route(DELIVER_QUEUE),
             SWEEP_TASK: _route(MAINTENANCE_QUEUE),
             RELAY_OUTBOX_TASK: _route(MAINTENANCE_QUEUE),
+            PURGE_TASK: _route(MAINTENANCE_QUEUE),
         },
         "task_serializer": "json",
         "accept_content": ["json"],

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
     jwt_leeway_seconds: int = 30
+    jwks_cache_seconds: float = Field(300.0, gt=0, description="How long JWKS keys are fresh.")
+    jwks_refresh_seconds: float = Field(
+        30.0, gt=0, description="At most one JWKS fetch per this many seconds, whatever kids come."
+    )
+    jwks_timeout_seconds: float = Field(3.0, gt=0, description="Timeout of one JWKS fetch.")
 
     model: str = "unbiased"
     model_config_dir: str | None = Field(None, alias="MODERATION_MODEL_CONFIG")
@@ -68,6 +73,9 @@ class Settings(BaseSettings):
     sweep_grace_seconds: float = Field(60.0, ge=0)
     sweep_interval_seconds: float = Field(15.0, gt=0)
     outbox_interval_seconds: float = Field(5.0, gt=0)
+
+    retention_days: int = Field(90, ge=1, description="Erase decided comments' text after this.")
+    retention_interval_seconds: float = Field(3600.0, gt=0)
 
     max_body_bytes: int = 64 * 1024
     idempotency_window_seconds: int = 24 * 3600

@@ -25,6 +25,7 @@ from service.db import Database
 from service.logging import configure_logging
 from service.policies import PolicyHolder
 from service.queue import (
+    PURGE_TASK,
     RELAY_OUTBOX_TASK,
     SWEEP_TASK,
     TaskProducer,
@@ -52,6 +53,10 @@ def create_celery_app(settings: Settings) -> Celery:
             "sweep-pending": {
                 "task": SWEEP_TASK,
                 "schedule": timedelta(seconds=settings.sweep_interval_seconds),
+            },
+            "purge-expired-text": {
+                "task": PURGE_TASK,
+                "schedule": timedelta(seconds=settings.retention_interval_seconds),
             },
             "relay-outbox": {
                 "task": RELAY_OUTBOX_TASK,

@@ -5,11 +5,18 @@ from __future__ import annotations
 import httpx
 import structlog
 
-from service.queue import DELIVER_WEBHOOK_TASK, MODERATE_TASK, RELAY_OUTBOX_TASK, SWEEP_TASK
+from service.queue import (
+    DELIVER_WEBHOOK_TASK,
+    MODERATE_TASK,
+    PURGE_TASK,
+    RELAY_OUTBOX_TASK,
+    SWEEP_TASK,
+)
 from workers import runtime
 from workers.celery_app import app
 from workers.metrics import WEBHOOK_DELIVERIES
 from workers.moderation import moderate_comment
+from workers.retention import purge_expired_text
 from workers.sweeper import sweep_pending
 from workers.webhooks import deliver_event, relay_due_events
 
@@ -41,3 +48,9 @@ def sweep() -> int:
 def relay_outbox() -> int:
     rt = runtime.current()
     return relay_due_events(rt.db, rt.producer)
+
+
+@app.task(name=PURGE_TASK)
+def purge() -> int:
+    rt = runtime.current()
+    return purge_expired_text(rt.db, retention_days=rt.settings.retention_days)

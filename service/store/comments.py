@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Comment
+from service.models import Comment, WebhookEvent
 
 
 def new_comment_id() -> str:
@@ -141,3 +141,35 @@ def count_author_statuses(session: Session, *, author_id: str) -> dict[str, int]
         .group_by(Comment.status)
     )
     return {status: count for status, count in rows}
+
+
+PURGEABLE_STATUSES = ("approved", "rejected")
+
+
+def list_comments_with_text_decided_before(
+    session: Session, *, before: datetime, limit: int
+) -> list[str]:
+    return list(
+        session.scalars(
+            select(Comment.id)
+            .where(
+                Comment.status.in_(PURGEABLE_STATUSES),
+                Comment.decided_at < before,
+                Comment.text.is_not(None),
+            )
+            .limit(limit)
+        )
+    )
+
+
+def erase_comment_text(session: Session, *, comment_ids: Sequence[str]) -> None:
+    """Erase the text on the comment and in the webhook payloads that copied it."""
+    session.execute(update(Comment).where(Comment.id.in_(comment_ids)).values(text=None))
+    for event in session.scalars(
+        select(WebhookEvent).where(
+            WebhookEvent.comment_id.in_(comment_ids), WebhookEvent.status != "pending"
+        )
+    ):
+        data = dict(event.payload.get("data") or {})
+        data["text"] = None
+        event.payload = {**event.payload, "data": data}

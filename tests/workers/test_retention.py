@@ -1,0 +1,92 @@
+"""Retention erases the text of old decided comments and nothing else."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from service import store
+from service.db import Database
+from service.decisions import record_automated_decision
+from service.models import Comment, Decision, WebhookEvent, utcnow
+from tests.conftest import BACKENDS, REPO
+from workers.retention import purge_expired_text
+
+
+def seed(db: Database, text: str, action: str | None, *, age_days: float) -> str:
+    now = utcnow() - timedelta(days=age_days)
+    with db.session() as session:
+        comment = store.create_comment(
+            session,
+            article_id="a",
+            parent_id=None,
+            author_id="reader-1",
+            author_name=None,
+            text=text,
+            idempotency_key=None,
+            body_hash=None,
+            now=now,
+        )
+        comment_id = comment.id
+    if action is not None:
+        record_automated_decision(
+            db,
+            comment_id=comment_id,
+            action=action,
+            reasons=[],
+            scores={"toxicity": 0.1},
+            policy_version="sha256:x",
+            model="m",
+            context={},
+            webhooks=True,
+            now=now,
+        )
+        with db.session() as session:
+            for event in session.query(WebhookEvent).filter_by(comment_id=comment_id):
+                event.status = "delivered"
+    return comment_id
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_purge_erases_only_old_decided_text(database_url: str) -> None:
+    db = Database(database_url)
+    old_approved = seed(db, "old and approved, phone 010-1234-5678", "approve", age_days=91)
+    old_held = seed(db, "old and still held", "hold", age_days=91)
+    recent = seed(db, "recent and approved", "approve", age_days=1)
+    pending = seed(db, "old but never decided", None, age_days=200)
+
+    assert purge_expired_text(db, retention_days=90) == 1
+
+    with db.session() as session:
+        texts = {c.id: c.text for c in session.query(Comment)}
+        assert texts[old_approved] is None
+        assert texts[old_held] and texts[recent] and texts[pending]
+        assert session.query(Decision).filter_by(comment_id=old_approved).count() == 1
+        event = session.query(WebhookEvent).filter_by(comment_id=old_approved).one()
+        assert event.payload["data"]["text"] is None
+        assert event.payload["data"]["status"] == "approved"
+    assert purge_expired_text(db, retention_days=90) == 0
+    db.dispose()
+
+
+def test_purge_command(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    db = Database(database_url)
+    seed(db, "two days old", "approve", age_days=2)
+    db.dispose()
+    env = {
+        "MODERATION_DATABASE_URL": database_url,
+        "MODERATION_VAR_DIR": str(tmp_path),
+        "PATH": "/usr/bin:/bin",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "service", "purge", "--days", "1"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "erased the text of 1 comment(s)" in result.stderr

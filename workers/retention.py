@@ -1,0 +1,36 @@
+"""Retention: the text of decided comments older than MODERATION_RETENTION_DAYS is erased.
+
+Decisions, reasons (which carry offsets, never quoted text), scores and the audit stay, so
+the history of who decided what remains; the words a reader wrote, and any personal
+information a moderator saw in them, do not stay forever.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import structlog
+
+from service import store
+from service.db import Database
+from service.models import utcnow
+
+log = structlog.get_logger(__name__)
+
+BATCH = 500
+
+
+def purge_expired_text(db: Database, *, retention_days: int) -> int:
+    """Erase in batches, each its own short transaction; returns how many were erased."""
+    cutoff = utcnow() - timedelta(days=retention_days)
+    erased = 0
+    while True:
+        with db.session() as session:
+            ids = store.list_comments_with_text_decided_before(session, before=cutoff, limit=BATCH)
+            if not ids:
+                break
+            store.erase_comment_text(session, comment_ids=ids)
+        erased += len(ids)
+    if erased:
+        log.info("retention.purged", comments=erased, retention_days=retention_days)
+    return erased
