@@ -251,7 +251,7 @@ def _memory_figures() -> dict[str, float]:
 
 
 def _build(variant: str) -> tuple[str, str]:
-    from tests.fixtures.checkpoints import build_checkpoint
+    from workers.scoring.synthetic import build_checkpoint
 
     built = build_checkpoint(
         BENCH_DIR / "checkpoints", variant, shape=SHAPES[variant], corpus=SENTENCES

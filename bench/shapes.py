@@ -8,7 +8,7 @@ hides the int8 error this benchmark reports.
 
 from __future__ import annotations
 
-from tests.fixtures.checkpoints import ModelShape
+from workers.scoring.synthetic import ModelShape
 
 INIT_STD = 0.04
 

@@ -105,26 +105,34 @@ def api(host: str, port: int, workers: int) -> None:
     type=click.IntRange(1, 65535),
     help="Serve this worker's Prometheus metrics on this port.",
 )
+@click.option(
+    "--queues",
+    default=None,
+    help="Comma-separated queues to consume (default: all): e.g. `analyze` for processes "
+    "kept for synchronous Perspective-style calls. `analyze` is always asked first.",
+)
 @one_line_errors
-def worker(concurrency: int | None, metrics_port: int | None) -> None:
+def worker(concurrency: int | None, metrics_port: int | None, queues: str | None) -> None:
     """A Celery worker that scores and decides comments (production)."""
     from service import startup
+    from service.queue import parse_queues
 
+    consumed = parse_queues(queues)
     settings = load_settings()
     startup.check_policy(settings)
     startup.check_database(settings)
     startup.check_redis(settings)
     from workers.scoring import check_model_available
 
-    try:
-        check_model_available(settings)
-    except ModerationError:
-        raise
-    except Exception as exc:
-        raise ConfigurationError(str(exc)) from exc
+    check_model_available(settings)
     from workers.main import run_worker
 
-    run_worker(settings, concurrency=concurrency or os.cpu_count() or 1, metrics_port=metrics_port)
+    run_worker(
+        settings,
+        concurrency=concurrency or os.cpu_count() or 1,
+        metrics_port=metrics_port,
+        queues=consumed,
+    )
 
 
 @main.command()
@@ -192,7 +200,13 @@ def models_fetch(variant: str, dest: Path) -> None:
     from workers.model_fetch import fetch_model
 
     settings = load_settings()
-    path = fetch_model(variant, dest, base_url=settings.model_base_url, progress=True)
+    path = fetch_model(
+        variant,
+        dest,
+        base_url=settings.model_base_url,
+        hf_base_url=settings.model_hf_base_url,
+        progress=True,
+    )
     click.echo(str(path))
 
 
@@ -214,6 +228,103 @@ def purge(days: int | None) -> None:
         Database(settings.effective_database_url), retention_days=days or settings.retention_days
     )
     click.echo(f"erased the text of {erased} comment(s)", err=True)
+
+
+@models.command("demo")
+@click.option("--to", "dest", required=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--variant",
+    default="original",
+    show_default=True,
+    type=click.Choice(["original", "unbiased", "multilingual", "original-small", "unbiased-small"]),
+)
+@one_line_errors
+def models_demo(dest: Path, variant: str) -> None:
+    """Build a tiny RANDOM-weight checkpoint to try the pipeline offline (it does not moderate).
+
+    Prints the two settings to export; `eval "$(moderation models demo --to DIR)"` sets them.
+    """
+    from workers.scoring.synthetic import build_checkpoint
+
+    built = build_checkpoint(dest.resolve(), variant)
+    click.echo(
+        "# random weights: every decision is meaningless; for trying the pipeline only", err=True
+    )
+    click.echo(f"export MODERATION_MODEL={built.checkpoint}")
+    click.echo(f"export MODERATION_MODEL_CONFIG={built.config_dir}")
+
+
+@main.group()
+def keys() -> None:
+    """API keys for the Perspective-compatible API (/v1alpha1/comments:analyze?key=...)."""
+
+
+def _keys_database() -> Any:
+    """The database, with log lines (key created, revoked) on stderr: stdout is the key."""
+    from service.db import Database
+    from service.logging import configure_logging
+
+    settings = load_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return Database(settings.effective_database_url)
+
+
+@keys.command("create")
+@click.argument("name")
+@click.option(
+    "--qps",
+    default=10,
+    show_default=True,
+    type=click.IntRange(1, 100_000),
+    help="Requests a second this key may make (a 1-second window).",
+)
+@one_line_errors
+def keys_create(name: str, qps: int) -> None:
+    """Make a key called NAME and print it, once: only its SHA-256 is kept."""
+    from service.models import utcnow
+    from service.perspective_keys import create_key
+
+    database = _keys_database()
+    try:
+        key = create_key(database, name=name, qps=qps, now=utcnow())
+    finally:
+        database.dispose()
+    click.echo(key)
+    click.echo(f"key {name!r} created ({qps} qps); it is shown only this once", err=True)
+
+
+@keys.command("list")
+@one_line_errors
+def keys_list() -> None:
+    """Every key's name, quota, creation and revocation (never the key itself)."""
+    from service.perspective_keys import list_keys
+
+    database = _keys_database()
+    try:
+        listed = list_keys(database)
+    finally:
+        database.dispose()
+    click.echo(f"{'name':<32} {'qps':>6}  {'created':<20} revoked")
+    for key in listed:
+        revoked = key.revoked_at.strftime("%Y-%m-%dT%H:%M:%SZ") if key.revoked_at else "-"
+        created = key.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        click.echo(f"{key.name:<32} {key.qps:>6}  {created:<20} {revoked}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+@one_line_errors
+def keys_revoke(name: str) -> None:
+    """Revoke the key called NAME: its next request gets 403."""
+    from service.models import utcnow
+    from service.perspective_keys import revoke_key
+
+    database = _keys_database()
+    try:
+        revoke_key(database, name=name, now=utcnow())
+    finally:
+        database.dispose()
+    click.echo(f"key {name!r} revoked", err=True)
 
 
 @main.group()
@@ -256,3 +367,29 @@ def policy_check(file: Path) -> None:
     click.echo(f"{file}: valid, version {loaded.version}")
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}")
+
+
+SINCE_HELP = "How far back: 30d, 12h, 90m, 2w, or an ISO 8601 moment."
+
+
+@policy_group.command("replay")
+@click.argument("candidate", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--since", default="30d", show_default=True, help=SINCE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@one_line_errors
+def policy_replay(candidate: Path, since: str, as_json: bool) -> None:
+    """Re-decide stored comments under CANDIDATE, with their stored scores and context."""
+    from service.tuning_cli import run_replay
+
+    run_replay(load_settings(), candidate, since=since, as_json=as_json)
+
+
+@policy_group.command("shadow-report")
+@click.option("--since", default="7d", show_default=True, help=SINCE_HELP)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@one_line_errors
+def policy_shadow_report(since: str, as_json: bool) -> None:
+    """Compare MODERATION_SHADOW_POLICY's recorded decisions with the real ones."""
+    from service.tuning_cli import run_shadow_report
+
+    run_shadow_report(load_settings(), since=since, as_json=as_json)

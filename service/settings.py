@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     )
 
     policy: Path = DEFAULT_POLICY
+    shadow_policy: Path | None = Field(
+        None,
+        description="A second policy file the worker evaluates on live traffic and records "
+        "next to the real decision, never acting on it (`moderation policy shadow-report`).",
+    )
+    audit_sample: float = Field(
+        0.0,
+        ge=0.0,
+        le=1.0,
+        description="The share of auto-approved comments (still published) sent to the "
+        "moderators' audit sample queue, so the policy's misses can be measured.",
+    )
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
@@ -78,6 +90,12 @@ class Settings(BaseSettings):
     retention_interval_seconds: float = Field(3600.0, gt=0)
 
     max_body_bytes: int = 64 * 1024
+    analyze_timeout_seconds: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="How long `comments:analyze` waits for a worker's scores before 503.",
+    )
     idempotency_window_seconds: int = 24 * 3600
     log_level: str = "INFO"
     log_json: bool = True
@@ -93,8 +111,10 @@ class Settings(BaseSettings):
         "jwt_audience",
         "model_config_dir",
         "model_base_url",
+        "model_hf_base_url",
         "webhook_url",
         "webhook_secret",
+        "shadow_policy",
         mode="before",
     )
     @classmethod

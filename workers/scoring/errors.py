@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from service.errors import ModerationError
 
-class ScoringError(Exception):
+
+class ScoringError(ModerationError):
     """Base of every error the scoring layer raises on purpose."""
 
 
