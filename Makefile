@@ -32,8 +32,13 @@ lint: install ## ruff and mypy
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-bench: install ## Benchmarks: ratios measured side by side in one run
+bench: install ## Benchmarks (not tests): ratios measured side by side in one run each
 	$(PY) -m bench.scoring
+	$(PY) -m bench.pipeline
+	$(PY) -m bench.policy
+
+soak: install ## Steady load through the whole stack for 5 minutes (bounded)
+	$(PY) -m bench.soak
 
 clean: ## Remove var/ (the embedded database, broker and secret)
 	rm -rf var

@@ -24,6 +24,10 @@ DECISION_LATENCY = Histogram(
 SCORING_SECONDS = Histogram(
     "moderation_scoring_seconds", "Model time per comment", buckets=SCORING_BUCKETS
 )
+SCORING_CPU_SECONDS = Counter(
+    "moderation_scoring_cpu_seconds_total",
+    "CPU time spent in the model (one torch thread per process, so the scoring thread's time)",
+)
 WEBHOOK_DELIVERIES = Counter(
     "moderation_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
 )

@@ -16,6 +16,7 @@ from workers import metrics
 from workers.context import gather_context
 from workers.runtime import WorkerRuntime
 from workers.scoring.variants import variant_of
+from workers.shadow import record_shadow_decision
 
 log = structlog.get_logger(__name__)
 
@@ -36,10 +37,11 @@ def moderate_comment(rt: WorkerRuntime, comment_id: str) -> str | None:
             text=comment.text, author_id=comment.author_id, article_id=comment.article_id
         )
         created_at = comment.created_at
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.thread_time()
     scores = rt.scorer.score([subject.text])[0]
     scoring_seconds = time.perf_counter() - started
     metrics.SCORING_SECONDS.observe(scoring_seconds)
+    metrics.SCORING_CPU_SECONDS.inc(time.thread_time() - started_cpu)
     current = rt.policies.current()
     context = gather_context(
         rt,
@@ -62,6 +64,7 @@ def moderate_comment(rt: WorkerRuntime, comment_id: str) -> str | None:
         context=context.to_dict(),
         webhooks=rt.settings.webhook_url is not None,
         now=utcnow(),
+        audit_sample_rate=rt.settings.audit_sample,
     )
     if recorded is None:
         log.info("moderation.duplicate", comment_id=comment_id)
@@ -78,5 +81,8 @@ def moderate_comment(rt: WorkerRuntime, comment_id: str) -> str | None:
         reasons=[reason.rule for reason in decision.reasons],
         scoring_ms=round(scoring_seconds * 1000, 1),
         policy_version=current.version,
+    )
+    record_shadow_decision(
+        rt, subject, scores, context, comment_id=comment_id, real_action=decision.action
     )
     return decision.action

@@ -1,0 +1,402 @@
+"""The whole service end to end, against plain Detoxify, in one run. `python -m bench.pipeline`.
+
+Real processes on 127.0.0.1: `moderation api`, `moderation worker` (one process per core by
+default), Redis, and PostgreSQL (a fresh database; `--sqlite` for the embedded default). The
+model is random weights in BERT-base's exact shape (bench/shapes.py, the `original` layout):
+the same compute as the real model, not its scores.
+
+  a. plain Detoxify `predict`, one comment at a time, fp32, torch's default threads;
+  c. HTTP POST -> stored -> Redis -> worker -> decision stored, N comments posted concurrently;
+  scaling: c with 1 worker process, then 2, and the ratio;
+  spike: S comments posted within W seconds: all accepted? p99 accept, time until drained.
+Prints comments/s, c/a, p50/p99 accept and accept->decision latency, worker RSS (steady and
+peak), and the plumbing cost: CPU seconds per comment spent outside the model (API, Redis,
+PostgreSQL, Celery) as a share of the model's CPU seconds per comment.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psutil
+import redis
+
+from bench.comments import comments
+from bench.scoring import BENCH_DIR, _build, _plain_detoxify
+
+REPO = Path(__file__).resolve().parent.parent
+REDIS_URL = "redis://127.0.0.1:6379"
+POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+SECRET = "bench-secret-that-is-long-enough-0123456789"
+CONCURRENCY = 50
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    base: str
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def start(self, name: str, *args: str) -> None:
+        log = open(BENCH_DIR / f"pipeline-{name}.log", "ab")  # noqa: SIM115 - lives with the process
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", "service", *args],
+            env=self.env,
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self, name: str) -> None:
+        process = self.processes.pop(name, None)
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def tree(self, name: str) -> list[psutil.Process]:
+        parent = psutil.Process(self.processes[name].pid)
+        return [parent, *parent.children(recursive=True)]
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__)
+    parser.add_argument("--comments", type=int, default=500, help="comments for (c)")
+    parser.add_argument("--plain", type=int, default=60, help="comments timed for (a)")
+    parser.add_argument("--scaling", type=int, default=200, help="comments per scaling run")
+    parser.add_argument("--spike", type=int, default=5000, help="comments in the spike")
+    parser.add_argument("--spike-seconds", type=float, default=30.0)
+    parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
+    parser.add_argument("--quick", action="store_true", help="small numbers (~3 minutes)")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.comments, args.plain, args.scaling, args.spike = 120, 20, 60, 300
+        args.spike_seconds = 10.0
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    checkpoint, config = _build("original")
+    cores = os.cpu_count() or 1
+    print(f"model: random weights, BERT-base shape ({checkpoint}); same compute as the real one")
+    print(f"machine: {cores} cores; database: {'SQLite' if args.sqlite else 'PostgreSQL'}")
+
+    plain = measure_plain(checkpoint, config, comments(args.plain, seed=7))
+    print(f"(a) plain Detoxify: {plain:.2f} comments/s")
+
+    results: dict[str, Any] = {}
+    for workers in sorted({1, cores}):
+        with service(checkpoint, config, workers=workers, sqlite=args.sqlite) as stack:
+            count = args.comments if workers == cores else args.scaling
+            results[workers] = asyncio.run(end_to_end(stack, count, workers=workers))
+            print(f"(c) {workers} worker process(es): {results[workers]['rate']:.2f} comments/s")
+            if workers == cores:
+                results["spike"] = asyncio.run(spike(stack, args.spike, args.spike_seconds))
+    report(plain, results, cores)
+
+
+def measure_plain(checkpoint: str, config: str, texts: list[str]) -> float:
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    process = context.Process(target=_time_plain, args=(checkpoint, config, texts, queue))
+    process.start()
+    rate: float = queue.get()
+    process.join()
+    return rate
+
+
+def _time_plain(checkpoint: str, config: str, texts: list[str], queue: Any) -> None:
+    score, _ = _plain_detoxify(checkpoint, config)
+    score(texts[:5])
+    started = time.perf_counter()
+    score(texts)
+    queue.put(len(texts) / (time.perf_counter() - started))
+
+
+class service:
+    def __init__(self, checkpoint: str, config: str, *, workers: int, sqlite: bool) -> None:
+        self.workers = workers
+        self.database = None if sqlite else f"bench_{uuid.uuid4().hex[:10]}"
+        self.tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
+        redis_db = 15
+        redis.Redis.from_url(f"{REDIS_URL}/{redis_db}").flushdb()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+        env.update(
+            MODERATION_VAR_DIR=str(self.tmp),
+            MODERATION_JWT_SECRET=SECRET,
+            MODERATION_REDIS_URL=f"{REDIS_URL}/{redis_db}",
+            MODERATION_MODEL=checkpoint,
+            MODERATION_MODEL_CONFIG=config,
+            MODERATION_LOG_LEVEL="WARNING",
+            HF_HUB_OFFLINE="1",
+        )
+        if self.database:
+            import psycopg
+
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+                connection.execute(f'CREATE DATABASE "{self.database}"')
+            env["MODERATION_DATABASE_URL"] = (
+                f"postgresql+psycopg://postgres@127.0.0.1:5432/{self.database}"
+            )
+        self.port = _free_port()
+        self.stack = Stack(env, f"http://127.0.0.1:{self.port}")
+
+    def __enter__(self) -> Stack:
+        subprocess.run(
+            [sys.executable, "-m", "service", "migrate"],
+            env=self.stack.env,
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        self.stack.start("api", "api", "--port", str(self.port))
+        self.stack.start(
+            "worker",
+            "worker",
+            "--concurrency",
+            str(self.workers),
+            "--metrics-port",
+            str(_free_port()),
+        )
+        client = redis.Redis.from_url(self.stack.env["MODERATION_REDIS_URL"])
+        deadline = time.monotonic() + 300
+        while len(list(client.scan_iter(match="moderation:worker:*"))) < self.workers:
+            if time.monotonic() > deadline:
+                raise SystemExit("workers did not load their model; see var/bench/*.log")
+            time.sleep(0.5)
+        return self.stack
+
+    def __exit__(self, *exc: object) -> None:
+        for name in list(self.stack.processes):
+            self.stack.stop(name)
+        if self.database:
+            import psycopg
+
+            with psycopg.connect(POSTGRES_ADMIN, autocommit=True) as connection:
+                connection.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+
+
+async def post_all(stack: Stack, count: int, *, within: float | None = None) -> dict[str, Any]:
+    """Post `count` comments (each from its own reader, so no flood limit applies)."""
+    from service.settings import Settings
+    from service.tokens import issue_token
+
+    settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
+    texts = comments(count, seed=11)
+    tokens = [issue_token(settings, f"bench-{uuid.uuid4().hex[:8]}") for _ in range(count)]
+    semaphore = asyncio.Semaphore(CONCURRENCY)
+    accept: list[float] = []
+    statuses: dict[int, int] = {}
+    ids: list[str] = []
+    started = time.perf_counter()
+
+    async def one(client: httpx.AsyncClient, index: int) -> None:
+        if within:
+            await asyncio.sleep(max(0.0, started + within * index / count - time.perf_counter()))
+        async with semaphore:
+            begin = time.perf_counter()
+            response = await client.post(
+                "/v1/comments",
+                json={"article_id": "bench", "text": texts[index]},
+                headers={"Authorization": f"Bearer {tokens[index]}"},
+            )
+            accept.append(time.perf_counter() - begin)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+            if response.status_code in (200, 202):
+                ids.append(response.json()["id"])
+
+    limits = httpx.Limits(max_connections=CONCURRENCY)
+    async with httpx.AsyncClient(base_url=stack.base, timeout=60, limits=limits) as client:
+        await asyncio.gather(*(one(client, i) for i in range(count)))
+    return {
+        "accept": accept,
+        "statuses": statuses,
+        "ids": ids,
+        "posting_seconds": time.perf_counter() - started,
+    }
+
+
+async def end_to_end(stack: Stack, count: int, *, workers: int) -> dict[str, Any]:
+    cpu_before = cpu_seconds(stack)
+    scoring_before = scoring_seconds(stack)
+    posted = await post_all(stack, count)
+    decided = await wait_decided(stack, posted["ids"])
+    cpu_after = cpu_seconds(stack)
+    model = scoring_seconds(stack) - scoring_before
+    total = sum(cpu_after.values()) - sum(cpu_before.values())
+    rss = [memory(p) for p in stack.tree("worker")[1:]]
+    return {
+        "rate": count / decided["span"],
+        "accept": posted["accept"],
+        "statuses": posted["statuses"],
+        "latency": decided["latency"],
+        "model_cpu": model / count,
+        "plumbing_cpu": (total - model) / count,
+        "cpu_by_process": {k: (cpu_after[k] - cpu_before.get(k, 0)) / count for k in cpu_after},
+        "rss": rss,
+        "workers": workers,
+    }
+
+
+async def spike(stack: Stack, count: int, within: float) -> dict[str, Any]:
+    started = time.perf_counter()
+    posted = await post_all(stack, count, within=within)
+    decided = await wait_decided(stack, posted["ids"], timeout=3600)
+    return {
+        "count": count,
+        "within": within,
+        "posting_seconds": posted["posting_seconds"],
+        "statuses": posted["statuses"],
+        "accept": posted["accept"],
+        "drained_after": time.perf_counter() - started,
+        "latency": decided["latency"],
+    }
+
+
+async def wait_decided(stack: Stack, ids: list[str], *, timeout: float = 1800) -> dict[str, Any]:
+    from sqlalchemy import select
+
+    from service.db import Database
+    from service.models import Comment
+
+    url = stack.env.get("MODERATION_DATABASE_URL") or (
+        f"sqlite:///{Path(stack.env['MODERATION_VAR_DIR']) / 'moderation.db'}"
+    )
+    database = Database(url)
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            with database.session() as session:
+                rows = session.execute(
+                    select(Comment.created_at, Comment.decided_at).where(Comment.id.in_(ids))
+                ).all()
+            if all(decided is not None for _, decided in rows) or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        database.dispose()
+    done = [(created, decided) for created, decided in rows if decided is not None]
+    span = (max(d for _, d in done) - min(c for c, _ in done)).total_seconds()
+    return {
+        "span": span,
+        "latency": [(d - c).total_seconds() for c, d in done],
+        "undecided": len(rows) - len(done),
+    }
+
+
+def cpu_seconds(stack: Stack) -> dict[str, float]:
+    """CPU time so far of the API, the worker tree, Redis and PostgreSQL."""
+    found: dict[str, float] = {}
+    for name in ("api", "worker"):
+        found[name] = sum(_cpu(p) for p in stack.tree(name))
+    for process in psutil.process_iter(["name"]):
+        if process.info["name"] in ("redis-server", "postgres"):
+            key = "redis" if process.info["name"] == "redis-server" else "postgres"
+            found[key] = found.get(key, 0.0) + _cpu(process)
+    return found
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        times = process.cpu_times()
+    except psutil.Error:
+        return 0.0
+    return float(times.user + times.system)
+
+
+def scoring_seconds(stack: Stack) -> float:
+    """The model's CPU time, from the workers' `moderation_scoring_cpu_seconds_total`."""
+    port = stack.processes["worker"].args[-1]  # type: ignore[index]
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    for line in text.splitlines():
+        if line.startswith("moderation_scoring_cpu_seconds_total"):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def memory(process: psutil.Process) -> tuple[float, float]:
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+    )
+    return int(status["VmRSS"].split()[0]) / 1024, int(status["VmHWM"].split()[0]) / 1024
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
+
+
+def report(plain: float, results: dict[str, Any], cores: int) -> None:
+    full = results[cores]
+    print("\n== End to end (c) vs plain Detoxify (a), same run ==")
+    print(f"(a) plain Detoxify predict, fp32, default threads: {plain:8.2f} comments/s")
+    print(
+        f"(c) service, {cores} worker processes:             {full['rate']:8.2f} comments/s"
+        f"   c/a = {full['rate'] / plain:.1f}x"
+    )
+    print(f"    answers: {full['statuses']}")
+    print(
+        f"    accept latency    p50 {_percentile(full['accept'], 50) * 1000:7.1f} ms"
+        f"   p99 {_percentile(full['accept'], 99) * 1000:7.1f} ms"
+    )
+    print(
+        f"    accept->decision  p50 {_percentile(full['latency'], 50):7.2f} s "
+        f"   p99 {_percentile(full['latency'], 99):7.2f} s  (all {len(full['accept'])} posted"
+        " at once: this is queueing time)"
+    )
+    share = full["plumbing_cpu"] / full["model_cpu"] if full["model_cpu"] else float("nan")
+    print(
+        f"    model CPU per comment {full['model_cpu'] * 1000:.1f} ms; plumbing (API, Redis, "
+        f"PostgreSQL, Celery) {full['plumbing_cpu'] * 1000:.1f} ms = {share:.1%} of the model"
+    )
+    print(
+        "    CPU ms per comment by process: "
+        + ", ".join(f"{k} {v * 1000:.1f}" for k, v in full["cpu_by_process"].items())
+    )
+    for index, (rss, peak) in enumerate(full["rss"]):
+        print(f"    worker process {index + 1}: RSS {rss:.0f} MB steady, {peak:.0f} MB peak")
+    if 1 in results and cores != 1:
+        one = results[1]
+        print("\n== Scaling ==")
+        print(
+            f"1 worker process: {one['rate']:.2f}/s; {cores}: {full['rate']:.2f}/s; "
+            f"ratio {full['rate'] / one['rate']:.2f}"
+        )
+    burst = results.get("spike")
+    if burst:
+        errors = sum(v for k, v in burst["statuses"].items() if k >= 500)
+        print("\n== Spike ==")
+        print(
+            f"{burst['count']} comments posted within {burst['posting_seconds']:.1f} s "
+            f"(target {burst['within']:.0f} s): answers {burst['statuses']}, 5xx: {errors}"
+        )
+        print(
+            f"    accept latency p99 {_percentile(burst['accept'], 99) * 1000:.1f} ms; "
+            f"queue drained {burst['drained_after']:.0f} s after the first post"
+        )
+
+
+if __name__ == "__main__":
+    main()
