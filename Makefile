@@ -25,7 +25,8 @@ run: install ## Start API, worker and scheduler on http://127.0.0.1:8000 (embedd
 	$(VENV)/bin/moderation dev
 
 test: install ## Run every test (needs Redis, PostgreSQL and Chromium; see .ci/run)
-	$(PY) -m pytest
+	$(PY) -m pytest tests/policy -q --cov=policy --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
+	$(PY) -m pytest --ignore=tests/policy
 
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .
@@ -36,6 +37,7 @@ bench: install ## Benchmarks (not tests): ratios measured side by side in one ru
 	$(PY) -m bench.scoring
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.policy
+	$(PY) -m bench.perspective
 
 soak: install ## Steady load through the whole stack for 5 minutes (bounded)
 	$(PY) -m bench.soak

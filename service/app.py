@@ -27,9 +27,11 @@ from service.metrics import BacklogCollector, render_metrics
 from service.middleware import RequestContextMiddleware
 from service.notify import DecisionListener
 from service.openapi import openapi_document
+from service.perspective import PerspectiveError
 from service.policies import PolicyHolder
 from service.queue import TaskProducer
-from service.routes import comments, health, moderation, page
+from service.routes import comments, health, insights, moderation, page, samples
+from service.routes import perspective as perspective_routes
 from service.routes import settings as settings_routes
 from service.settings import Settings
 
@@ -79,6 +81,15 @@ ROUTES = [
     Route("/v1/moderation/authors/{author_id}/ban", moderation.post_ban, methods=["POST"]),
     Route("/v1/moderation/authors/{author_id}/ban", moderation.delete_ban, methods=["DELETE"]),
     Route("/v1/moderation/stats", moderation.get_stats, methods=["GET"]),
+    Route(
+        "/v1/moderation/comments/{comment_id}/sample-label",
+        samples.post_sample_label,
+        methods=["POST"],
+    ),
+    Route("/v1/moderation/insights", insights.get_insights, methods=["GET"]),
+    Route("/moderate/insights", insights.insights_page, methods=["GET"]),
+    Route("/v1alpha1/comments:analyze", perspective_routes.analyze, methods=["POST"]),
+    Route("/v1alpha1/comments:suggestscore", perspective_routes.suggest_score, methods=["POST"]),
     Route("/moderate", page.moderate, methods=["GET"]),
     Mount(page.STATIC_PATH, app=page.static_files(), name="static"),
 ]
@@ -117,6 +128,7 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
         ],
         exception_handlers={
             ProblemError: handle_problem,
+            PerspectiveError: perspective_routes.handle_perspective_error,
             HTTPException: _http_exception,
             OperationalError: _database_down,
             InterfaceError: _database_down,
@@ -132,6 +144,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if request.url.path.startswith(perspective_routes.PREFIX):
+        return perspective_routes.http_error(exc.status_code)
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     error = ProblemError(exc.status_code, code, str(exc.detail), headers=exc.headers)
     return problem_response(error)

@@ -7,9 +7,13 @@ from typing import Any
 
 import jwt
 import structlog
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from service.errors import ConfigurationError, ProblemError, invalid_token
+from service.jwks import JwksKeys
 from service.settings import Settings
+from service.text import has_invalid_characters
 
 log = structlog.get_logger(__name__)
 
@@ -36,16 +40,23 @@ class TokenVerifier:
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
         self._leeway = settings.jwt_leeway_seconds
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: JwksKeys | None = None
         self._key: Any = None
         if settings.jwt_secret is not None:
             self._key = settings.jwt_secret.get_secret_value()
             self._algorithms: tuple[str, ...] = ("HS256",)
         elif settings.jwt_public_key:
-            self._key = settings.jwt_public_key
-            self._algorithms = ASYMMETRIC_ALGORITHMS
+            self._key, self._algorithms = _public_key(settings.jwt_public_key)
         elif settings.jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True, lifespan=300)
+            if not settings.jwks_url.startswith(("https://", "http://")):
+                raise ConfigurationError("MODERATION_JWKS_URL must be an http(s) URL")
+            self._jwks = JwksKeys(
+                settings.jwks_url,
+                algorithms=ASYMMETRIC_ALGORITHMS,
+                cache_seconds=settings.jwks_cache_seconds,
+                refresh_seconds=settings.jwks_refresh_seconds,
+                timeout_seconds=settings.jwks_timeout_seconds,
+            )
             self._algorithms = ASYMMETRIC_ALGORITHMS
         else:
             raise ConfigurationError(
@@ -67,10 +78,11 @@ class TokenVerifier:
         if len(token) > MAX_TOKEN_BYTES:
             raise invalid_token("The token is too large.")
         try:
+            key, algorithms = self._signing_key(token)
             claims = jwt.decode(
                 token,
-                self._signing_key(token),
-                algorithms=list(self._algorithms),
+                key,
+                algorithms=list(algorithms),
                 issuer=self._issuer,
                 audience=self._audience,
                 leeway=self._leeway,
@@ -81,21 +93,38 @@ class TokenVerifier:
             raise invalid_token("The token is missing, invalid or expired.") from exc
         return _principal(claims)
 
-    def _signing_key(self, token: str) -> Any:
+    def _signing_key(self, token: str) -> tuple[Any, tuple[str, ...]]:
+        """The key, and the one algorithm it may verify: a token never picks its own."""
         if self._jwks is None:
-            return self._key
-        return self._jwks.get_signing_key_from_jwt(token).key
+            return self._key, self._algorithms
+        jwk = self._jwks.key_for(token)
+        return jwk.key, (jwk.algorithm_name,)
+
+
+def _public_key(pem: str) -> tuple[Any, tuple[str, ...]]:
+    """The PEM key, loaded once at start-up, and the algorithm its type allows."""
+    try:
+        key = load_pem_public_key(pem.replace("\\n", "\n").encode())
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError("MODERATION_JWT_PUBLIC_KEY is not a PEM public key") from exc
+    if isinstance(key, rsa.RSAPublicKey):
+        return key, ("RS256",)
+    if isinstance(key, ec.EllipticCurvePublicKey) and isinstance(key.curve, ec.SECP256R1):
+        return key, ("ES256",)
+    raise ConfigurationError("MODERATION_JWT_PUBLIC_KEY must be an RSA or a P-256 EC public key")
 
 
 def _principal(claims: dict[str, Any]) -> Principal:
     sub = claims.get("sub")
-    if not isinstance(sub, str) or not sub or len(sub) > 255:
+    if not isinstance(sub, str) or not sub or len(sub) > 255 or has_invalid_characters(sub):
         raise invalid_token("The token's 'sub' claim must be a non-empty string.")
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
         raise invalid_token("The token's 'roles' claim must be a list of strings.")
     name = claims.get("name")
-    return Principal(sub=sub, name=name if isinstance(name, str) else None, roles=frozenset(roles))
+    if not isinstance(name, str) or len(name) > 255 or has_invalid_characters(name):
+        name = None
+    return Principal(sub=sub, name=name, roles=frozenset(roles))
 
 
 def require_moderator(principal: Principal) -> None:

@@ -44,7 +44,9 @@ def decode_json(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise malformed("The body is not valid UTF-8.") from exc
     try:
-        return json.loads(text, object_pairs_hook=_reject_duplicate_keys)
+        return json.loads(
+            text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant
+        )
     except RecursionError as exc:
         raise malformed("The JSON is nested too deeply.") from exc
     except ValueError as exc:
@@ -53,6 +55,11 @@ def decode_json(raw: bytes) -> Any:
 
 def malformed(detail: str) -> ProblemError:
     return ProblemError(400, "malformed_json", detail)
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are Python's extensions, not JSON (RFC 8259)."""
+    raise ValueError(f"{name} is not a JSON value")
 
 
 def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -12,12 +12,15 @@ import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from service.errors import ConfigurationError, ModerationError
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from service.db import Database
 
 F = TypeVar("F", bound=Callable[..., Any])
 EXIT_CONFIGURATION = 2
@@ -259,7 +262,7 @@ def keys() -> None:
     """API keys for the Perspective-compatible API (/v1alpha1/comments:analyze?key=...)."""
 
 
-def _keys_database() -> Any:
+def _keys_database() -> Database:
     """The database, with log lines (key created, revoked) on stderr: stdout is the key."""
     from service.db import Database
     from service.logging import configure_logging

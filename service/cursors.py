@@ -13,16 +13,16 @@ import dataclasses
 import hashlib
 import json
 import math
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from service.errors import FieldError
 from service.schemas import field_error
 from service.store import QueueFilters, QueueSort
+from service.store.comments import could_be_comment_id
 
 CURSOR_VERSION = 1
 MAX_CURSOR_CHARS = 512
-MAX_ID_CHARS = 36
 
 
 def encode_cursor(sort: QueueSort, filters: QueueFilters, key: list[Any]) -> str:
@@ -86,10 +86,13 @@ def _moment(value: object) -> datetime:
         raise invalid_cursor() from exc
     if moment.tzinfo is None:
         raise invalid_cursor()
-    return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError as exc:  # year 1 east of UTC, or year 9999 west of it
+        raise invalid_cursor() from exc
 
 
 def _comment_id(value: object) -> str:
-    if not isinstance(value, str) or not 0 < len(value) <= MAX_ID_CHARS:
+    if not isinstance(value, str) or not could_be_comment_id(value):
         raise invalid_cursor()
     return value

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from service import store
 from service.db import Database
 from service.resources import comment_resource, isoformat
+from service.sampling import in_audit_sample
 
 DECIDED_EVENT = "comment.decided"
 STATUS_AFTER = {"approve": "approved", "hold": "held", "reject": "rejected"}
@@ -36,8 +37,13 @@ def record_automated_decision(
     context: dict[str, Any],
     webhooks: bool,
     now: datetime,
+    audit_sample_rate: float = 0.0,
 ) -> Recorded | None:
-    """None when the comment already has its automated decision (a task that ran twice)."""
+    """None when the comment already has its automated decision (a task that ran twice).
+
+    An approval that falls in the audit sample (`service.sampling`) joins it in the same
+    transaction, so no sampled approval is lost and none is sampled twice.
+    """
     try:
         with db.session() as session:
             comment = store.get_comment_or_none(session, comment_id=comment_id)
@@ -62,6 +68,10 @@ def record_automated_decision(
                 scores=scores,
                 kinds=[str(reason["kind"]) for reason in reasons if "kind" in reason],
             )
+            if action == "approve" and in_audit_sample(comment_id, audit_sample_rate):
+                store.add_audit_sample(
+                    session, comment_id=comment_id, rate=audit_sample_rate, now=now
+                )
             resource = comment_resource(
                 comment, store.list_decisions(session, comment_id=comment_id)
             )

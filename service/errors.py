@@ -6,6 +6,7 @@ machine-readable `code` and any figures (such as `limit`, `length`) at the top l
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -84,6 +85,11 @@ def unavailable(detail: str, *, retry_after: int = 5) -> ProblemError:
 
 class ProblemResponse(JSONResponse):
     media_type = "application/problem+json"
+
+    def render(self, content: Any) -> bytes:
+        # ASCII escapes: an error may echo a client's field name, and one holding a lone
+        # surrogate can't be encoded as UTF-8.
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
 def problem_response(error: ProblemError) -> Response:

@@ -215,3 +215,72 @@ class AuthorSettings(Base):
     trusted: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_by: Mapped[str] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShadowDecision(Base):
+    """What the shadow policy would have decided, next to the real decision; never acted on."""
+
+    __tablename__ = "shadow_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"))
+    policy_version: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (
+        Index("uq_shadow_decisions_comment_policy", "comment_id", "policy_version", unique=True),
+        Index("ix_shadow_decisions_at", "at"),
+    )
+
+
+class AuditSample(Base):
+    """An auto-approved comment drawn for the audit sample (it stays published), and the
+    moderator's label once given: the only unbiased view of what the policy lets through."""
+
+    __tablename__ = "audit_samples"
+
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    # The sampling rate in force when drawn: each labelled sample stands for 1/rate approvals.
+    rate: Mapped[float] = mapped_column(Float)
+    sampled_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    label: Mapped[str | None] = mapped_column(String(16))
+    labelled_by: Mapped[str | None] = mapped_column(String(255))
+    labelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_audit_samples_label_sampled", "label", "sampled_at"),)
+
+
+class PerspectiveKey(Base):
+    """A server-to-server key for the Perspective-compatible API. Only its SHA-256 is kept:
+    the key itself is printed once, when made. Revoking sets `revoked_at`; rows stay, so
+    feedback keeps naming the key it came with."""
+
+    __tablename__ = "perspective_keys"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    qps: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("uq_perspective_keys_key_hash", "key_hash", unique=True),)
+
+
+class PerspectiveFeedback(Base):
+    """A labelled example sent to `comments:suggestscore`, one row per attribute. The text is
+    kept on purpose: a client sends it as feedback, to tune thresholds with."""
+
+    __tablename__ = "perspective_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_name: Mapped[str] = mapped_column(ForeignKey("perspective_keys.name"))
+    attribute: Mapped[str] = mapped_column(String(64))
+    value: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    community_id: Mapped[str | None] = mapped_column(Text)
+    client_token: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_perspective_feedback_created_at", "created_at"),)

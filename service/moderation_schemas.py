@@ -12,6 +12,7 @@ from service.cursors import decode_cursor
 from service.errors import FieldError
 from service.schemas import ARTICLE_ID, field_error
 from service.store import QueueFilters, QueueSort
+from service.text import has_invalid_characters
 
 SORTS: tuple[QueueSort, ...] = ("oldest", "newest", "score")
 ACTIONS = ("approve", "reject")
@@ -154,7 +155,11 @@ def parse_bulk_reviews(body: Any) -> list[tuple[str | None, Review | FieldError]
     parsed: list[tuple[str | None, Review | FieldError]] = []
     for item in items:
         comment_id = item.get("id") if isinstance(item, dict) else None
-        if not isinstance(comment_id, str) or not 0 < len(comment_id) <= MAX_COMMENT_ID_CHARS:
+        if (
+            not isinstance(comment_id, str)
+            or not 0 < len(comment_id) <= MAX_COMMENT_ID_CHARS
+            or has_invalid_characters(comment_id)  # echoed back; no lone surrogate encodes
+        ):
             error = FieldError([field_error("id", "required", "id names a comment.")])
             parsed.append((None, error))
             continue
@@ -192,6 +197,15 @@ def _reason(value: Any, errors: list[dict[str, Any]]) -> str | None:
         return None
     if not isinstance(value, str):
         errors.append(field_error("reason", "invalid_type", "reason must be a string."))
+        return None
+    if has_invalid_characters(value):
+        errors.append(
+            field_error(
+                "reason",
+                "reason_invalid_characters",
+                "reason has control characters or lone surrogates.",
+            )
+        )
         return None
     value = value.strip()
     if len(value) > MAX_REASON_CHARS:

@@ -6,6 +6,8 @@ from functools import cache
 from typing import Any
 
 from service.openapi_moderation import MODERATION_PATHS, MODERATION_SCHEMAS
+from service.openapi_perspective import PERSPECTIVE_PATHS, PERSPECTIVE_SCHEMAS, SECURITY_SCHEMES
+from service.openapi_tuning import TUNING_PATHS, TUNING_SCHEMAS
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 
@@ -222,7 +224,7 @@ PATHS: dict[str, Any] = {
         "Article", "article_id", ("premoderated", "closed"), (401, 422, 503)
     ),
     "/v1/authors/{author_id}/settings": _settings_path(
-        "Author", "author_id", ("always_hold", "trusted"), (401, 403, 503)
+        "Author", "author_id", ("always_hold", "trusted"), (401, 403, 422, 503)
     ),
     "/v1/comments": {
         "post": {
@@ -250,7 +252,7 @@ PATHS: dict[str, Any] = {
                     "description": "Decided within the wait, or an idempotent replay",
                     **COMMENT_RESPONSE,
                 },
-                **_problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
+                **_problem_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
             },
         }
     },
@@ -332,11 +334,12 @@ def openapi_document() -> dict[str, Any]:
             "version": "0.1.0",
             "description": "Self-hosted comment moderation for news sites.",
         },
-        "paths": {**PATHS, **MODERATION_PATHS},
+        "paths": {**PATHS, **MODERATION_PATHS, **TUNING_PATHS, **PERSPECTIVE_PATHS},
         "components": {
-            "schemas": {**SCHEMAS, **MODERATION_SCHEMAS},
+            "schemas": {**SCHEMAS, **MODERATION_SCHEMAS, **TUNING_SCHEMAS, **PERSPECTIVE_SCHEMAS},
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                **SECURITY_SCHEMES,
             },
         },
     }

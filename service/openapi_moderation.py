@@ -310,9 +310,27 @@ MODERATION_PATHS: dict[str, Any] = {
                     "Lease up to N free comments to the caller for 5 minutes (the caller's own "
                     "leases first, renewed); no other moderator can decide them meanwhile.",
                 ),
+                _query(
+                    "queue",
+                    {"enum": ["held", "sample"], "default": "held"},
+                    "sample: the audit sample's unlabelled comments (a SampleQueuePage, oldest "
+                    "first; article_id, author_id, limit and cursor apply).",
+                ),
             ],
             "responses": {
-                "200": _json("QueuePage", "A page of held comments"),
+                "200": {
+                    "description": "A page of held comments, or of the audit sample",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "anyOf": [
+                                    {"$ref": "#/components/schemas/QueuePage"},
+                                    {"$ref": "#/components/schemas/SampleQueuePage"},
+                                ]
+                            }
+                        }
+                    },
+                },
                 **_problems(401, 403, 422, 503),
             },
         }

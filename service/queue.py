@@ -13,6 +13,7 @@ import structlog
 from celery import Celery
 from kombu import Exchange, Queue
 
+from service.errors import ConfigurationError
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -22,14 +23,31 @@ DELIVER_WEBHOOK_TASK = "deliver_webhook"
 SWEEP_TASK = "sweep"
 RELAY_OUTBOX_TASK = "relay_outbox"
 PURGE_TASK = "purge_expired_text"
+ANALYZE_TASK = "analyze"
 
 MODERATE_QUEUE = "moderate"
 DELIVER_QUEUE = "deliver"
 MAINTENANCE_QUEUE = "maintenance"
-QUEUES = (MODERATE_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
+# Synchronous Perspective-style calls: workers always ask this queue first (queue_cycle.py).
+ANALYZE_QUEUE = "analyze"
+QUEUES = (ANALYZE_QUEUE, MODERATE_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
 
 VISIBILITY_TIMEOUT_SECONDS = 3600
+# By dotted name: kombu imports it in each process that consumes.
+ANALYZE_FIRST_CYCLE = "service.queue_cycle:AnalyzeFirstCycle"
 DIRECT = Exchange("", type="direct")
+
+
+def parse_queues(value: str | None) -> tuple[str, ...]:
+    """`moderation worker --queues a,b`: every queue when None; ConfigurationError if unknown."""
+    if value is None:
+        return QUEUES
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown or not names:
+        given = f"unknown queue(s) {', '.join(unknown)}" if unknown else "no queue named"
+        raise ConfigurationError(f"--queues: {given}; known: {', '.join(QUEUES)}")
+    return names
 
 
 def _route(queue: str) -> dict[str, str]:
@@ -55,6 +73,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             SWEEP_TASK: _route(MAINTENANCE_QUEUE),
             RELAY_OUTBOX_TASK: _route(MAINTENANCE_QUEUE),
             PURGE_TASK: _route(MAINTENANCE_QUEUE),
+            ANALYZE_TASK: _route(ANALYZE_QUEUE),
         },
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -80,6 +99,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "socket_connect_timeout": 2,
             "socket_timeout": 5,
             "retry_on_timeout": False,
+            "queue_order_strategy": ANALYZE_FIRST_CYCLE,
         }
     return config
 
@@ -97,6 +117,14 @@ class TaskProducer:
     def __init__(self, settings: Settings) -> None:
         self.app = Celery("moderation-producer", set_as_current=False)
         self.app.conf.update(celery_config(settings))
+        if not settings.effective_broker_url.startswith("filesystem://"):
+            # `retry=False` covers publishing only: connecting to a Redis that is down still
+            # retried for broker_connection_timeout, stalling every POST 2 s in an outage.
+            # One attempt, then the sweeper's re-send.
+            self.app.conf.broker_transport_options = {
+                **self.app.conf.broker_transport_options,
+                "max_retries": 0,
+            }
 
     def send(self, task: str, *args: Any, countdown: float | None = None) -> bool:
         try:

@@ -12,6 +12,7 @@ from service.auth import Principal, require_moderator
 from service.db import Database
 from service.errors import FieldError
 from service.models import ArticleSettings, AuthorSettings, utcnow
+from service.moderation_schemas import valid_author_id
 from service.resources import isoformat
 from service.schemas import ARTICLE_ID, field_error
 
@@ -44,6 +45,19 @@ def check_article_id(article_id: str) -> None:
                     "article_id",
                     "invalid_article_id",
                     "article_id must be 1-200 characters of A-Z a-z 0-9 . _ : ~ -",
+                )
+            ]
+        )
+
+
+def check_author_id(author_id: str) -> None:
+    if not valid_author_id(author_id):
+        raise FieldError(
+            [
+                field_error(
+                    "author_id",
+                    "invalid_author_id",
+                    "author_id must be 1-255 printable characters.",
                 )
             ]
         )
@@ -90,6 +104,7 @@ def write_article(
 
 def read_author(db: Database, *, principal: Principal, author_id: str) -> dict[str, Any]:
     require_moderator(principal)
+    check_author_id(author_id)
     with db.session() as session:
         return author_resource(
             author_id, store.get_author_settings_or_none(session, author_id=author_id)
@@ -100,6 +115,7 @@ def write_author(
     db: Database, *, principal: Principal, author_id: str, flags: dict[str, bool]
 ) -> dict[str, Any]:
     require_moderator(principal)
+    check_author_id(author_id)
     with db.session() as session:
         row = store.put_author_settings(
             session, author_id=author_id, by=principal.sub, now=utcnow(), **flags

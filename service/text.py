@@ -33,11 +33,17 @@ def count_graphemes(text: str) -> int:
     return len(_GRAPHEME.findall(text))
 
 
+def has_invalid_characters(text: str) -> bool:
+    """Control characters but newline and tab, or lone surrogates: nothing a person typed,
+    and NUL or a surrogate can't even be stored (PostgreSQL, UTF-8)."""
+    return _has_lone_surrogate(text) or any(
+        unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in text
+    )
+
+
 def check_comment_text(text: str) -> TextProblem | None:
     """The first thing wrong with an already-normalised text, or None."""
-    if _has_lone_surrogate(text) or any(
-        unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in text
-    ):
+    if has_invalid_characters(text):
         return TextProblem(
             "text_invalid_characters",
             "The text contains control characters or lone surrogates.",

@@ -34,6 +34,7 @@ from service.queue import (
 from service.settings import Settings
 from workers import runtime
 from workers.heartbeat import start_heartbeat
+from workers.shadow import ShadowPolicy
 
 log = structlog.get_logger(__name__)
 
@@ -75,6 +76,7 @@ def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRunt
         redis=redis_client(settings.redis_url),
         producer=TaskProducer(settings),
         policies=PolicyHolder(settings.policy),
+        shadow=None if settings.shadow_policy is None else ShadowPolicy(settings.shadow_policy),
     )
     if load_model:
         from workers.scoring import load_scorer

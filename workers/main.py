@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Sequence
 
 from service.queue import QUEUES
 from service.settings import Settings
 
 
-def run_worker(settings: Settings, *, concurrency: int, metrics_port: int | None) -> None:
+def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int,
+    metrics_port: int | None,
+    queues: Sequence[str] = QUEUES,
+) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     if metrics_port is not None:
         # Must be set before prometheus_client is first imported, here and in every child.
@@ -25,7 +32,7 @@ def run_worker(settings: Settings, *, concurrency: int, metrics_port: int | None
             "worker",
             f"--concurrency={concurrency}",
             "--pool=prefork",
-            f"--queues={','.join(QUEUES)}",
+            f"--queues={','.join(queues)}",
             f"--loglevel={settings.log_level}",
             "--without-gossip",
             "--without-mingle",

@@ -11,6 +11,7 @@ from service.policies import PolicyHolder
 from service.queue import TaskProducer
 from service.settings import Settings
 from workers.scoring import Scorer
+from workers.shadow import ShadowPolicy
 
 
 @dataclass
@@ -21,6 +22,7 @@ class WorkerRuntime:
     producer: TaskProducer
     policies: PolicyHolder
     scorer: Scorer | None = None
+    shadow: ShadowPolicy | None = None
 
 
 _runtime: WorkerRuntime | None = None

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import structlog
 
 from service.queue import (
+    ANALYZE_TASK,
     DELIVER_WEBHOOK_TASK,
     MODERATE_TASK,
     PURGE_TASK,
@@ -13,6 +16,7 @@ from service.queue import (
     SWEEP_TASK,
 )
 from workers import runtime
+from workers.analyze import analyze_request
 from workers.celery_app import app
 from workers.metrics import WEBHOOK_DELIVERIES
 from workers.moderation import moderate_comment
@@ -21,6 +25,13 @@ from workers.sweeper import sweep_pending
 from workers.webhooks import deliver_event, relay_due_events
 
 _http = httpx.Client()
+
+
+@app.task(name=ANALYZE_TASK)
+def analyze(payload: dict[str, Any]) -> str:
+    # The one task that carries text rather than an id: stateless by design (doNotStore), it
+    # has no row to load; the text lives only in the broker message.
+    return analyze_request(runtime.current(), payload)
 
 
 @app.task(name=MODERATE_TASK)

@@ -27,9 +27,12 @@ from service.moderation_schemas import (
     valid_author_id,
 )
 from service.queue import DELIVER_WEBHOOK_TASK
+from service.routes import samples
 
 
 async def get_queue(request: Request) -> JSONResponse:
+    if samples.wants_other_queue(request):
+        return await samples.get_sample_queue(request)
     svc, moderator = await _moderator(request)
     query = parse_queue_query(request.query_params)
     page = await run_in_threadpool(read_queue, svc.db, moderator=moderator, query=query)

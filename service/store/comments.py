@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -11,9 +12,18 @@ from sqlalchemy.orm import Session
 
 from service.models import Comment, WebhookEvent
 
+COMMENT_ID = re.compile(r"[\x21-\x7e]{1,36}")
+
 
 def new_comment_id() -> str:
     return str(uuid.uuid4())
+
+
+def could_be_comment_id(value: str) -> bool:
+    """Ids are UUIDs minted here. A string the database can't even take as a parameter (NUL
+    for PostgreSQL, a lone surrogate for either driver) names no comment: looking it up would
+    be a 500, not a 404."""
+    return COMMENT_ID.fullmatch(value) is not None
 
 
 def create_comment(
@@ -51,6 +61,8 @@ def create_comment(
 
 
 def get_comment_or_none(session: Session, *, comment_id: str) -> Comment | None:
+    if not could_be_comment_id(comment_id):
+        return None
     return session.get(Comment, comment_id)
 
 
@@ -67,6 +79,8 @@ def forget_idempotency_key(session: Session, *, comment_id: str) -> None:
 
 
 def parent_exists(session: Session, *, parent_id: str, article_id: str) -> bool:
+    if not could_be_comment_id(parent_id):
+        return False
     found = session.scalar(
         select(func.count())
         .select_from(Comment)

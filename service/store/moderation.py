@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from policy.sections import TOXICITY_LABELS
 from service.models import AuthorBan, Comment, Decision, HoldReason, ModerationAudit
+from service.store.comments import could_be_comment_id
 
 QueueSort = Literal["oldest", "newest", "score"]
 # Held comments without a score (none before revision 0002 was backfilled) sort last.
@@ -169,6 +170,8 @@ def claim_held_comments(
 
 def lock_comment_or_none(session: Session, *, comment_id: str) -> Comment | None:
     """The comment, locked until the transaction ends so decisions on it happen one at a time."""
+    if not could_be_comment_id(comment_id):
+        return None
     return session.scalars(
         select(Comment)
         .where(Comment.id == comment_id)

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from workers.scoring.variants import BIAS_LABELS, IDENTITY_LABELS
+
 if TYPE_CHECKING:
     from service.settings import Settings
 
@@ -35,26 +37,10 @@ TOXIC = 8.0
 _BUILD_VERSION = 1
 
 _JIGSAW_CLASSES = ["toxic", "severe_toxic", "obscene", "threat", "insult", "identity_hate"]
-_BIAS_CLASSES = [
-    "toxicity",
-    "severe_toxicity",
-    "obscene",
-    "identity_attack",
-    "insult",
-    "threat",
-    "sexual_explicit",
-]
-_IDENTITY_CLASSES = [
-    "male",
-    "female",
-    "homosexual_gay_or_lesbian",
-    "christian",
-    "jewish",
-    "muslim",
-    "black",
-    "white",
-    "psychiatric_or_mental_illness",
-]
+# The checkpoints' own class names: the unbiased/multilingual layouts already use the names
+# Detoxify reports, so they are the published label lists.
+_BIAS_CLASSES = list(BIAS_LABELS)
+_IDENTITY_CLASSES = list(IDENTITY_LABELS)
 # Detoxify renames these when it reads a checkpoint; TinyCheckpoint.labels are the renamed ones.
 _RENAMES = {
     "toxic": "toxicity",

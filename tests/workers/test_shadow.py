@@ -1,0 +1,153 @@
+"""The shadow path on its own: whatever goes wrong in it is logged and swallowed.
+
+The whole path through a real worker is tests/e2e/test_shadow.py; here each failure is
+made for real (a broken file, a missing file, a row the database refuses) and the runtime
+is the worker's own dataclass, holding only what the shadow path touches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from structlog.testing import capture_logs
+
+import policy
+from service.db import Database
+from service.models import ShadowDecision
+from service.settings import Settings
+from tests.service.holds import INSULT
+from workers.runtime import WorkerRuntime
+from workers.shadow import ShadowPolicy, record_shadow_decision
+
+HOLDS_EVERYTHING = "schema: 1\ntoxicity:\n  thresholds:\n    toxicity: 0\n"
+BROKEN = "schema: 1\ntoxicity: [\n"
+SUBJECT = policy.Comment(text="Thanks for the reporting.", author_id="r-1", article_id="a-1")
+SCORES = {"toxicity": 0.01, "insult": 0.01}
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+def runtime(db: Database, shadow: Path | None) -> WorkerRuntime:
+    # Only `db` and `shadow` are touched by the shadow path; the rest of a worker's runtime
+    # (Redis, the broker, the model) has nothing to do here.
+    return WorkerRuntime(
+        settings=Settings(),
+        db=db,
+        redis=None,
+        producer=None,  # type: ignore[arg-type]
+        policies=None,  # type: ignore[arg-type]
+        shadow=None if shadow is None else ShadowPolicy(shadow),
+    )
+
+
+def a_comment(db: Database) -> str:
+    from service import store
+    from service.models import utcnow
+
+    with db.session() as session:
+        return store.create_comment(
+            session,
+            article_id="a-1",
+            parent_id=None,
+            author_id="r-1",
+            author_name=None,
+            text=SUBJECT.text,
+            idempotency_key=None,
+            body_hash=None,
+            now=utcnow(),
+        ).id
+
+
+def shadow_rows(db: Database) -> list[ShadowDecision]:
+    with db.session() as session:
+        return list(session.scalars(select(ShadowDecision)))
+
+
+def record(rt: WorkerRuntime, comment_id: str) -> str | None:
+    return record_shadow_decision(
+        rt, SUBJECT, SCORES, policy.Context(), comment_id=comment_id, real_action="approve"
+    )
+
+
+def test_a_shadow_decision_is_recorded(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "shadow.yaml"
+    path.write_text(HOLDS_EVERYTHING)
+    comment_id = a_comment(db)
+    with capture_logs() as logs:
+        assert record(runtime(db, path), comment_id) == "hold"
+    (row,) = shadow_rows(db)
+    assert (row.comment_id, row.action) == (comment_id, "hold")
+    assert row.policy_version == policy.load_policy(path).version
+    assert [reason["rule"] for reason in row.reasons] == ["toxicity.toxicity"]
+    recorded = [entry for entry in logs if entry["event"] == "shadow.recorded"]
+    assert recorded[0]["agrees"] is False
+
+
+def test_no_shadow_policy_does_nothing(db: Database) -> None:
+    assert record(runtime(db, None), a_comment(db)) is None
+    assert shadow_rows(db) == []
+
+
+def test_a_broken_file_is_logged_once_and_tried_again_when_it_changes(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "shadow.yaml"
+    path.write_text(BROKEN)
+    rt = runtime(db, path)
+    with capture_logs() as logs:
+        assert record(rt, a_comment(db)) is None
+        assert record(rt, a_comment(db)) is None
+        path.write_text(HOLDS_EVERYTHING)
+        assert record(rt, a_comment(db)) == "hold"
+    events = [entry["event"] for entry in logs]
+    assert events.count("shadow.policy_unusable") == 1
+    assert "shadow.policy_loaded" in events
+    assert len(shadow_rows(db)) == 1
+
+
+def test_a_missing_file_is_logged_not_raised(db: Database, tmp_path: Path) -> None:
+    with capture_logs() as logs:
+        assert record(runtime(db, tmp_path / "nowhere.yaml"), a_comment(db)) is None
+    assert [entry["event"] for entry in logs] == ["shadow.policy_unusable"]
+
+
+def test_a_row_the_database_refuses_is_logged_and_swallowed(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "shadow.yaml"
+    path.write_text(HOLDS_EVERYTHING)
+    rt = runtime(db, path)
+    comment_id = a_comment(db)
+    with capture_logs() as logs:
+        assert record(rt, "no-such-comment") is None  # foreign key
+        assert record(rt, comment_id) == "hold"
+        assert record(rt, comment_id) is None  # one shadow decision per comment and version
+    failures = [entry for entry in logs if entry["event"] == "shadow.failed"]
+    assert [entry["error"] for entry in failures] == ["IntegrityError", "IntegrityError"]
+    assert len(shadow_rows(db)) == 1
+
+
+def test_the_shadow_sees_the_context_it_is_given(db: Database, tmp_path: Path) -> None:
+    path = tmp_path / "shadow.yaml"
+    path.write_text("schema: 1\n")
+    context = policy.Context(article={"premoderated": True})
+    action = record_shadow_decision(
+        runtime(db, path),
+        SUBJECT,
+        {"insult": INSULT["score"]},
+        context,
+        comment_id=a_comment(db),
+        real_action="hold",
+    )
+    assert action == "hold"
+    (row,) = shadow_rows(db)
+    assert [reason["rule"] for reason in row.reasons] == [
+        "article.premoderated",
+        "toxicity.insult",
+    ]
