@@ -17,6 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -52,6 +53,18 @@ def unavailable_without_a_worker(ctx: Any, response: Any, case: Any) -> bool | N
     return not_a_server_error(ctx, response, case)
 
 
+def without_lifespan(app: Any) -> Any:
+    """The app as schemathesis sees it: the fixture's test client already started (and will
+    stop) its lifespan, so schemathesis must not run another, which would close the services."""
+
+    async def asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            raise RuntimeError("lifespan is run by the test's own client")
+        await app(scope, receive, send)
+
+    return asgi
+
+
 def operations() -> list[tuple[str, str, GenerationMode]]:
     """Every operation with valid inputs; those that take any input, with invalid ones too."""
     found = []
@@ -70,10 +83,9 @@ def test_operation_conforms_to_the_document(
     make_api: ApiFactory, method: str, path: str, mode: GenerationMode
 ) -> None:
     api = make_api(analyze_timeout_seconds=0.2)
-    app = api.client.app  # started by the fixture: services, listener and all
     held = hold(api, author="reader-1")  # something for the moderation routes to find
     key = create_key(database(api), name="fuzz", qps=10_000, now=utcnow())
-    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", without_lifespan(api.client.app))
     operation = schema[path][method]
     headers = {
         **api.auth("editor-1", moderator=True),
@@ -99,4 +111,7 @@ def test_operation_conforms_to_the_document(
     def conforms(case: Any) -> None:
         case.call_and_validate(headers=headers, checks=checks)
 
-    conforms()
+    try:
+        conforms()
+    finally:
+        shutdown_lifespans()  # schemathesis keeps every app it has seen until the process exits
