@@ -1,12 +1,13 @@
 """Signing keys from the identity provider's JWKS endpoint, fetched sparingly.
 
 Anyone can send a token naming a key id (`kid`) we have never seen. PyJWKClient answers an
-unknown kid by fetching the key set again (releases before 2.10 on every such token), holding
-an API thread for up to its 30 s timeout each time, so a flood of made-up kids becomes a flood
-of requests to the identity provider and a stalled API. Here the set is fetched at most once
-per `refresh_seconds` whatever the tokens say, with a short timeout; known keys are answered
-from memory; a failed fetch keeps the keys we had, is logged, and the token is refused with 401
-like any other token whose key we don't know.
+unknown kid by fetching the key set again (before PyJWT 2.10 for every such token, and in any
+release for every one while the endpoint fails), holding an API thread for up to its 30 s
+timeout each time: a flood of made-up kids becomes a flood of requests to the identity provider
+and a stalled API. Here the set is fetched at most once per `refresh_seconds` whatever the
+tokens say, with a short timeout; known keys are answered from memory; a failed fetch keeps the
+keys we had, is logged, and the token is refused with 401 like any other token whose key we
+don't know.
 """
 
 from __future__ import annotations

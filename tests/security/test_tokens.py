@@ -252,7 +252,7 @@ def test_a_public_key_with_escaped_newlines_from_an_env_file_works(
     assert post(api, ec_key.sign(claims())).status_code == 202
 
 
-def test_tokens_and_secrets_never_reach_the_logs(api: Api, rsa_key: KeyPair) -> None:
+def test_tokens_and_secrets_never_reach_the_logs(api: Api) -> None:
     good = api.token("reader-1")
     bad = jwt.encode(claims(), "y" * 40, algorithm="HS256")
     with structlog.testing.capture_logs() as logs:
