@@ -28,37 +28,11 @@ from service.models import utcnow
 from service.settings import Settings
 from service.store import create_comment
 from service.tokens import issue_token
-from tests.conftest import IN_CI, REPO
+from tests.conftest import REPO
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = REPO / "test-artifacts"
 SECRET = "browser-secret-that-is-long-enough-for-hs256"
 SERVER_START_SECONDS = 20
-
-
-@pytest.fixture(scope="session")
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (install Debian's chromium package)"
-        if IN_CI:
-            pytest.fail(f"{message}; CI must run the browser tests", pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @dataclass

@@ -172,4 +172,4 @@ def jwks_server() -> Iterator[JwksServer]:
 
 # The browser suite's fixtures, shared rather than copied: Debian's Chromium (fails, not skips,
 # when CI=true and it is missing) and the API served by uvicorn on a free port.
-from tests.browser.conftest import chromium, site  # noqa: E402, F401
+from tests.browser.conftest import site  # noqa: E402, F401
