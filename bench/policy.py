@@ -28,6 +28,7 @@ from policy import (
     load_policy,
     normalize,
     preload_language_detector,
+    text_digest,
 )
 
 REPO = Path(__file__).resolve().parent.parent
@@ -81,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     load_ms = (time.perf_counter() - started) * 1000
 
     languages = [detect_language(text) for text in texts]
-    recent = tuple(normalize(text) for text in rng.sample(texts, 10))
+    recent = tuple(text_digest(normalize(text)) for text in rng.sample(texts, 10))
     cases = [
         (
             Comment(text, f"author-{index % 50}", "article-1"),
@@ -90,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 author={"approved": 10, "rejected": 0, "held": 1, "trusted": index % 20 == 0},
                 article={"premoderated": False, "closed": False},
                 flood_count=rng.randint(1, 4),
-                recent_texts=recent,
+                recent_digests=recent,
                 language=language,
             ),
         )

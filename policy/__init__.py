@@ -6,8 +6,8 @@ and the term lists it names (shipped inside this package, or beside the file).
 
 from __future__ import annotations
 
-from policy.decision import Comment, Context, Decision, Reason
-from policy.engine import Policy
+from policy.decision import Comment, Context, Decision, Reason, text_digest
+from policy.engine import Policy, evaluate
 from policy.errors import PolicyError
 from policy.language import detect_language, preload_language_detector
 from policy.loader import load_policy, parse_policy
@@ -21,8 +21,10 @@ __all__ = [
     "PolicyError",
     "Reason",
     "detect_language",
+    "evaluate",
     "load_policy",
     "normalize",
     "parse_policy",
     "preload_language_detector",
+    "text_digest",
 ]

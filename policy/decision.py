@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -22,6 +23,18 @@ ReasonKind = Literal[
 # The Detoxify variant the service runs by default; contexts stored before `model` existed
 # were all scored by it.
 DEFAULT_MODEL = "unbiased"
+# 64 bits: a chance collision between two of one author's comments in a window is negligible.
+DIGEST_HEX_CHARS = 16
+
+
+def text_digest(key: str) -> str:
+    """What the repeat rule compares: a digest of a `normalize()`d text, never the text.
+
+    The context is stored with every decision and outlives the comments it mentions; a
+    digest lets a replay compare texts without keeping any, so purging a comment's text
+    leaves none of it behind in other comments' decisions.
+    """
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:DIGEST_HEX_CHARS]
 
 
 @dataclass(frozen=True)
@@ -38,8 +51,8 @@ class Context:
     `author`: {"approved", "rejected", "held": int, "always_hold", "trusted": bool}.
     `article`: {"premoderated", "closed": bool}.
     `flood_count`: the author's comments within the flood window, this one included.
-    `recent_texts`: `normalize()`d texts of the author's comments within the repeat window,
-    this one excluded.
+    `recent_digests`: `text_digest(normalize(text))` of the author's comments within the repeat
+    window posted before this one.
     `language`: `detect_language(comment.text)`; None when too short or mixed to tell.
     `model`: the Detoxify variant that produced the scores ("original", "unbiased",
     "multilingual", or a "-small" variant of one), which decides the languages it covers.
@@ -48,7 +61,7 @@ class Context:
     author: Mapping[str, Any] = field(default_factory=dict)
     article: Mapping[str, Any] = field(default_factory=dict)
     flood_count: int = 0
-    recent_texts: tuple[str, ...] = ()
+    recent_digests: tuple[str, ...] = ()
     language: str | None = None
     model: str = DEFAULT_MODEL
 
@@ -57,7 +70,7 @@ class Context:
             "author": dict(self.author),
             "article": dict(self.article),
             "flood_count": self.flood_count,
-            "recent_texts": list(self.recent_texts),
+            "recent_digests": list(self.recent_digests),
             "language": self.language,
             "model": self.model,
         }
@@ -65,11 +78,14 @@ class Context:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Context:
         language = data.get("language")
+        digests = [str(digest) for digest in data.get("recent_digests") or ()]
+        # Contexts recorded before digests kept the normalised texts themselves.
+        digests += [text_digest(str(text)) for text in data.get("recent_texts") or ()]
         return cls(
             author=dict(data.get("author") or {}),
             article=dict(data.get("article") or {}),
             flood_count=int(data.get("flood_count") or 0),
-            recent_texts=tuple(str(text) for text in data.get("recent_texts") or ()),
+            recent_digests=tuple(digests),
             language=None if language is None else str(language),
             model=str(data.get("model") or DEFAULT_MODEL),
         )

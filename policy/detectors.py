@@ -32,8 +32,14 @@ AMBIGUOUS_TLDS = frozenset({
 _PROSE_BEFORE_DOT = frozenset({
     "the", "a", "an", "this", "that", "his", "her", "their", "our", "my", "your", "its", "of",
     "in", "on", "at", "to", "from", "for", "old", "first", "early", "late", "big", "new",
-    "whole", "post", "pre",
+    "whole", "post", "pre", "it",
 })
+# Korean spells a dot 닷 and the common endings in Hangul (`naver 닷컴`, `daum닷넷`).
+KOREAN_TLDS = {"컴": "com", "넷": "net", "오알지": "org", "케이알": "kr"}
+# Particles that attach to the word before them (`naver 닷컴에서`).
+_KOREAN_PARTICLES = (
+    "에서", "에게", "으로", "로", "에", "을", "를", "이", "가", "은", "는", "의", "도",
+)
 # fmt: on
 
 _TLD = "|".join(sorted(TLDS | AMBIGUOUS_TLDS, key=lambda tld: (-len(tld), tld)))
@@ -53,23 +59,43 @@ _SPELLED = regex.compile(
     rf"(?P<tld>{_TLD}){_AFTER_TLD}"
 )
 _SPELLED_DOT_RE = regex.compile(_SPELLED_DOT)
+# Domain names are Latin, and a Hangul word before 닷컴 is prose (`미국의 닷컴 버블`).
+_LATIN_LABEL = r"[a-z0-9][a-z0-9-]*+"
+_KOREAN_DOT = r"\s*닷\s*"
+_KOREAN_SPELLED = regex.compile(
+    rf"(?<![\p{{L}}\p{{N}}])(?P<name>{_LATIN_LABEL})(?:{_KOREAN_DOT}{_LATIN_LABEL})*"
+    rf"{_KOREAN_DOT}(?:(?P<tld>{_TLD}){_AFTER_TLD}|(?P<hangul_tld>{'|'.join(KOREAN_TLDS)})"
+    rf"(?=(?:{'|'.join(_KOREAN_PARTICLES)})?(?![\p{{L}}\p{{N}}-])))"
+)
 # What each kind of link can't do without. Most comments have none of them, and looking for
 # that first is far cheaper than trying a full pattern at every word.
 _DOMAIN_HINT = regex.compile(rf"\.(?:{_TLD}){_AFTER_TLD}")
 _SPELLED_HINT = regex.compile(rf"{_SPELLED_DOT}(?:{_TLD}){_AFTER_TLD}")
 
+# Not after `:` (`http://user:pass@host` is a link), except in a `mailto:` link.
 _EMAIL = regex.compile(
-    r"(?<![\p{L}\p{N}._%+/:-])[\p{L}\p{N}._%+-]+@(?:[\p{L}\p{N}-]+\.)+\p{L}{2,}(?![\p{L}\p{N}-])"
+    r"(?:(?<=mailto:)|(?<![\p{L}\p{N}._%+/:-]))"
+    r"[\p{L}\p{N}._%+-]+@(?:[\p{L}\p{N}-]+\.)+\p{L}{2,}(?![\p{L}\p{N}-])"
 )
 # YYMMDD, then the digit that encodes sex and century, then six more digits.
 _RESIDENT_NUMBER = regex.compile(r"(?<!\d)(\d{6})[-\s]?([1-8])(\d{6})(?!\d)")
+# Between groups of digits: a space, or a dash or dot with up to two spaces either side
+# (`010 - 1234 - 5678`).
+_PHONE_GAP = r"(?:[ \t]{0,2}[-.][ \t]{0,2}|\s)"
+_KOREAN_AREA = r"0(?:1[016789]|2|[3-6][1-5]|70|50\d?)"
 _PHONES = (
-    # Korean: mobile (010, 011, 016-019), Seoul (02), provinces (031-064), 070 and 050x.
+    # Korean: mobile (010, 011, 016-019), Seoul (02), provinces (031-064), 070 and 050x; the
+    # area code may sit in brackets (`(02) 123-4567`) or before one (`02)1234-5678`).
     regex.compile(
-        r"(?<![\d+])0(?:1[016789]|2|[3-6][1-5]|70|50\d?)[-.\s)]?\d{3,4}[-.\s]?\d{4}(?!\d)"
+        rf"(?<![\d+(])(?:\({_KOREAN_AREA}\)\s?|{_KOREAN_AREA}(?:{_PHONE_GAP}|\))?)"
+        rf"\d{{3,4}}{_PHONE_GAP}?\d{{4}}(?!\d)"
     ),
-    # International, written with its + (`+44 20 7946 0958`, `+1 (555) 123-4567`).
-    regex.compile(r"(?<![\p{L}\p{N}+])\+[1-9]\d{0,2}(?:[\s.-]?(?:\(\d{1,4}\)|\d{1,5})){2,6}(?!\d)"),
+    # International, with its + or the 00 dialled instead (`+44 20 7946 0958`,
+    # `0044 20 7946 0958`, `+1 (555) 123-4567`).
+    regex.compile(
+        r"(?<![\p{L}\p{N}+])(?:\+|00)[1-9]\d{0,2}"
+        rf"(?:{_PHONE_GAP}?(?:\(\d{{1,4}}\)|\d{{1,5}})){{2,6}}(?!\d)"
+    ),
     # North American without the country code (`(555) 123-4567`, `555-123-4567`).
     regex.compile(r"(?<![\d+(])(?:\(\d{3}\)\s?|\d{3}[-.\s])\d{3}[-.]\d{4}(?!\d)"),
 )
@@ -115,6 +141,12 @@ def find_links(text: str, *, skip: Iterable[Found] = ()) -> list[Found]:
             for m in _SPELLED.finditer(text)
             if m.group("name") not in _PROSE_BEFORE_DOT
         )
+    if "닷" in text:
+        candidates.extend(
+            Found(m.start(), m.end(), _korean_host(m))
+            for m in _KOREAN_SPELLED.finditer(text)
+            if m.group("name") not in _PROSE_BEFORE_DOT
+        )
     taken = list(skip)
     found: list[Found] = []
     for link in sorted(candidates, key=lambda item: (item.start, -item.end)):
@@ -153,6 +185,8 @@ def find_phones(text: str, *, skip: Iterable[Found] = ()) -> list[Found]:
     for pattern in _PHONES:
         for match in pattern.finditer(text):
             digits = "".join(char for char in match.group() if char.isdigit())
+            if match.group().startswith("00"):
+                digits = digits[2:]
             if len(digits) not in _E164_DIGITS or _overlaps(match.start(), match.end(), taken):
                 continue
             phone = Found(match.start(), match.end(), digits)
@@ -163,6 +197,13 @@ def find_phones(text: str, *, skip: Iterable[Found] = ()) -> list[Found]:
 
 def _overlaps(start: int, end: int, others: Iterable[Found]) -> bool:
     return any(start < other.end and other.start < end for other in others)
+
+
+def _korean_host(match: regex.Match[str]) -> str:
+    host = regex.sub(_KOREAN_DOT, ".", match.group())
+    if tld := match.group("hangul_tld"):
+        host = host.removesuffix(tld) + KOREAN_TLDS[tld]
+    return _bare_host(host)
 
 
 def _bare_host(host: str) -> str:

@@ -20,7 +20,7 @@ from policy.sections import (
     ToxicitySettings,
 )
 
-__all__ = ["Comment", "Context", "Decision", "Policy", "Reason"]
+__all__ = ["Comment", "Context", "Decision", "Policy", "Reason", "evaluate"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class Policy:
 
     @property
     def repeat_window_seconds(self) -> int:
-        """How far back the worker looks for the author's earlier texts (`recent_texts`)."""
+        """How far back the worker looks for the author's earlier texts (`recent_digests`)."""
         return self.repeat.window_seconds
 
     def covered_languages(self, model: str) -> frozenset[str]:
@@ -100,3 +100,11 @@ class Policy:
             *(rules.language(self.language, context) if "language" not in skip else ()),
         ]
         return Decision.from_reasons(tuple(reasons), policy_version=self.version)
+
+
+def evaluate(
+    policy: Policy, comment: Comment, scores: Mapping[str, float], context: Context
+) -> Decision:
+    """`policy.evaluate(comment, scores, context)`, for callers that pass the policy along
+    like any other argument (a replay over several policy versions, a `functools.partial`)."""
+    return policy.evaluate(comment, scores, context)

@@ -14,12 +14,18 @@ it is sure, and None ("too short or mixed to tell") counts as covered by the mod
 - no single script with at least `MIN_SCRIPT_SHARE` of the letters (`great article,
   감사합니다`) → None;
 - mostly Hangul → "ko" without asking the model (nothing else is written in Hangul);
+- at least `LONG_TEXT_WEIGHT` letters, and py3langid over every language it knows gives
+  `DETECTABLE_LANGUAGES` together less than `MAX_DETECTABLE_SHARE` and one other language
+  at least `MIN_CONFIDENCE_ELSEWHERE` → that language (two sentences of Swahili or Esperanto
+  are plainly not English, whatever the detector restricted to news languages says about
+  them; `hahaha hahaha ...` comes out Sesotho, but nowhere near that sure);
 - otherwise py3langid, restricted to `DETECTABLE_LANGUAGES`, must be at least
   `MIN_CONFIDENCE` sure, or the answer is None.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import unicodedata
 from collections import Counter
@@ -30,6 +36,13 @@ import regex
 MIN_LETTER_WEIGHT = 12
 MIN_SCRIPT_SHARE = 0.75
 MIN_CONFIDENCE = 0.8
+# Past this many letters the unrestricted detector is trusted to say a text is in none of the
+# detectable languages; below it, short English is too easily read as something else.
+LONG_TEXT_WEIGHT = 40
+MAX_DETECTABLE_SHARE = 0.01
+MIN_CONFIDENCE_ELSEWHERE = 0.99
+# The detector's answer for keyboard mash: "no linguistic content", which is no language.
+_NO_LANGUAGE = "zxx"
 
 # Languages readers of a news site plausibly write in. Restricting the detector to these keeps
 # it from answering with creoles and regional languages that short English resembles.
@@ -38,6 +51,23 @@ DETECTABLE_LANGUAGES = (
     "sk", "hu", "ro", "uk", "bg", "sr", "hr", "sl", "el", "ko", "ja", "zh", "ar", "fa", "he",
     "hi", "id", "ms", "vi", "th", "tl", "ca", "et", "lv", "lt",
 )  # fmt: skip
+
+# Every code a policy file may name: ISO 639-1, and the few ISO 639-3 codes the detector
+# answers with (`yue`, `arz`) for languages 639-1 has no code for. A code outside these could
+# never be detected, so a file naming one has a typo in it.
+LANGUAGE_CODES = frozenset(
+    """
+    aa ab ae af ak am an ar as av ay az ba be bg bi bm bn bo br bs ca ce ch co cr cs cu cv cy
+    da de dv dz ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht
+    hu hy hz ia id ie ig ii ik io is it iu ja jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky
+    la lb lg li ln lo lt lu lv mg mh mi mk ml mn mr ms mt my na nb nd ne ng nl nn no nr nv ny
+    oc oj om or os pa pi pl ps pt qu rm rn ro ru rw sa sc sd se sg si sk sl sm sn so sq sr ss
+    st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug uk ur uz ve vi vo wa wo xh yi yo
+    za zh zu
+    ace ary arz bcl crh ext fuv gcf gcr gom grc gug guw hbo kab kik lij ltg nso pcm sdh uzs
+    vec wuu yue
+    """.split()  # noqa: SIM905 - as a block of words, a missing or extra code stands out
+)
 
 # Not language: links, addresses and handles, removed before counting letters.
 _NOT_PROSE = regex.compile(r"(?:https?://|www\.)\S+|\S+@\S+|[@#][\p{L}\p{N}_]+")
@@ -62,13 +92,24 @@ def detect_language(text: str) -> str | None:
         return None
     if script == "HANGUL":
         return "ko"
-    language, confidence = _identifier().classify(prose)
+    restricted, unrestricted = _identifiers()
+    if total >= LONG_TEXT_WEIGHT:
+        ranked = unrestricted.rank(prose)
+        detectable = sum(share for code, share in ranked if code in DETECTABLE_LANGUAGES)
+        best, confidence = ranked[0]
+        if (
+            detectable < MAX_DETECTABLE_SHARE
+            and confidence >= MIN_CONFIDENCE_ELSEWHERE
+            and best != _NO_LANGUAGE
+        ):
+            return str(best)
+    language, confidence = restricted.classify(prose)
     return str(language) if confidence >= MIN_CONFIDENCE else None
 
 
 def preload_language_detector() -> None:
     """Load the detector's model now (about a second) rather than on the first comment."""
-    _identifier()
+    _identifiers()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -82,13 +123,16 @@ def _script(char: str) -> tuple[str, int]:
 
 
 @functools.cache
-def _identifier() -> Any:
+def _identifiers() -> tuple[Any, Any]:
+    """The detector restricted to `DETECTABLE_LANGUAGES`, and over every language it knows."""
     # Imported here: it pulls in numpy, which the API process (it only evaluates) never needs.
     from py3langid.langid import (  # type: ignore[import-untyped]
         MODEL_FILE,
         LanguageIdentifier,
     )
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(DETECTABLE_LANGUAGES))
-    return identifier
+    unrestricted = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    # A shallow copy shares the model's arrays; restricting it slices its own.
+    restricted = copy.copy(unrestricted)
+    restricted.set_languages(list(DETECTABLE_LANGUAGES))
+    return restricted, unrestricted

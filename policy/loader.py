@@ -45,6 +45,9 @@ SECTIONS = (
     "author", "article",
 )  # fmt: skip
 MIN_WINDOW_SECONDS = 10
+# A year and a day: longer windows are a typo, and past a point they overflow the worker's
+# date arithmetic (`timedelta` stops at 999999999 days).
+MAX_WINDOW_SECONDS = 366 * 86_400
 _DOMAIN = regex.compile(r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,63}")
 
 
@@ -115,7 +118,9 @@ class _Loader:
         )
 
     def _schema(self, node: yaml.Node) -> None:
-        if self.reader.scalar(node, "schema") != SCHEMA_VERSION:
+        value = self.reader.scalar(node, "schema")
+        # `true == 1` and `1.0 == 1` in Python, but neither is how a version is written.
+        if type(value) is not int or value != SCHEMA_VERSION:
             raise self.reader.error(
                 node, "schema", f"this service reads schema {SCHEMA_VERSION}, got {node.value!r}"
             )
@@ -200,9 +205,7 @@ class _Loader:
         defaults = RepeatSettings()
         return RepeatSettings(
             enabled=self.reader.enabled(values, "repeat"),
-            window_seconds=self._int(
-                values, "repeat", "window_seconds", defaults.window_seconds, MIN_WINDOW_SECONDS
-            ),
+            window_seconds=self._window(values, "repeat", defaults.window_seconds),
             min_chars=self._int(values, "repeat", "min_chars", defaults.min_chars, 1),
         )
 
@@ -228,9 +231,7 @@ class _Loader:
             )
         return FloodSettings(
             enabled=self.reader.enabled(values, "flood"),
-            window_seconds=self._int(
-                values, "flood", "window_seconds", defaults.window_seconds, MIN_WINDOW_SECONDS
-            ),
+            window_seconds=self._window(values, "flood", defaults.window_seconds),
             hold_after=hold_after,
             hard_limit=hard_limit,
         )
@@ -286,6 +287,16 @@ class _Loader:
         if key not in values:
             return default
         return self.reader.integer(values[key], child(section, key), minimum=minimum)
+
+    def _window(self, values: Mapping[str, yaml.Node], section: str, default: int) -> int:
+        if "window_seconds" not in values:
+            return default
+        return self.reader.integer(
+            values["window_seconds"],
+            child(section, "window_seconds"),
+            minimum=MIN_WINDOW_SECONDS,
+            maximum=MAX_WINDOW_SECONDS,
+        )
 
     def _warnings(self, model_labels: Collection[str] | None) -> tuple[str, ...]:
         if model_labels is None:

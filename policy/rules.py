@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from policy.decision import Context, Reason
+from policy.decision import Context, Reason, text_digest
 from policy.detectors import (
     Found,
     find_emails,
@@ -73,6 +73,10 @@ class Subject:
     def key(self) -> str:
         return normalize_folded(self.folded.text)
 
+    @functools.cached_property
+    def digest(self) -> str:
+        return text_digest(self.key)
+
 
 def article(settings: ArticleSettings, context: Context) -> list[Reason]:
     if not (settings.enabled and context.article.get("premoderated")):
@@ -104,9 +108,9 @@ def flood(settings: FloodSettings, context: Context) -> list[Reason]:
 
 
 def repeat(settings: RepeatSettings, subject: Subject, context: Context) -> list[Reason]:
-    if not (settings.enabled and context.recent_texts) or len(subject.key) < settings.min_chars:
+    if not (settings.enabled and context.recent_digests) or len(subject.key) < settings.min_chars:
         return []
-    previous = context.recent_texts.count(subject.key)
+    previous = context.recent_digests.count(subject.digest)
     if not previous:
         return []
     times = "once" if previous == 1 else f"{previous} times"

@@ -14,10 +14,10 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from policy.errors import PolicyError
+from policy.language import LANGUAGE_CODES
 
 # Ids of rules and names of models: lower case, digits, `-`, `_` and `.`.
 ID_SHAPE = regex.compile(r"[a-z0-9][a-z0-9_.-]*")
-_LANGUAGE_CODE = regex.compile(r"[a-z]{2,3}")
 
 
 def child(path: str, key: str) -> str:
@@ -72,7 +72,11 @@ class NodeReader:
     def scalar(self, node: yaml.Node, path: str) -> object:
         if not isinstance(node, yaml.ScalarNode):
             raise self.error(node, path, "must be a single value, not a list or a mapping")
-        return self._constructor.construct_object(node)
+        try:
+            return self._constructor.construct_object(node)
+        except yaml.constructor.ConstructorError as exc:
+            # A tag the safe loader refuses (`!!python/...`): constructs nothing, says so.
+            raise self.error(node, path, f"has a tag this file can't use ({node.tag})") from exc
 
     def boolean(self, node: yaml.Node, path: str) -> bool:
         value = self.scalar(node, path)
@@ -80,12 +84,18 @@ class NodeReader:
             raise self.error(node, path, f"must be true or false, got {_shown(node)}")
         return value
 
-    def integer(self, node: yaml.Node, path: str, *, minimum: int) -> int:
+    def integer(
+        self, node: yaml.Node, path: str, *, minimum: int, maximum: int | None = None
+    ) -> int:
         value = self.scalar(node, path)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise self.error(
-                node, path, f"must be a whole number from {minimum}, got {_shown(node)}"
-            )
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or value < minimum
+            or (maximum is not None and value > maximum)
+        ):
+            allowed = f"from {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise self.error(node, path, f"must be a whole number {allowed}, got {_shown(node)}")
         return value
 
     def fraction(self, node: yaml.Node, path: str) -> float:
@@ -122,9 +132,9 @@ class NodeReader:
 
     def language_code(self, node: yaml.Node, path: str) -> str:
         code = self.text(node, path)
-        if not _LANGUAGE_CODE.fullmatch(code):
+        if code not in LANGUAGE_CODES:
             raise self.error(
-                node, path, f"{code!r} is not a language code like 'en' or 'ko' (ISO 639)"
+                node, path, f"{code!r} is not a language code like 'en' or 'ko' (ISO 639-1)"
             )
         return code
 

@@ -9,7 +9,7 @@ readers use to slip past a filter are generated here rather than listed by hand:
 - Each letter may be stretched (`fuuuck`) or written with a look-alike digit or symbol
   (`f4ck`, `$h1t`); a vowel may be replaced by any vowel stand-in (`f*ck`, `sh!t`).
 - Letters may be spelled out with separators, as long as *every* gap has one (`f.u.c.k`,
-  `f u c k`): a word that merely ends next to the rest of the term does not count, so
+  `f u c k`, `f*u*c*k`): a word that merely ends next to the rest of the term does not count, so
   `it's hit or miss` is not read as `s hit`.
 - Hangul entries match anywhere (Korean attaches particles to words, so there are no word
   boundaries to rely on). Up to three digits or symbols may sit between syllables (`시1발`),
@@ -46,8 +46,9 @@ LOOKALIKES: dict[str, str] = {
     "u": "v",
     "z": "2",
 }
-# The symbols above stand for letters, so they never count as a gap between letters.
-_LETTER_GAP = r"[^\p{L}\p{N}@$!|+*#]{1,3}"
+# The symbols above stand for letters, so they never count as a gap between letters; `*`
+# is the exception, since readers use it both ways (`f*ck`, `f*u*c*k`).
+_LETTER_GAP = r"[^\p{L}\p{N}@$!|+#]{1,3}"
 _WORD_GAP = r"[^\p{L}\p{N}]*"
 _HANGUL_GAP = r"[^\p{L}\s]{0,3}"
 _JAMO_GAP = r"[^\p{L}]{0,3}"

@@ -3,7 +3,13 @@ from __future__ import annotations
 import pytest
 
 from policy import Policy, detect_language, preload_language_detector
+from policy.language import LANGUAGE_CODES, _identifiers
 from tests.policy.conftest import evaluate
+
+SWAHILI = (
+    "Serikali inapaswa kuwekeza zaidi katika elimu ya watoto. Walimu wanastahili mishahara bora."
+)
+ESPERANTO = "Ĉu vi scias kie estas la stacidomo? Mi bezonas iri al la centro de la urbo."
 
 
 @pytest.mark.parametrize(
@@ -19,6 +25,21 @@ from tests.policy.conftest import evaluate
         ("시장은 사퇴해야 합니다", "ko"),
         ("これは日本語のコメントです、ありがとう", "ja"),
         ("ㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋㅋ", "ko"),
+        # Long text in none of the detectable languages: the restricted detector would be
+        # unsure (Swahili) or wrongly sure (this Esperanto reads as Spanish to it).
+        (SWAHILI, "sw"),
+        (ESPERANTO, "eo"),
+        ("Is maith liom an t-alt seo go mór, ba chóir don mhéara éirí as láithreach.", "ga"),
+        # Long English full of slang and foreign names is still English.
+        (
+            "lmao this is so dumb bruh ngl fr fr no cap, the mayor is a clown and everyone knows",
+            "en",
+        ),
+        (
+            "Kwame Nkrumah and Jomo Kenyatta were named, but the article missed Julius Nyerere.",
+            "en",
+        ),
+        ("Utter rubbish from start to finish, sack the editor", "en"),
     ],
 )
 def test_languages_are_detected(text: str, language: str) -> None:
@@ -36,6 +57,13 @@ def test_languages_are_detected(text: str, language: str) -> None:
         "great article, 감사합니다",  # mixed scripts
         "https://example.com/a/very/long/path/indeed @someone #hashtag me@example.com",
         "12345 !!! 👍👍👍",
+        "Hii ni aibu kubwa sana",  # short Swahili: too short to trust the detector
+        # Long, but not in any language: laughter reads as Sesotho, though not surely.
+        "hahaha hahaha hahaha hahaha hahaha hahaha hahaha hahaha",
+        "hahahahahahahahahahaha hahahahahahahaha hahahahahahaha",
+        "lolololololololololololololololololololol",
+        "asdfgh jklqwe rtyuio pzxcvb nmasdf ghjklq wertyu iopzxc",  # "no linguistic content"
+        "xkcd bfgt wqzp lmnv hjgk xkcd bfgt wqzp lmnv hjgk",  # sure it is no language at all
         "",
     ],
 )
@@ -56,8 +84,30 @@ def test_preload_is_harmless_to_repeat() -> None:
         ("이 기사 정말 좋네요. 감사합니다!", True),
         ("The mayor should resign before the next council meeting.", False),
         ("Ceci est un commentaire en français sur la politique locale.", True),
+        (SWAHILI, True),
+        (ESPERANTO, True),
     ],
 )
 def test_worker_flow_under_the_default_model(shipped: Policy, text: str, held: bool) -> None:
     decision = evaluate(shipped, text, language=detect_language(text))
     assert (decision.action == "hold") is held
+
+
+@pytest.mark.parametrize(
+    ("text", "held"),
+    [
+        ("Mi piace molto questo articolo, il sindaco dovrebbe dimettersi subito.", False),
+        ("Esto es una vergüenza, el alcalde debe dimitir ya.", False),
+        (ESPERANTO, True),  # not Spanish, though the restricted detector is sure it is
+        (SWAHILI, True),
+        ("lol ok", False),
+    ],
+)
+def test_worker_flow_under_the_multilingual_model(shipped: Policy, text: str, held: bool) -> None:
+    decision = evaluate(shipped, text, language=detect_language(text), model="multilingual")
+    assert (decision.action == "hold") is held
+
+
+def test_every_code_the_detector_answers_with_can_be_named_in_a_policy() -> None:
+    _, unrestricted = _identifiers()
+    assert set(unrestricted.nb_classes) - {"zxx"} <= LANGUAGE_CODES

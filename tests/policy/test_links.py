@@ -42,6 +42,13 @@ def links_in(text: str) -> list[tuple[str, str]]:
         ("example。com", [("example.com", "example。com")]),
         ("ｅｘａｍｐｌｅ．ｃｏｍ", [("example.com", "ｅｘａｍｐｌｅ．ｃｏｍ")]),
         ("a https://a.com/x and b.org", [("a.com", "https://a.com/x"), ("b.org", "b.org")]),
+        # Spelled out in Korean: 닷 for the dot, and the common endings in Hangul.
+        ("naver 닷컴", [("naver.com", "naver 닷컴")]),
+        ("NAVER닷컴에서 봤어요", [("naver.com", "NAVER닷컴")]),
+        ("daum 닷넷", [("daum.net", "daum 닷넷")]),
+        ("spam 닷 오알지", [("spam.org", "spam 닷 오알지")]),
+        ("naver 닷 co 닷 kr", [("naver.co.kr", "naver 닷 co 닷 kr")]),
+        ("shop 닷 com", [("shop.com", "shop 닷 com")]),
     ],
 )
 def test_links_are_found(text: str, expected: list[tuple[str, str]]) -> None:
@@ -61,6 +68,12 @@ def test_links_are_found(text: str, expected: list[tuple[str, str]]) -> None:
         "a dot com millionaire",
         "mail me@example.com",  # an e-mail address is personal information, not a link
         "version 1.2.3",
+        "미국의 닷컴 버블",  # the dot-com bubble: a Hangul word is not a domain name
+        "IT 닷컴 기업",
+        "the 닷컴 era",
+        "naver 닷컴버블",
+        "닷컴 시대",
+        "네이버 검색",
         "",
     ],
 )

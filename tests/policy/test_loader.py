@@ -59,9 +59,20 @@ MISTAKES = [
             "appears twice", "duplicate-key"),
     mistake("? [a, b]\n: 1\n", 1, None, "plain names", "complex-key"),
     mistake("schema: 2\n", 1, "schema", "reads schema 1, got '2'", "schema"),
+    mistake("schema: true\n", 1, "schema", "reads schema 1, got 'true'", "schema-true"),
+    mistake("schema: 1.0\n", 1, "schema", "reads schema 1, got '1.0'", "schema-float"),
+    mistake("schema: '1'\n", 1, "schema", "reads schema 1, got '1'", "schema-text"),
     mistake("- a\n- b\n", 1, None, "key: value", "top-level-list"),
-    mistake("repeat:\n  window_seconds: 5\n", 2, "repeat.window_seconds", "from 10, got '5'",
-            "window-too-short"),
+    mistake("repeat:\n  window_seconds: 5\n", 2, "repeat.window_seconds",
+            "from 10 to 31622400, got '5'", "window-too-short"),
+    mistake("repeat:\n  window_seconds: 100000000000\n", 2, "repeat.window_seconds",
+            "from 10 to 31622400, got '100000000000'", "window-too-long"),
+    mistake("repeat:\n  window_seconds: 31622401\n", 2, "repeat.window_seconds",
+            "to 31622400", "window-a-second-too-long"),
+    mistake("flood:\n  window_seconds: 100000000000\n", 2, "flood.window_seconds",
+            "from 10 to 31622400", "flood-window-too-long"),
+    mistake("flood:\n  window_seconds: 5\n", 2, "flood.window_seconds", "from 10 to",
+            "flood-window-too-short"),
     mistake("repeat:\n  min_chars: 2.5\n", 2, "repeat.min_chars", "whole number",
             "min-chars-float"),
     mistake("flood:\n  hold_after: 0\n", 2, "flood.hold_after", "from 1", "hold-after-zero"),
@@ -86,6 +97,12 @@ MISTAKES = [
     mistake("language:\n  models:\n    multilingual: [en, english]\n", 3,
             "language.models.multilingual[1]", "'english' is not a language code",
             "language-code"),
+    mistake("language:\n  models:\n    multilingual: [en, zz]\n", 3,
+            "language.models.multilingual[1]", "'zz' is not a language code", "language-zz"),
+    mistake("language:\n  models:\n    multilingual: [en, eng]\n", 3,
+            "language.models.multilingual[1]", "'eng' is not a language code", "language-eng"),
+    mistake(LISTS + "    - {id: a, language: zz, severity: banned, words: [x]}\n", 3,
+            "terms.lists[0].language", "'zz' is not a language code", "list-language-zz"),
     mistake("language:\n  models:\n    Big Model: [en]\n", 3, "language.models.Big Model",
             "not a model name", "model-name"),
     mistake("author:\n  trusted_skip: [toxicity]\n", 2, "author.trusted_skip[0]",
@@ -128,6 +145,8 @@ MISTAKES = [
             "terms.lists[0].language", "not a language code", "list-language"),
     mistake(TOXICITY + "    insult: 0.5\n  - oops\n", 4, None, "not valid YAML", "yaml-syntax"),
     mistake("a: [unclosed\n", 2, None, "not valid YAML", "yaml-unclosed"),
+    mistake(TOXICITY + "    insult: !!python/name:os.system ''\n", 3, "toxicity.thresholds.insult",
+            "has a tag this file can't use", "python-tag"),
 ]  # fmt: skip
 
 
@@ -257,6 +276,24 @@ def test_empty_files_and_sections_take_defaults(yaml_text: str, shipped: Policy)
 def test_norwegian_is_a_language_not_false() -> None:
     policy = policy_from("language:\n  models:\n    nordic: [en, no, sv]\n")
     assert policy.covered_languages("nordic") == {"en", "no", "sv"}
+
+
+@pytest.mark.parametrize("code", ["en", "ko", "sw", "eo", "no", "yue"])
+def test_language_codes_are_accepted(code: str) -> None:
+    policy = policy_from(f"language:\n  models:\n    mine: [{code}]\n")
+    assert policy.covered_languages("mine") == {code}
+
+
+@pytest.mark.parametrize("seconds", [10, 86_400, 366 * 86_400])
+def test_windows_up_to_a_year_and_a_day(seconds: int) -> None:
+    policy = policy_from(
+        f"repeat:\n  window_seconds: {seconds}\nflood:\n  window_seconds: {seconds}\n"
+    )
+    assert (policy.repeat_window_seconds, policy.flood_window_seconds) == (seconds, seconds)
+
+
+def test_schema_1_is_accepted() -> None:
+    assert policy_from("schema: 1\n").thresholds == policy_from("").thresholds
 
 
 def test_hard_limit_can_be_removed() -> None:

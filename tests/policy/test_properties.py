@@ -9,7 +9,7 @@ import regex
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from policy import Comment, Context, Policy, load_policy
+from policy import Comment, Context, Policy, load_policy, normalize, text_digest
 from tests.policy.conftest import SHIPPED
 
 SHIPPED_POLICY = load_policy(SHIPPED)
@@ -51,7 +51,9 @@ CONTEXTS = st.builds(
     author=AUTHORS,
     article=st.fixed_dictionaries({}, optional={"premoderated": st.booleans()}),
     flood_count=st.integers(0, 50),
-    recent_texts=st.lists(st.text(max_size=30), max_size=3).map(tuple),
+    recent_digests=st.lists(
+        st.text(max_size=30).map(lambda t: text_digest(normalize(t))), max_size=3
+    ).map(tuple),
     language=st.one_of(st.none(), st.sampled_from(["en", "ko", "fr", "de", "ja"])),
     model=st.sampled_from(["original", "unbiased", "multilingual", "unbiased-small", "custom"]),
 )

@@ -7,8 +7,14 @@ from typing import Any
 
 import pytest
 
-from policy import Policy, normalize
+from policy import Policy, normalize, text_digest
 from tests.policy.conftest import evaluate, kinds, policy_from, rules
+
+
+def digests(*texts: str) -> tuple[str, ...]:
+    """What the worker records for the author's earlier texts."""
+    return tuple(text_digest(normalize(text)) for text in texts)
+
 
 # ── toxicity ──────────────────────────────────────────────────────────────────────────────
 
@@ -91,9 +97,9 @@ def test_labels_switched_off_and_section_off() -> None:
 
 
 def test_repeat_holds_the_same_normalised_text(shipped: Policy) -> None:
-    earlier = normalize("Vote for Smith on Thursday!")
+    earlier = "Vote for Smith on Thursday!"
     decision = evaluate(
-        shipped, "VOTE for   smith on thursday", recent_texts=(earlier, "other", earlier)
+        shipped, "VOTE for   smith on thursday", recent_digests=digests(earlier, "other", earlier)
     )
     (reason,) = decision.reasons
     assert reason.to_dict() == {
@@ -107,30 +113,32 @@ def test_repeat_holds_the_same_normalised_text(shipped: Policy) -> None:
 
 def test_repeat_message_for_once(shipped: Policy) -> None:
     text = "Vote for Smith on Thursday"
-    (reason,) = evaluate(shipped, text, recent_texts=(normalize(text),)).reasons
+    (reason,) = evaluate(shipped, text, recent_digests=digests(text)).reasons
     assert "already posted this text once" in reason.message
 
 
 @pytest.mark.parametrize(
     ("text", "recent"),
     [
-        ("Vote for Smith on Thursday", ("vote for jones on thursday",)),
-        ("Thanks!", ("thanks",)),  # shorter than min_chars: people do say it twice
+        ("Vote for Smith on Thursday", digests("vote for jones on thursday")),
+        ("Thanks!", digests("thanks")),  # shorter than min_chars: people do say it twice
+        # the text itself is not what is compared, only its digest
+        ("Vote for Smith on Thursday", (normalize("Vote for Smith on Thursday"),)),
         ("Vote for Smith on Thursday", ()),
     ],
 )
 def test_repeat_negatives(shipped: Policy, text: str, recent: tuple[str, ...]) -> None:
-    assert evaluate(shipped, text, recent_texts=recent).action == "approve"
+    assert evaluate(shipped, text, recent_digests=recent).action == "approve"
 
 
 def test_repeat_window_and_switch() -> None:
     policy = policy_from("repeat: {window_seconds: 90, min_chars: 3}\n")
     assert policy.repeat_window_seconds == 90
-    (reason,) = evaluate(policy, "Thanks!", recent_texts=("thanks",)).reasons
+    (reason,) = evaluate(policy, "Thanks!", recent_digests=digests("thanks")).reasons
     assert reason.message.endswith("in the last 90 seconds.")
     off = policy_from("repeat: {enabled: false}\n")
     text = "Vote for Smith on Thursday"
-    assert evaluate(off, text, recent_texts=(normalize(text),)).action == "approve"
+    assert evaluate(off, text, recent_digests=digests(text)).action == "approve"
 
 
 # ── flood ─────────────────────────────────────────────────────────────────────────────────
@@ -235,10 +243,10 @@ EVERYTHING = "f4ck, see spam.biz, 010-1234-5678"
 
 
 def test_trusted_authors_skip_terms_links_and_repeat_only(shipped: Policy) -> None:
-    recent = (normalize(EVERYTHING),)
-    untrusted = evaluate(shipped, EVERYTHING, recent_texts=recent)
+    recent = digests(EVERYTHING)
+    untrusted = evaluate(shipped, EVERYTHING, recent_digests=recent)
     assert kinds(untrusted) == ["repeat", "terms", "links", "personal_info"]
-    trusted = evaluate(shipped, EVERYTHING, recent_texts=recent, author=TRUSTED)
+    trusted = evaluate(shipped, EVERYTHING, recent_digests=recent, author=TRUSTED)
     assert kinds(trusted) == ["personal_info"]
 
 
@@ -285,7 +293,7 @@ def test_every_reason_is_listed_in_a_fixed_order(shipped: Policy) -> None:
         article={"premoderated": True},
         author={"always_hold": True},
         flood_count=99,
-        recent_texts=(normalize(text),),
+        recent_digests=digests(text),
         language="ko",
     )
     assert kinds(decision) == [
