@@ -3,7 +3,7 @@
 Nothing is stored: the text arrives in the task, the scores go to a Redis list that the API
 pops (and that expires on its own), and no log line carries the text.
 
-The model reads `MODERATION_MAX_TOKENS` tokens (128 by default, about 500 characters of
+The model reads `MODERATION_MAX_TOKENS` tokens (256 by default, about 1,000 characters of
 English), while Perspective takes up to 20 KB. A longer text is scored in pieces of whole
 sentences, up to `PIECE_CHARS` each, and each label takes its highest piece's score, so an
 insult at the end of a long comment still counts. Spans, when asked for, score each sentence.

@@ -21,7 +21,7 @@ import structlog
 from tqdm import tqdm
 
 from workers.scoring.errors import ScoringError
-from workers.scoring.locate import first_line, release_url
+from workers.scoring.locate import first_line, release_url, sha256_of
 from workers.scoring.variants import HF_BASE_URL, OPTIONAL_HUB_FILES, VARIANTS, Variant
 
 log = structlog.get_logger(__name__)
@@ -106,7 +106,7 @@ def _is_fetched(checkpoint: Path, spec: Variant) -> bool:
     if not checkpoint.is_file():
         return False
     prefix = spec.sha256_prefix
-    if prefix is not None and not _sha256(checkpoint).startswith(prefix):
+    if prefix is not None and not sha256_of(checkpoint).startswith(prefix):
         log.warning("model.refetch", checkpoint=str(checkpoint), reason="SHA-256 mismatch")
         return False
     return True
@@ -166,14 +166,6 @@ def _download(
             f"{path.name} from {url} has SHA-256 {digest.hexdigest()[:16]}..., which does not "
             f"start with the {sha256_prefix} its name promises: a corrupt or substituted file"
         )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(CHUNK_BYTES):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _fsync_directory(path: Path) -> None:

@@ -2,79 +2,22 @@
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
 from service.settings import Settings
 from tests.fixtures.checkpoints import TinyCheckpoint
+from tests.workers.conftest import REPO, FileServer, clean_env, named_after, publish, run_python
 from workers.model_fetch import FetchError, fetch_model
-from workers.scoring import VARIANTS, ScoringError, Variant, load_scorer
+from workers.scoring import VARIANTS, ScoringError, load_scorer
 
 Build = Callable[..., TinyCheckpoint]
-
-
-@dataclass
-class FileServer:
-    url: str = ""
-    files: dict[str, bytes] = field(default_factory=dict)
-    truncated: set[str] = field(default_factory=set)
-    """Paths answered with the full Content-Length but half the body."""
-    requests: list[str] = field(default_factory=list)
-
-
-@pytest.fixture
-def server() -> Iterator[FileServer]:
-    state = FileServer()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            state.requests.append(self.path)
-            body = state.files.get(self.path)
-            if body is None:
-                self.send_error(404)
-                return
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body[: len(body) // 2] if self.path in state.truncated else body)
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/"
-    try:
-        yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
-
-
-def publish(server: FileServer, checkpoint: TinyCheckpoint, variant: Variant) -> None:
-    """Serve `checkpoint` under `variant`'s release path and its config files under the hub's."""
-    server.files[f"/{variant.release_path}"] = checkpoint.checkpoint.read_bytes()
-    for path in checkpoint.config_dir.iterdir():
-        server.files[f"/{variant.hub_repo}/resolve/main/{path.name}"] = path.read_bytes()
-
-
-def named_after(checkpoint: TinyCheckpoint, variant: str) -> Variant:
-    """`variant` published under a file name carrying the tiny checkpoint's own SHA-256 prefix."""
-    digest = hashlib.sha256(checkpoint.checkpoint.read_bytes()).hexdigest()
-    upstream = VARIANTS[variant]
-    directory = upstream.release_path.rsplit("/", 1)[0]
-    return dataclasses.replace(
-        upstream, release_path=f"{directory}/{variant.replace('-', '_')}-{digest[:8]}.ckpt"
-    )
 
 
 def test_fetched_model_loads_offline(
@@ -177,3 +120,92 @@ def test_an_unknown_variant_is_a_fetch_error(tmp_path: Path) -> None:
         fetch_model("toxic", tmp_path, progress=False)
 
     assert isinstance(raised.value, ScoringError)
+
+
+def moderation(
+    args: Sequence[str], server: FileServer, *, script: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The installed `moderation` command, or `script` ending in the same `main`, with both
+    download hosts pointed at `server`."""
+    command = [str(Path(sys.executable).with_name("moderation"))]
+    if script is not None:
+        command = [sys.executable, "-c", script]
+    env = clean_env(MODERATION_MODEL_BASE_URL=server.url, MODERATION_MODEL_HF_BASE_URL=server.url)
+    return subprocess.run(
+        [*command, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_the_command_refuses_a_checksum_mismatch_in_one_line(
+    server: FileServer, tiny_checkpoint: Build, tmp_path: Path
+) -> None:
+    publish(server, tiny_checkpoint("unbiased"), VARIANTS["unbiased"])
+    dest = tmp_path / "models"
+
+    completed = moderation(["models", "fetch", "unbiased", "--to", str(dest)], server)
+
+    assert completed.returncode == 2
+    assert completed.stdout == ""
+    [line] = completed.stderr.splitlines()
+    assert line.startswith(f"moderation: toxic_debiased-c7548aa0.ckpt from {server.url}v0.3-alpha/")
+    assert "does not start with the c7548aa0 its name promises" in line
+    assert list(dest.iterdir()) == []
+
+
+# The published name carries the real model's SHA-256 prefix, which no tiny checkpoint can
+# match: this registers `unbiased` under the tiny file's own hash, then runs the real command.
+FETCH_AS_PUBLISHED = """
+import dataclasses, sys
+from workers.scoring.variants import VARIANTS
+VARIANTS["unbiased"] = dataclasses.replace(VARIANTS["unbiased"], release_path=sys.argv[1])
+from service.cli import main
+main(sys.argv[2:], prog_name="moderation")
+"""
+
+LOAD_FROM_THE_ENVIRONMENT = """
+import json
+from service.settings import Settings
+from workers.scoring import load_scorer
+scorer = load_scorer(Settings())
+print(json.dumps([scorer.model_id, list(scorer.labels), scorer.score(["You are an idiot!"])[0]]))
+"""
+
+
+def test_the_command_fetches_a_model_that_then_loads_offline_from_its_path_alone(
+    server: FileServer, tiny_checkpoint: Build, tmp_path: Path
+) -> None:
+    checkpoint = tiny_checkpoint("unbiased")
+    variant = named_after(checkpoint, "unbiased")
+    publish(server, checkpoint, variant)
+    dest = tmp_path / "models"
+
+    fetched = moderation(
+        [variant.release_path, "models", "fetch", "unbiased", "--to", str(dest)],
+        server,
+        script=FETCH_AS_PUBLISHED,
+    )
+
+    assert fetched.returncode == 0, fetched.stderr
+    path = (dest / "unbiased" / variant.file_name).resolve()
+    assert fetched.stdout.splitlines() == [
+        f"export MODERATION_MODEL={path}",
+        f"export MODERATION_MODEL_CONFIG={path.parent / 'config'}",
+    ]
+    assert path.read_bytes() == checkpoint.checkpoint.read_bytes()
+
+    hf_home = tmp_path / "hf-home"
+    hf_home.mkdir()
+    env = clean_env(
+        MODERATION_MODEL=str(path),
+        HF_HUB_OFFLINE="1",
+        HF_HOME=str(hf_home),
+        TORCH_HOME=str(tmp_path / "torch-home"),
+    )
+    output = run_python(LOAD_FROM_THE_ENVIRONMENT, env).splitlines()[-1]
+
+    model_id, labels, scores = json.loads(output)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert model_id == f"checkpoint:{variant.file_name}@{digest[:8]}+int8"
+    assert labels == list(VARIANTS["unbiased"].labels)
+    assert scores == load_scorer(checkpoint.settings()).score(["You are an idiot!"])[0]
+    assert list(hf_home.iterdir()) == []

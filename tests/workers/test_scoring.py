@@ -20,17 +20,18 @@ from hypothesis import strategies as st
 
 from service.settings import Settings
 from tests.fixtures.checkpoints import CLEAN, CORPUS, TOXIC, VARIANT_NAMES, TinyCheckpoint
+from tests.workers.conftest import clean_env, named_after, run_python
 from workers.scoring import (
     VARIANTS,
     ModelUnavailable,
     ScoringError,
+    Variant,
     check_model_available,
     load_scorer,
     model_labels,
 )
 from workers.scoring.locate import release_url, torch_hub_checkpoints_dir
 
-REPO = Path(__file__).resolve().parents[2]
 MODEL_CLASSES = {
     "original": "BertForSequenceClassification",
     "unbiased": "RobertaForSequenceClassification",
@@ -172,23 +173,55 @@ def test_any_unicode_text_scores(multilingual_scorer: object, text: str) -> None
     assert all(0.0 <= value <= 1.0 for value in scores.values())
 
 
-@pytest.mark.parametrize("where", ["beside the fetched config", "in the torch hub cache"])
-def test_a_variant_name_loads_from_a_local_checkpoint(
-    tiny_checkpoint: Build, tmp_path: Path, where: str
-) -> None:
-    checkpoint = tiny_checkpoint("original")
-    config_dir = tmp_path / "models" / "original" / "config"
+def place_as_variant(
+    checkpoint: TinyCheckpoint, variant: Variant, tmp_path: Path, where: str
+) -> Settings:
+    """`checkpoint` under `variant`'s file name, beside a fetched config or in the hub cache."""
+    config_dir = tmp_path / "models" / variant.name / "config"
     shutil.copytree(checkpoint.config_dir, config_dir)
     file_dir = config_dir.parent if where.startswith("beside") else torch_hub_checkpoints_dir()
     file_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copy(checkpoint.checkpoint, file_dir / VARIANTS["original"].file_name)
-    settings = Settings(model="original", model_config_dir=str(config_dir))
+    shutil.copy(checkpoint.checkpoint, file_dir / variant.file_name)
+    return Settings(model=variant.name, model_config_dir=str(config_dir))
+
+
+WHERE = ["beside the fetched config", "in the torch hub cache"]
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_variant_name_loads_from_a_local_checkpoint(
+    tiny_checkpoint: Build, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    checkpoint = tiny_checkpoint("original")
+    # `original` as if published under the tiny file's own hash: the real prefix can't match.
+    variant = named_after(checkpoint, "original")
+    monkeypatch.setitem(VARIANTS, "original", variant)
+    settings = place_as_variant(checkpoint, variant, tmp_path, where)
 
     check_model_available(settings)
     scorer = load_scorer(settings)
 
-    assert scorer.model_id == "detoxify:original@c1212f89+int8"
+    assert scorer.model_id == f"detoxify:original@{variant.sha256_prefix}+int8"
     assert scorer.labels == model_labels("original")
+
+
+@pytest.mark.parametrize("where", WHERE)
+def test_a_variant_file_that_does_not_match_its_published_hash_is_refused(
+    tiny_checkpoint: Build, tmp_path: Path, where: str
+) -> None:
+    checkpoint = tiny_checkpoint("original")
+    settings = place_as_variant(checkpoint, VARIANTS["original"], tmp_path, where)
+    digest = hashlib.sha256(checkpoint.checkpoint.read_bytes()).hexdigest()
+
+    with pytest.raises(ModelUnavailable) as checked:
+        check_model_available(settings)
+    with pytest.raises(ModelUnavailable) as loaded:
+        load_scorer(settings)
+
+    assert_one_line_pointing_to_a_fix(checked.value)
+    assert str(loaded.value) == str(checked.value)
+    assert f"toxic_original-c1212f89.ckpt has SHA-256 {digest[:16]}..." in str(checked.value)
+    assert "does not start with the c1212f89" in str(checked.value)
 
 
 def test_torch_hub_cache_is_where_torch_puts_it(
@@ -273,38 +306,55 @@ def test_model_labels_of_an_unknown_variant_is_an_error() -> None:
         model_labels("toxic")
 
 
-def run_python(script: str, env: dict[str, str], *args: str) -> str:
-    completed = subprocess.run(
-        [sys.executable, "-c", script, *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert completed.returncode == 0, completed.stderr
-    return completed.stdout
+AVAILABILITY_SCRIPT = """
+import json, sys
+from service.settings import Settings
+from workers.scoring import ModelUnavailable, check_model_available
+path, config_dir, device = sys.argv[1:]
+try:
+    check_model_available(Settings(model=path, model_config_dir=config_dir, device=device))
+    problem = None
+except ModelUnavailable as exc:
+    problem = str(exc)
+imported = sorted(m for m in ("torch", "transformers", "detoxify") if m in sys.modules)
+print(json.dumps([problem, imported]))
+"""
 
 
-def test_the_availability_check_never_imports_torch(tiny_checkpoint: Build) -> None:
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is here"),
+        ),
+    ],
+)
+def test_the_availability_check_never_imports_torch(tiny_checkpoint: Build, device: str) -> None:
     checkpoint = tiny_checkpoint("original")
-    script = (
-        "import sys\n"
-        "from service.settings import Settings\n"
-        "from workers.scoring import check_model_available\n"
-        "check_model_available(Settings(model=sys.argv[1], model_config_dir=sys.argv[2]))\n"
-        "print(sorted(m for m in ('torch', 'transformers', 'detoxify') if m in sys.modules))\n"
-    )
 
     output = run_python(
-        script, dict(os.environ), str(checkpoint.checkpoint), str(checkpoint.config_dir)
+        AVAILABILITY_SCRIPT,
+        dict(os.environ),
+        str(checkpoint.checkpoint),
+        str(checkpoint.config_dir),
+        device,
     )
 
-    assert output.strip() == "[]"
+    problem, imported = json.loads(output)
+    assert imported == []
+    if device == "cpu":
+        assert problem is None
+    else:
+        assert "\n" not in problem
+        assert problem.startswith("MODERATION_DEVICE=cuda, but ")
+        assert problem.endswith("set MODERATION_DEVICE=cpu")
 
 
 OFFLINE_SCRIPT = """
-import json, sys
+import json, shutil, sys, tempfile
+from pathlib import Path
 from service.settings import Settings
 from workers.scoring import ModelUnavailable, load_scorer
 
@@ -312,8 +362,12 @@ results = {}
 for path, config_dir in json.loads(sys.argv[1]):
     scorer = load_scorer(Settings(model=path, model_config_dir=config_dir))
     results[scorer.model_id] = [list(scorer.labels), scorer.score(["You are an idiot!"])[0]]
+# `models fetch` and `models demo` lay the config beside the checkpoint: found on its own.
+results["config beside"] = load_scorer(Settings(model=path)).model_id
+alone = Path(tempfile.mkdtemp()) / Path(path).name
+shutil.copy(path, alone)
 try:
-    load_scorer(Settings(model=path))
+    load_scorer(Settings(model=str(alone)))
 except ModelUnavailable as exc:
     results["without config"] = str(exc)
 print(json.dumps(results))
@@ -326,18 +380,161 @@ def test_every_layout_loads_offline_with_an_empty_hugging_face_cache(
     checkpoints = [tiny_checkpoint(variant) for variant in VARIANT_NAMES]
     hf_home = tmp_path / "hf-home"
     hf_home.mkdir()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("HF_", "TRANSFORMERS_", "MODERATION_"))
-    }
-    env |= {"HF_HUB_OFFLINE": "1", "HF_HOME": str(hf_home), "TORCH_HOME": str(tmp_path)}
+    env = clean_env(HF_HUB_OFFLINE="1", HF_HOME=str(hf_home), TORCH_HOME=str(tmp_path))
     paths = [[str(c.checkpoint), str(c.config_dir)] for c in checkpoints]
 
     results = json.loads(run_python(OFFLINE_SCRIPT, env, json.dumps(paths)).splitlines()[-1])
 
     without_config = results.pop("without config")
+    assert results.pop("config beside") == list(results)[-1], "the same checkpoint, found alone"
     assert "albert-base-v2" in without_config and "MODERATION_MODEL_CONFIG" in without_config
     assert [labels for labels, _ in results.values()] == [list(c.labels) for c in checkpoints]
     assert all(set(scores) == set(labels) for labels, scores in results.values())
     assert list(hf_home.iterdir()) == []
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda", "cuda:0", "cuda:12", "mps"])
+def test_a_torch_device_name_is_accepted(device: str) -> None:
+    assert Settings(device=device).device == device
+
+
+@pytest.mark.parametrize("device", ["gpu", "CUDA", "cuda:", "cuda:x", "cuda:0,1", "meta", ""])
+def test_any_other_device_is_a_settings_error(device: str) -> None:
+    with pytest.raises(ValueError, match="MODERATION_DEVICE must be cpu, cuda, cuda:N or mps"):
+        Settings(device=device)
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        pytest.param(
+            "cuda",
+            marks=pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is here"),
+        ),
+        # No machine has 64 GPUs: unavailable on a CUDA build too.
+        "cuda:63",
+    ],
+)
+def test_a_device_that_is_not_here_is_one_clear_line_in_the_child(
+    tiny_checkpoint: Build, device: str
+) -> None:
+    with pytest.raises(ModelUnavailable) as raised:
+        load_scorer(tiny_checkpoint("original").settings(device=device))
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert message.startswith(f"MODERATION_DEVICE={device}, but ")
+    assert message.endswith("set MODERATION_DEVICE=cpu")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA device is here")
+@pytest.mark.parametrize(
+    ("device", "error"),
+    [
+        ("cuda", "moderation: MODERATION_DEVICE=cuda, but this torch "),
+        ("gpu", "moderation: invalid settings: "),
+    ],
+)
+def test_the_worker_refuses_to_start_on_a_missing_device_in_one_line(
+    tiny_checkpoint: Build, database_url: str, redis_server: str, device: str, error: str
+) -> None:
+    checkpoint = tiny_checkpoint("original")
+    env = clean_env(
+        MODERATION_MODEL=str(checkpoint.checkpoint),
+        MODERATION_MODEL_CONFIG=str(checkpoint.config_dir),
+        MODERATION_DEVICE=device,
+        MODERATION_DATABASE_URL=database_url,
+        MODERATION_REDIS_URL=f"{redis_server}/15",
+    )
+
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("moderation")), "worker", "--concurrency=2"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert completed.returncode == 2
+    [line] = completed.stderr.splitlines()
+    assert line.startswith(error) and "MODERATION_DEVICE" in line
+
+
+WARNINGS_SCRIPT = """
+import json, sys, warnings
+import torch
+from service.settings import Settings
+from workers.scoring import load_scorer
+from workers.scoring.detoxify_scorer import _quantize_int8
+
+def warning_raised(quantize):
+    try:
+        quantize(torch.nn.Sequential(torch.nn.Linear(4, 4)))
+    except Warning as warning:
+        return f"{type(warning).__name__}: {str(warning).splitlines()[0]}"
+    return None
+
+results = {}
+results["torch itself"] = warning_raised(
+    lambda model: torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear})
+)
+scorer = load_scorer(Settings(model=sys.argv[1], model_config_dir=sys.argv[2]))
+results["model"] = scorer.model_id
+results["scores"] = scorer.score(["You are an idiot!"])[0]
+
+quantize_dynamic = torch.ao.quantization.quantize_dynamic
+def with_an_unrelated_deprecation(*args, **kwargs):
+    warnings.warn("an unrelated deprecation", DeprecationWarning, stacklevel=2)
+    return quantize_dynamic(*args, **kwargs)
+torch.ao.quantization.quantize_dynamic = with_an_unrelated_deprecation
+results["unrelated"] = warning_raised(_quantize_int8)
+print(json.dumps(results))
+"""
+
+
+def test_int8_loads_with_warnings_as_errors_and_hides_only_torchs_deprecation(
+    tiny_checkpoint: Build,
+) -> None:
+    checkpoint = tiny_checkpoint("unbiased")
+
+    output = run_python(
+        WARNINGS_SCRIPT,
+        clean_env(),
+        str(checkpoint.checkpoint),
+        str(checkpoint.config_dir),
+        options=["-W", "error"],
+    )
+
+    results = json.loads(output.splitlines()[-1])
+    assert results["torch itself"].startswith(
+        "DeprecationWarning: torch.ao.quantization is deprecated"
+    ), "torch no longer warns: the filter in _quantize_int8 can go"
+    assert results["model"].endswith("+int8")
+    assert list(results["scores"]) == list(checkpoint.labels)
+    # The filter matches torch's message, not every DeprecationWarning during quantization.
+    assert results["unrelated"] == "DeprecationWarning: an unrelated deprecation"
+
+
+def test_only_the_first_max_tokens_tokens_are_scored(tiny_checkpoint: Build) -> None:
+    checkpoint = tiny_checkpoint("original")
+    scorer = load_scorer(checkpoint.settings())
+    cap = Settings().max_tokens
+    words = " ".join(CORPUS).split()
+
+    def tokens(text: str) -> int:
+        return len(scorer.tokenizer(text)["input_ids"])  # type: ignore[attr-defined]
+
+    prefix = ""
+    while tokens(prefix) < cap:
+        prefix += f"{words[tokens(prefix) % len(words)]} "
+    shorter = " ".join(prefix.split()[:-20])
+    polite, rude = "thanks for the great reporting", "shut up you pathetic clown"
+    assert tokens(prefix + polite) > cap and tokens(shorter + rude) < cap
+
+    assert cap == 256, "README.md and docs/scoring.md state the default"
+    [beyond_polite, beyond_rude] = scorer.score([prefix + polite, prefix + rude])
+    assert beyond_polite == beyond_rude, "tokens past the cap changed the scores"
+    [within_polite, within_rude] = scorer.score([shorter + polite, shorter + rude])
+    assert within_polite != within_rude, "the texts' differences never reach the model"
+    wider = load_scorer(checkpoint.settings(max_tokens=cap + 64))
+    assert wider.score([prefix + polite]) != wider.score([prefix + rude])

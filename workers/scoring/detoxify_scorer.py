@@ -6,12 +6,10 @@ Imported only in worker children (after fork): it imports torch and transformers
 from __future__ import annotations
 
 import gc
-import hashlib
 import os
 import pickle
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import detoxify.detoxify
@@ -20,6 +18,7 @@ import torch
 import transformers
 
 from service.settings import Settings
+from workers.scoring.device import device_problem
 from workers.scoring.errors import ModelUnavailable, ScoringError
 from workers.scoring.locate import (
     ModelSource,
@@ -27,6 +26,7 @@ from workers.scoring.locate import (
     fetch_hint,
     first_line,
     locate_model,
+    sha256_of,
 )
 from workers.scoring.variants import checkpoint_labels
 
@@ -92,6 +92,9 @@ class DetoxifyScorer:
 
 def load_detoxify_scorer(settings: Settings) -> DetoxifyScorer:
     source = locate_model(settings)
+    problem = device_problem(settings.device)
+    if problem is not None:
+        raise ModelUnavailable(problem)
     # One process per core, one thread each: torch's own pool would fight the sibling processes.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
     torch.set_num_threads(1)
@@ -201,12 +204,4 @@ def _model_name(source: ModelSource) -> str:
     if source.variant is not None:
         return f"detoxify:{source.variant.name}@{source.variant.sha256_prefix}"
     assert source.checkpoint is not None
-    return f"checkpoint:{source.checkpoint.name}@{_sha256(source.checkpoint)[:8]}"
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as file:
-        while chunk := file.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return f"checkpoint:{source.checkpoint.name}@{sha256_of(source.checkpoint)[:8]}"

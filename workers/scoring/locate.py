@@ -6,6 +6,7 @@ clear line at start-up rather than a traceback in every child.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +14,12 @@ from pathlib import Path
 import httpx
 
 from service.settings import Settings
+from workers.scoring.device import check_device
 from workers.scoring.errors import ModelUnavailable
 from workers.scoring.variants import DETOXIFY_DOWNLOAD_URL, VARIANTS, Variant
 
 PROBE_TIMEOUT = httpx.Timeout(10.0)
+HASH_CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -36,17 +39,25 @@ class ModelSource:
 
 
 def locate_model(settings: Settings) -> ModelSource:
-    """The model's source, checking every local path; raises ModelUnavailable. No network."""
+    """The model's source, checking every local path; raises ModelUnavailable. No network.
+
+    A named variant's local file is hashed: its model id names the published SHA-256 prefix,
+    which a renamed or corrupt file must not borrow.
+    """
     config_dir = _config_dir(settings)
     variant = VARIANTS.get(settings.model)
     if variant is None:
-        return ModelSource(_checkpoint_file(settings.model), None, config_dir, None)
+        checkpoint = _checkpoint_file(settings.model)
+        if config_dir is None:
+            config_dir = _fetched_config_dir(checkpoint)
+        return ModelSource(checkpoint, None, config_dir, None)
     candidates = [torch_hub_checkpoints_dir() / variant.file_name]
     if config_dir is not None:
         # `moderation models fetch` lays out DIR/<variant>/<checkpoint> beside DIR/<variant>/config.
         candidates.insert(0, config_dir.parent / variant.file_name)
     for candidate in candidates:
         if candidate.is_file():
+            _check_published_hash(candidate, variant)
             return ModelSource(candidate, None, config_dir, variant)
     if config_dir is not None:
         raise ModelUnavailable(
@@ -63,6 +74,7 @@ def check_model_available(settings: Settings) -> None:
     otherwise each find out on their own, after fork.
     """
     source = locate_model(settings)
+    check_device(settings.device)
     if source.url is None:
         return
     assert source.variant is not None, "only named variants are downloaded"
@@ -88,7 +100,8 @@ def fetch_hint(variant: str | None = None) -> str:
     return (
         f"run `moderation models fetch {variant} --to DIR` where there is internet and set "
         f"MODERATION_MODEL_CONFIG=DIR/{variant}/config, or set MODERATION_MODEL to a checkpoint "
-        "file"
+        "file (to try the pipeline without downloading anything: `moderation models demo "
+        "--to var/demo-model`, random weights)"
     )
 
 
@@ -101,6 +114,14 @@ def torch_hub_checkpoints_dir() -> Path:
     cache_home = os.getenv("XDG_CACHE_HOME", os.path.join("~", ".cache"))
     torch_home = os.getenv("TORCH_HOME", os.path.join(cache_home, "torch"))
     return Path(torch_home).expanduser() / "hub" / "checkpoints"
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def first_line(exc: BaseException) -> str:
@@ -118,6 +139,24 @@ def _config_dir(settings: Settings) -> Path | None:
             f"tokenizer directory); {fetch_hint()}"
         )
     return path
+
+
+def _fetched_config_dir(checkpoint: Path) -> Path | None:
+    """`models fetch` and `models demo` put the config beside the checkpoint: DIR/.../config."""
+    beside = checkpoint.parent / "config"
+    return beside if (beside / "config.json").is_file() else None
+
+
+def _check_published_hash(path: Path, variant: Variant) -> None:
+    prefix = variant.sha256_prefix
+    if prefix is None:
+        return
+    digest = sha256_of(path)
+    if not digest.startswith(prefix):
+        raise ModelUnavailable(
+            f"{path} has SHA-256 {digest[:16]}..., which does not start with the {prefix} its "
+            f"published name promises (a corrupt or substituted file); {fetch_hint(variant.name)}"
+        )
 
 
 def _checkpoint_file(value: str) -> Path:
