@@ -1,17 +1,20 @@
 """The whole service end to end, against plain Detoxify, in one run. `python -m bench.pipeline`.
 
 Real processes on 127.0.0.1: `moderation api`, `moderation worker` (one process per core by
-default), Redis, and PostgreSQL (a fresh database; `--sqlite` for the embedded default). The
-model is random weights in BERT-base's exact shape (bench/shapes.py, the `original` layout):
-the same compute as the real model, not its scores.
+default), a private Redis, and PostgreSQL (a fresh database; `--sqlite` for the embedded
+default). The model is random weights in BERT-base's exact shape (bench/shapes.py, the
+`original` layout): the same compute as the real model, not its scores.
 
   a. plain Detoxify `predict`, one comment at a time, fp32, torch's default threads;
-  c. HTTP POST -> stored -> Redis -> worker -> decision stored, N comments posted concurrently;
+  b. our scorer as the workers run it (int8, one thread, one process per core), no plumbing;
+  c. HTTP POST -> stored -> Redis -> worker -> decision stored, N comments posted at once;
   scaling: c with 1 worker process, then 2, and the ratio;
   spike: S comments posted within W seconds: all accepted? p99 accept, time until drained.
-Prints comments/s, c/a, p50/p99 accept and accept->decision latency, worker RSS (steady and
-peak), and the plumbing cost: CPU seconds per comment spent outside the model (API, Redis,
-PostgreSQL, Celery) as a share of the model's CPU seconds per comment.
+a and b are timed on the same comments before and after the end-to-end runs (half each time),
+so that load from elsewhere on the machine hits a, b and c alike. Prints comments/s, b/a, c/a,
+p50/p99 accept and accept->decision latency, worker RSS (steady and peak), and the plumbing
+cost: CPU seconds per comment spent outside the model (API, Redis, PostgreSQL, Celery) as a
+share of the model's CPU seconds per comment, from those processes' own CPU times.
 """
 
 from __future__ import annotations
@@ -38,13 +41,14 @@ import psutil
 import redis
 
 from bench.comments import comments
-from bench.scoring import BENCH_DIR, _build, _plain_detoxify
+from bench.perspective import _start_redis
+from bench.scoring import BENCH_DIR, Setup, _build, _Pool
 
 REPO = Path(__file__).resolve().parent.parent
-REDIS_URL = "redis://127.0.0.1:6379"
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "bench-secret-that-is-long-enough-0123456789"
-CONCURRENCY = 50
+# PostgreSQL's own processes that work for every database's writes.
+POSTGRES_SHARED = ("walwriter", "checkpointer", "background writer")
 
 
 @dataclass
@@ -52,6 +56,8 @@ class Stack:
     env: dict[str, str]
     base: str
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    redis_pid: int = 0
+    database: str | None = None
 
     def start(self, name: str, *args: str) -> None:
         log = open(BENCH_DIR / f"pipeline-{name}.log", "ab")  # noqa: SIM115 - lives with the process
@@ -82,7 +88,7 @@ class Stack:
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.pipeline", description=__doc__)
     parser.add_argument("--comments", type=int, default=500, help="comments for (c)")
-    parser.add_argument("--plain", type=int, default=60, help="comments timed for (a)")
+    parser.add_argument("--plain", type=int, default=80, help="comments timed for (a) and (b)")
     parser.add_argument("--scaling", type=int, default=200, help="comments per scaling run")
     parser.add_argument("--spike", type=int, default=5000, help="comments in the spike")
     parser.add_argument("--spike-seconds", type=float, default=30.0)
@@ -97,37 +103,39 @@ def main(argv: Sequence[str] | None = None) -> None:
     cores = os.cpu_count() or 1
     print(f"model: random weights, BERT-base shape ({checkpoint}); same compute as the real one")
     print(f"machine: {cores} cores; database: {'SQLite' if args.sqlite else 'PostgreSQL'}")
+    print(f"load average before: {os.getloadavg()[0]:.1f}", flush=True)
 
-    plain = measure_plain(checkpoint, config, comments(args.plain, seed=7))
-    print(f"(a) plain Detoxify: {plain:.2f} comments/s")
-
+    spawn = multiprocessing.get_context("spawn")
+    texts = comments(2 * args.plain, seed=7)
+    pools = [
+        _Pool(spawn, Setup("a", 1, quantize="none", plain=True), checkpoint, config),
+        _Pool(spawn, Setup("b", cores), checkpoint, config),
+    ]
     results: dict[str, Any] = {}
-    for workers in sorted({1, cores}):
-        with service(checkpoint, config, workers=workers, sqlite=args.sqlite) as stack:
-            count = args.comments if workers == cores else args.scaling
-            results[workers] = asyncio.run(end_to_end(stack, count, workers=workers))
-            print(f"(c) {workers} worker process(es): {results[workers]['rate']:.2f} comments/s")
-            if workers == cores:
-                results["spike"] = asyncio.run(spike(stack, args.spike, args.spike_seconds))
-    report(plain, results, cores)
+    try:
+        for pool in pools:
+            pool.wait_until_loaded()
+        _time_round(pools, texts[: args.plain])
+        for workers in (1, 2):
+            with service(checkpoint, config, workers=workers, sqlite=args.sqlite) as stack:
+                count = args.comments if workers == cores else args.scaling
+                results[workers] = asyncio.run(end_to_end(stack, count, workers=workers))
+                print(f"(c) {workers} worker process(es): {results[workers]['rate']:.2f}/s")
+                if workers == cores:
+                    results["spike"] = asyncio.run(spike(stack, args.spike, args.spike_seconds))
+        _time_round(pools, texts[args.plain :])
+    finally:
+        for pool in pools:
+            pool.stop()
+    plain, ours = (len(texts) / pool.seconds for pool in pools)
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    report(plain, ours, results, cores)
 
 
-def measure_plain(checkpoint: str, config: str, texts: list[str]) -> float:
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    process = context.Process(target=_time_plain, args=(checkpoint, config, texts, queue))
-    process.start()
-    rate: float = queue.get()
-    process.join()
-    return rate
-
-
-def _time_plain(checkpoint: str, config: str, texts: list[str], queue: Any) -> None:
-    score, _ = _plain_detoxify(checkpoint, config)
-    score(texts[:5])
-    started = time.perf_counter()
-    score(texts)
-    queue.put(len(texts) / (time.perf_counter() - started))
+def _time_round(pools: list[_Pool], texts: list[str]) -> None:
+    for pool in pools:
+        pool.run(texts)
+        print(f"({pool.setup.name}) {len(pool.scores)} comments timed", flush=True)
 
 
 class service:
@@ -135,13 +143,14 @@ class service:
         self.workers = workers
         self.database = None if sqlite else f"bench_{uuid.uuid4().hex[:10]}"
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-        redis_db = 15
-        redis.Redis.from_url(f"{REDIS_URL}/{redis_db}").flushdb()
+        self.redis: list[subprocess.Popen[bytes]] = []
+        # A private Redis: its CPU time is this run's alone.
+        redis_url = _start_redis(self.tmp, self.redis)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
         env.update(
             MODERATION_VAR_DIR=str(self.tmp),
             MODERATION_JWT_SECRET=SECRET,
-            MODERATION_REDIS_URL=f"{REDIS_URL}/{redis_db}",
+            MODERATION_REDIS_URL=redis_url,
             MODERATION_MODEL=checkpoint,
             MODERATION_MODEL_CONFIG=config,
             MODERATION_LOG_LEVEL="WARNING",
@@ -157,6 +166,8 @@ class service:
             )
         self.port = _free_port()
         self.stack = Stack(env, f"http://127.0.0.1:{self.port}")
+        self.stack.redis_pid = self.redis[0].pid
+        self.stack.database = self.database
 
     def __enter__(self) -> Stack:
         subprocess.run(
@@ -186,6 +197,9 @@ class service:
     def __exit__(self, *exc: object) -> None:
         for name in list(self.stack.processes):
             self.stack.stop(name)
+        for process in self.redis:
+            process.terminate()
+            process.wait(timeout=30)
         if self.database:
             import psycopg
 
@@ -201,7 +215,6 @@ async def post_all(stack: Stack, count: int, *, within: float | None = None) -> 
     settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
     texts = comments(count, seed=11)
     tokens = [issue_token(settings, f"bench-{uuid.uuid4().hex[:8]}") for _ in range(count)]
-    semaphore = asyncio.Semaphore(CONCURRENCY)
     accept: list[float] = []
     statuses: dict[int, int] = {}
     ids: list[str] = []
@@ -210,19 +223,19 @@ async def post_all(stack: Stack, count: int, *, within: float | None = None) -> 
     async def one(client: httpx.AsyncClient, index: int) -> None:
         if within:
             await asyncio.sleep(max(0.0, started + within * index / count - time.perf_counter()))
-        async with semaphore:
-            begin = time.perf_counter()
-            response = await client.post(
-                "/v1/comments",
-                json={"article_id": "bench", "text": texts[index]},
-                headers={"Authorization": f"Bearer {tokens[index]}"},
-            )
-            accept.append(time.perf_counter() - begin)
-            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-            if response.status_code in (200, 202):
-                ids.append(response.json()["id"])
+        begin = time.perf_counter()
+        response = await client.post(
+            "/v1/comments",
+            json={"article_id": "bench", "text": texts[index]},
+            headers={"Authorization": f"Bearer {tokens[index]}"},
+        )
+        accept.append(time.perf_counter() - begin)
+        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+        if response.status_code in (200, 202):
+            ids.append(response.json()["id"])
 
-    limits = httpx.Limits(max_connections=CONCURRENCY)
+    # Every comment in flight at once, as a story's readers post them.
+    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
     async with httpx.AsyncClient(base_url=stack.base, timeout=60, limits=limits) as client:
         await asyncio.gather(*(one(client, i) for i in range(count)))
     return {
@@ -243,7 +256,8 @@ async def end_to_end(stack: Stack, count: int, *, workers: int) -> dict[str, Any
     total = sum(cpu_after.values()) - sum(cpu_before.values())
     rss = [memory(p) for p in stack.tree("worker")[1:]]
     return {
-        "rate": count / decided["span"],
+        "rate": decided["decided"] / decided["span"],
+        "undecided": decided["undecided"],
         "accept": posted["accept"],
         "statuses": posted["statuses"],
         "latency": decided["latency"],
@@ -297,19 +311,29 @@ async def wait_decided(stack: Stack, ids: list[str], *, timeout: float = 1800) -
     return {
         "span": span,
         "latency": [(d - c).total_seconds() for c, d in done],
-        "undecided": len(rows) - len(done),
+        "decided": len(done),
+        "undecided": len(ids) - len(done),
     }
 
 
 def cpu_seconds(stack: Stack) -> dict[str, float]:
-    """CPU time so far of the API, the worker tree, Redis and PostgreSQL."""
+    """CPU time so far of the API, the worker tree, this run's Redis and PostgreSQL's share.
+
+    PostgreSQL's share: the backends connected to this run's database, and the cluster's
+    WAL writer, checkpointer and background writer. Other databases' backends are not ours.
+    """
     found: dict[str, float] = {}
     for name in ("api", "worker"):
         found[name] = sum(_cpu(p) for p in stack.tree(name))
-    for process in psutil.process_iter(["name"]):
-        if process.info["name"] in ("redis-server", "postgres"):
-            key = "redis" if process.info["name"] == "redis-server" else "postgres"
-            found[key] = found.get(key, 0.0) + _cpu(process)
+    found["redis"] = _cpu(psutil.Process(stack.redis_pid))
+    if stack.database:
+        found["postgres"] = 0.0
+        for process in psutil.process_iter(["name", "cmdline"]):
+            title = " ".join(process.info["cmdline"] or [])
+            if process.info["name"] == "postgres" and (
+                f" {stack.database} " in title or title.endswith(POSTGRES_SHARED)
+            ):
+                found["postgres"] += _cpu(process)
     return found
 
 
@@ -348,15 +372,19 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else values[0]
 
 
-def report(plain: float, results: dict[str, Any], cores: int) -> None:
+def report(plain: float, ours: float, results: dict[str, Any], cores: int) -> None:
     full = results[cores]
-    print("\n== End to end (c) vs plain Detoxify (a), same run ==")
-    print(f"(a) plain Detoxify predict, fp32, default threads: {plain:8.2f} comments/s")
+    print("\n== Plain Detoxify (a), our scorer (b), the whole service (c): same run ==")
+    print(f"(a) plain Detoxify predict, fp32, default threads:  {plain:8.2f} comments/s")
     print(
-        f"(c) service, {cores} worker processes:             {full['rate']:8.2f} comments/s"
-        f"   c/a = {full['rate'] / plain:.1f}x"
+        f"(b) our scorer, int8, {cores} processes x 1 thread:      {ours:8.2f} comments/s"
+        f"   b/a = {ours / plain:.1f}x"
     )
-    print(f"    answers: {full['statuses']}")
+    print(
+        f"(c) the service end to end, {cores} worker processes: {full['rate']:8.2f} comments/s"
+        f"   c/a = {full['rate'] / plain:.1f}x   c/b = {full['rate'] / ours:.2f}"
+    )
+    print(f"    answers: {full['statuses']}; undecided at the end: {full['undecided']}")
     print(
         f"    accept latency    p50 {_percentile(full['accept'], 50) * 1000:7.1f} ms"
         f"   p99 {_percentile(full['accept'], 99) * 1000:7.1f} ms"
@@ -364,7 +392,7 @@ def report(plain: float, results: dict[str, Any], cores: int) -> None:
     print(
         f"    accept->decision  p50 {_percentile(full['latency'], 50):7.2f} s "
         f"   p99 {_percentile(full['latency'], 99):7.2f} s  (all {len(full['accept'])} posted"
-        " at once: this is queueing time)"
+        " at once: mostly time in the queue)"
     )
     share = full["plumbing_cpu"] / full["model_cpu"] if full["model_cpu"] else float("nan")
     print(
@@ -377,13 +405,12 @@ def report(plain: float, results: dict[str, Any], cores: int) -> None:
     )
     for index, (rss, peak) in enumerate(full["rss"]):
         print(f"    worker process {index + 1}: RSS {rss:.0f} MB steady, {peak:.0f} MB peak")
-    if 1 in results and cores != 1:
-        one = results[1]
-        print("\n== Scaling ==")
-        print(
-            f"1 worker process: {one['rate']:.2f}/s; {cores}: {full['rate']:.2f}/s; "
-            f"ratio {full['rate'] / one['rate']:.2f}"
-        )
+    one, two = results[1], results[2]
+    print("\n== Scaling ==")
+    print(
+        f"1 worker process: {one['rate']:.2f}/s; 2: {two['rate']:.2f}/s; "
+        f"ratio {two['rate'] / one['rate']:.2f}"
+    )
     burst = results.get("spike")
     if burst:
         errors = sum(v for k, v in burst["statuses"].items() if k >= 500)
@@ -393,8 +420,10 @@ def report(plain: float, results: dict[str, Any], cores: int) -> None:
             f"(target {burst['within']:.0f} s): answers {burst['statuses']}, 5xx: {errors}"
         )
         print(
-            f"    accept latency p99 {_percentile(burst['accept'], 99) * 1000:.1f} ms; "
-            f"queue drained {burst['drained_after']:.0f} s after the first post"
+            f"    accept latency p50 {_percentile(burst['accept'], 50) * 1000:.1f} ms, "
+            f"p99 {_percentile(burst['accept'], 99) * 1000:.1f} ms; queue drained "
+            f"{burst['drained_after']:.0f} s after the first post "
+            f"({burst['count'] / burst['drained_after']:.1f} comments/s)"
         )
 
 
