@@ -17,7 +17,7 @@ from policy.sections import TOXICITY_LABELS
 from service import evidence, store
 from service.db import Database
 from service.evidence import Observation, RuleHit
-from service.labels import Label, collect_labels, sample_weights
+from service.labels import Label, collect_feedback_labels, collect_labels, sample_weights
 from service.models import Decision
 from service.resources import isoformat
 from service.shadow_report import shadow_report
@@ -44,16 +44,17 @@ def build_insights(db: Database, *, request: InsightsRequest) -> dict[str, Any]:
         weights = sample_weights(session, since=request.since)
         hold_times = store.list_hold_times_since(session, since=start)
         sample = store.summarize_audit_samples_since(session, since=request.since)
+        feedback = collect_feedback_labels(session, since=request.since)
     observations = [
         observation(decision, labels.get(decision.comment_id), weights) for decision in decisions
-    ]
+    ] + [item.observation for item in feedback]
     shadow = shadow_report(db, since=request.since)
     return {
         "as_of": isoformat(request.now),
         "since": isoformat(request.since),
         "policy_version": request.policy_version,
         "target_precision": request.target_precision,
-        "labels": _label_summary(labels.values()),
+        "labels": _label_summary([*labels.values(), *(item.label for item in feedback)]),
         "rules": [_rule(item) for item in evidence.rule_evidence(observations)],
         "model_labels": [
             _model_label(observations, label, request.thresholds.get(label), request)

@@ -4,30 +4,34 @@ A label says whether a person found the comment fit to publish (`approved`) or n
 (`rejected`). Each source reads its own table; when several judged the same comment, the
 latest judgement wins (a moderator who reverses a decision has the last word).
 
-Sources today: moderators' decisions on held (or reversed) comments, and audit-sample
-labels. Another source of judgements on stored comments is one function returning `Label`s,
-added to `LABEL_SOURCES`.
+Sources of judgements on stored comments: moderators' decisions on held (or reversed)
+comments, and audit-sample labels. Another is one function returning `Label`s, added to
+`LABEL_SOURCES`.
 
-Perspective-style `suggestscore` feedback (`perspective_feedback`) is not one of them yet: a
-row names an attribute, a suggested value and a text, but no stored comment and no model
-scores (analyze stores nothing, by design), so it can be neither replayed nor placed on a
-threshold. Once the worker scores each feedback text (scores kept beside the row), each row
-becomes an `evidence.Observation` for its one label: scores `{label: model score}`, outcome
-`rejected` when the suggested value is at least 0.5, added in `insights.build_insights`.
+Perspective-style `suggestscore` feedback (`perspective_feedback`) is a label of another
+kind: a row names an attribute, a suggested value and a text, but no stored comment, so it
+can't be replayed under a policy. Once the worker has scored its text (workers/feedback.py)
+it can be placed on a threshold, though: each scored row becomes an `evidence.Observation`
+for the one label its attribute names, outcome `rejected` when the suggested value is at
+least 0.5 (Coral sends 1 for rejected, 0 for approved). It counts in per-label precision,
+recall and score distributions, never in per-rule evidence, which is about policy holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from service import store
-from service.evidence import Outcome
+from service.evidence import Observation, Outcome
+from service.perspective import ATTRIBUTES
 
 REVIEW_OUTCOMES: dict[str, Outcome] = {"approve": "approved", "reject": "rejected"}
+FEEDBACK_ACTION = "feedback"
+FEEDBACK_REJECTED_FROM = 0.5
 SAMPLE_OUTCOMES: dict[str, Outcome] = {"fine": "approved", "not_fine": "rejected"}
 
 
@@ -56,6 +60,54 @@ def audit_sample_labels(session: Session, since: datetime) -> Iterator[Label]:
 
 
 LABEL_SOURCES: tuple[LabelSource, ...] = (moderator_reviews, audit_sample_labels)
+
+
+@dataclass(frozen=True)
+class FeedbackLabel:
+    label: Label
+    observation: Observation
+
+
+def feedback_label(
+    *,
+    feedback_id: int,
+    attribute: str,
+    value: float,
+    scores: Mapping[str, float],
+    at: datetime,
+) -> FeedbackLabel | None:
+    """A scored suggestscore row as a label of the model label its attribute names; None when
+    the model's scores lack that label (a model changed since, or an attribute it never had).
+
+    The observation's action is `feedback`, not a policy action, so per-rule evidence (holds)
+    leaves it out; its scores hold that one label only, since the person judged nothing else.
+    """
+    label = ATTRIBUTES.get(attribute)
+    score = scores.get(label) if label is not None else None
+    if label is None or score is None:
+        return None
+    outcome: Outcome = "rejected" if value >= FEEDBACK_REJECTED_FROM else "approved"
+    key = f"feedback:{feedback_id}"
+    return FeedbackLabel(
+        label=Label(key, outcome, at, "suggestscore"),
+        observation=Observation(
+            comment_id=key,
+            action=FEEDBACK_ACTION,
+            hits=(),
+            scores={label: float(score)},
+            outcome=outcome,
+        ),
+    )
+
+
+def collect_feedback_labels(session: Session, *, since: datetime) -> list[FeedbackLabel]:
+    found = (
+        feedback_label(feedback_id=row_id, attribute=attribute, value=value, scores=scores, at=at)
+        for row_id, attribute, value, scores, at in store.list_scored_feedback_since(
+            session, since=since
+        )
+    )
+    return [item for item in found if item is not None]
 
 
 def collect_labels(

@@ -217,7 +217,9 @@ PERSPECTIVE_PATHS: dict[str, Any] = {
         "SuggestCommentScoreRequest",
         "SuggestCommentScoreResponse",
         "Google Perspective's `comments:suggestscore`: stored as a labelled example in "
-        "`perspective_feedback`, one row per attribute.",
+        "`perspective_feedback`, one row per attribute, then scored by a worker so that it "
+        "counts in the per-label evidence of `GET /v1/moderation/insights`.",
         *_COMMON_ERRORS,
+        (429, "RESOURCE_EXHAUSTED: over the key's queries-per-second quota"),
     ),
 }

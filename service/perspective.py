@@ -24,6 +24,7 @@ from service import store
 from service.db import Database
 from service.errors import ModerationError
 from service.perspective_text import utf16_offsets
+from workers.scoring.variants import model_labels, variant_of
 
 # Perspective's names → Detoxify's labels ("obscene" is Detoxify's profanity).
 ATTRIBUTES: Mapping[str, str] = {
@@ -122,13 +123,25 @@ def decode_body(raw: bytes) -> dict[str, Any]:
         raise invalid(f"Invalid JSON payload received. {exc}.") from exc
     if not isinstance(body, dict):
         raise invalid("Invalid JSON payload received. Expected an object at the top level.")
-    _reject_lone_surrogates(body)
+    _reject_unstorable_strings(body)
     return body
 
 
-def parse_analyze_request(body: Mapping[str, Any]) -> AnalyzeRequest:
+def labels_of_model(model: str) -> frozenset[str] | None:
+    """The labels MODERATION_MODEL scores, known from its variant without loading it, so an
+    attribute it lacks is refused before any worker is asked; None for a checkpoint of no
+    published variant, whose labels only the worker can read (render_analysis checks them)."""
+    variant = variant_of(model)
+    return None if variant is None else frozenset(model_labels(variant))
+
+
+def parse_analyze_request(
+    body: Mapping[str, Any], *, labels: frozenset[str] | None = None
+) -> AnalyzeRequest:
+    """`labels`: what the model scores (labels_of_model), when known; other attributes are
+    unknown ones."""
     text = _comment_text(body)
-    attributes = _requested_attributes(body.get("requestedAttributes"))
+    attributes = _requested_attributes(body.get("requestedAttributes"), labels)
     languages = _languages(body.get("languages"))
     span_annotations = _optional(body, "spanAnnotations", bool) or False
     _optional(body, "doNotStore", bool)
@@ -192,7 +205,9 @@ def render_analysis(request: AnalyzeRequest, result: Mapping[str, Any]) -> dict[
     return response
 
 
-def parse_suggestion(body: Mapping[str, Any]) -> Suggestion:
+def parse_suggestion(
+    body: Mapping[str, Any], *, labels: frozenset[str] | None = None
+) -> Suggestion:
     text = _comment_text(body)
     given = body.get("attributeScores")
     if given is None or given == {}:
@@ -201,8 +216,7 @@ def parse_suggestion(body: Mapping[str, Any]) -> Suggestion:
         raise _wrong_type("attribute_scores", "an object")
     scores: list[tuple[str, float]] = []
     for name, entry in given.items():
-        if name not in ATTRIBUTES:
-            raise invalid(f"Unknown requested attribute: {name}")
+        _check_attribute(name, labels)
         summary = entry.get("summaryScore") if isinstance(entry, dict) else None
         value = summary.get("value") if isinstance(summary, dict) else None
         if not _is_probability(value):
@@ -223,9 +237,10 @@ def parse_suggestion(body: Mapping[str, Any]) -> Suggestion:
 
 def record_suggestion(
     db: Database, *, key_name: str, suggestion: Suggestion, now: datetime
-) -> None:
+) -> list[int]:
+    """The stored rows' ids, committed: the caller sends them on to be scored."""
     with db.session() as session:
-        for attribute, value in suggestion.scores:
+        rows = [
             store.add_perspective_feedback(
                 session,
                 key_name=key_name,
@@ -236,6 +251,10 @@ def record_suggestion(
                 client_token=suggestion.client_token,
                 now=now,
             )
+            for attribute, value in suggestion.scores
+        ]
+        ids = [row.id for row in rows]
+    return ids
 
 
 def _comment_text(body: Mapping[str, Any]) -> str:
@@ -262,15 +281,21 @@ def _comment_text(body: Mapping[str, Any]) -> str:
     return text
 
 
-def _requested_attributes(given: Any) -> tuple[RequestedAttribute, ...]:
+def _check_attribute(name: str, labels: frozenset[str] | None) -> None:
+    if name not in ATTRIBUTES or (labels is not None and ATTRIBUTES[name] not in labels):
+        raise invalid(f"Unknown requested attribute: {name}")
+
+
+def _requested_attributes(
+    given: Any, labels: frozenset[str] | None
+) -> tuple[RequestedAttribute, ...]:
     if given is None or given == {}:
         raise invalid("Missing requested_attributes", "NO_REQUESTED_ATTRIBUTES")
     if not isinstance(given, dict):
         raise _wrong_type("requested_attributes", "an object")
     attributes: list[RequestedAttribute] = []
     for name, parameters in given.items():
-        if name not in ATTRIBUTES:
-            raise invalid(f"Unknown requested attribute: {name}")
+        _check_attribute(name, labels)
         if parameters is None:
             parameters = {}
         if not isinstance(parameters, dict):
@@ -326,8 +351,13 @@ def _wrong_type(field: str, expected: str) -> PerspectiveError:
     return invalid(f"Invalid value at '{field}': expected {expected}.")
 
 
-def _reject_lone_surrogates(body: dict[str, Any]) -> None:
-    """JSON's \\ud800 escapes decode to strings nothing can encode again: refuse them here."""
+def _reject_unstorable_strings(body: dict[str, Any]) -> None:
+    """Strings that can't be stored or sent on, refused before anything reads them.
+
+    JSON's \\ud800 escapes decode to strings nothing can encode again, and PostgreSQL's text
+    can't hold NUL (\\u0000): suggestscore would pass it to the insert and answer 503, which
+    a client retries for ever. Either is the client's mistake, so Google's 400.
+    """
     pending: list[Any] = [body]
     while pending:
         value = pending.pop()
@@ -342,3 +372,5 @@ def _reject_lone_surrogates(body: dict[str, Any]) -> None:
             except UnicodeEncodeError as exc:
                 message = "Invalid JSON payload received. Unpaired surrogate in a string."
                 raise invalid(message) from exc
+            if "\x00" in value:
+                raise invalid("Invalid JSON payload received. NUL (\\u0000) in a string.")

@@ -2,7 +2,10 @@
 
 Decisions, reasons (which carry offsets, never quoted text), scores and the audit stay, so
 the history of who decided what remains; the words a reader wrote, and any personal
-information a moderator saw in them, do not stay forever.
+information a moderator saw in them, do not stay forever. Held comments keep their text
+until a moderator decides them: it is what the moderator has to read. The text of
+Perspective-style `suggestscore` feedback goes after the same period; its label and scores
+stay, so it still counts in the tuning evidence.
 """
 
 from __future__ import annotations
@@ -31,6 +34,15 @@ def purge_expired_text(db: Database, *, retention_days: int) -> int:
                 break
             store.erase_comment_text(session, comment_ids=ids)
         erased += len(ids)
-    if erased:
-        log.info("retention.purged", comments=erased, retention_days=retention_days)
+    feedback = 0
+    while True:
+        with db.session() as session:
+            count = store.erase_feedback_text_before(session, before=cutoff, limit=BATCH)
+        feedback += count
+        if count < BATCH:
+            break
+    if erased or feedback:
+        log.info(
+            "retention.purged", comments=erased, feedback=feedback, retention_days=retention_days
+        )
     return erased

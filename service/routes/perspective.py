@@ -27,6 +27,7 @@ from service.perspective import (
     PerspectiveError,
     decode_body,
     invalid,
+    labels_of_model,
     parse_analyze_request,
     parse_suggestion,
     record_suggestion,
@@ -34,6 +35,7 @@ from service.perspective import (
     unavailable,
 )
 from service.perspective_keys import KeyGrant, QuotaGate, authenticate_key
+from service.queue import SCORE_FEEDBACK_TASK
 
 log = structlog.get_logger(__name__)
 
@@ -79,7 +81,8 @@ async def analyze(request: Request) -> JSONResponse:
     svc = services(request)
     grant = await _authenticate(request)
     await run_in_threadpool(QuotaGate(svc.redis).check, grant)
-    parsed = parse_analyze_request(decode_body(await _read_body(request)))
+    labels = labels_of_model(svc.settings.model)
+    parsed = parse_analyze_request(decode_body(await _read_body(request)), labels=labels)
     result = await request_scores(svc.settings, svc.producer, parsed)
     return JSONResponse(render_analysis(parsed, result))
 
@@ -88,10 +91,16 @@ async def analyze(request: Request) -> JSONResponse:
 async def suggest_score(request: Request) -> JSONResponse:
     svc = services(request)
     grant = await _authenticate(request)
-    suggestion = parse_suggestion(decode_body(await _read_body(request)))
-    await run_in_threadpool(
+    # One quota per key, whichever method spends it: feedback is a request like any other.
+    await run_in_threadpool(QuotaGate(svc.redis).check, grant)
+    labels = labels_of_model(svc.settings.model)
+    suggestion = parse_suggestion(decode_body(await _read_body(request)), labels=labels)
+    feedback_ids = await run_in_threadpool(
         record_suggestion, svc.db, key_name=grant.name, suggestion=suggestion, now=utcnow()
     )
+    # After the commit, so the worker finds the rows. A lost send leaves them unscored, and
+    # so out of the tuning evidence, but stored: the client's answer doesn't depend on it.
+    await run_in_threadpool(svc.producer.send, SCORE_FEEDBACK_TASK, feedback_ids)
     answer: dict[str, Any] = {}
     if suggestion.client_token is not None:
         answer["clientToken"] = suggestion.client_token

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service.models import PerspectiveFeedback, PerspectiveKey
@@ -67,3 +68,61 @@ def add_perspective_feedback(
     session.add(row)
     session.flush()
     return row
+
+
+def list_unscored_feedback(
+    session: Session, *, feedback_ids: Sequence[int]
+) -> list[PerspectiveFeedback]:
+    return list(
+        session.scalars(
+            select(PerspectiveFeedback)
+            .where(
+                PerspectiveFeedback.id.in_(feedback_ids),
+                PerspectiveFeedback.scores.is_(None),
+                PerspectiveFeedback.text.is_not(None),
+            )
+            .order_by(PerspectiveFeedback.id)
+        )
+    )
+
+
+def set_feedback_scores(
+    session: Session, *, feedback: PerspectiveFeedback, scores: Mapping[str, float]
+) -> None:
+    feedback.scores = dict(scores)
+    session.flush()
+
+
+def list_scored_feedback_since(
+    session: Session, *, since: datetime
+) -> list[tuple[int, str, float, dict[str, float], datetime]]:
+    """(id, attribute, suggested value, model scores, created_at) of each scored row."""
+    rows = session.execute(
+        select(
+            PerspectiveFeedback.id,
+            PerspectiveFeedback.attribute,
+            PerspectiveFeedback.value,
+            PerspectiveFeedback.scores,
+            PerspectiveFeedback.created_at,
+        )
+        .where(PerspectiveFeedback.created_at >= since, PerspectiveFeedback.scores.is_not(None))
+        .order_by(PerspectiveFeedback.id)
+    )
+    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+
+
+def erase_feedback_text_before(session: Session, *, before: datetime, limit: int) -> int:
+    """Erase the text of up to `limit` feedback rows received before `before`; their label
+    and scores stay. Returns how many were erased."""
+    ids = list(
+        session.scalars(
+            select(PerspectiveFeedback.id)
+            .where(PerspectiveFeedback.created_at < before, PerspectiveFeedback.text.is_not(None))
+            .limit(limit)
+        )
+    )
+    if ids:
+        session.execute(
+            update(PerspectiveFeedback).where(PerspectiveFeedback.id.in_(ids)).values(text=None)
+        )
+    return len(ids)

@@ -9,6 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from service.db import Database
 from service.models import Base
 from tests.conftest import BACKENDS
+from tests.service.test_migration_0002 import migrate
 
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -20,3 +21,32 @@ def test_migrations_match_the_models(database_url: str) -> None:
     finally:
         database.dispose()
     assert diff == []
+
+
+def _audit_triggers(database: Database) -> set[str]:
+    if database.engine.dialect.name == "postgresql":
+        query = (
+            "SELECT tgname FROM pg_trigger"
+            " WHERE tgrelid = 'moderation_audit'::regclass AND NOT tgisinternal"
+        )
+    else:
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    with database.engine.connect() as connection:
+        return set(connection.exec_driver_sql(query).scalars())
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_0006_the_audits_delete_guard_goes_down_and_up(database_url: str) -> None:
+    database = Database(database_url)
+    guards = {
+        "postgresql": {"moderation_audit_append_only", "moderation_audit_no_truncate"},
+        "sqlite": {"moderation_audit_append_only", "moderation_audit_no_delete"},
+    }[database.engine.dialect.name]
+    try:
+        assert _audit_triggers(database) == guards
+        migrate(database, "0005", down=True)
+        assert _audit_triggers(database) == {"moderation_audit_append_only"}
+        migrate(database, "head")
+        assert _audit_triggers(database) == guards
+    finally:
+        database.dispose()

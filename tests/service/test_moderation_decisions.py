@@ -270,12 +270,34 @@ def test_a_hundred_decisions_at_once(api: Api) -> None:
     assert [r["status"] for r in response.json()["results"]] == [200] * 100
 
 
-def test_the_audit_table_refuses_updates(api: Api) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE moderation_audit SET moderator_id = 'someone-else'",
+        "DELETE FROM moderation_audit",
+        "DELETE FROM moderation_audit WHERE moderator_id = 'mod-1'",
+    ],
+)
+def test_the_audit_table_refuses_updates_and_deletes(api: Api, statement: str) -> None:
     comment_id = hold(api)
     decide(api, comment_id, {"action": "approve", "version": 2})
-    with pytest.raises(DBAPIError), database(api).session() as session:
-        session.execute(text("UPDATE moderation_audit SET moderator_id = 'someone-else'"))
-    assert audit_rows(api, comment_id)[0].moderator_id == "mod-1"
+    with pytest.raises(DBAPIError, match="append-only"), database(api).session() as session:
+        session.execute(text(statement))
+    assert [row.moderator_id for row in audit_rows(api, comment_id)] == ["mod-1"]
+
+
+def test_the_audit_table_refuses_truncate_on_postgresql(api: Api) -> None:
+    db = database(api)
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE (its DELETE FROM is refused above)")
+    comment_id = hold(api)
+    decide(api, comment_id, {"action": "approve", "version": 2})
+    # A statement trigger: TRUNCATE fires no row trigger, and CASCADE from the comments
+    # table would empty the audit along with them.
+    for statement in ("TRUNCATE moderation_audit", "TRUNCATE comments CASCADE"):
+        with pytest.raises(DBAPIError, match="append-only"), db.session() as session:
+            session.execute(text(statement))
+    assert [row.moderator_id for row in audit_rows(api, comment_id)] == ["mod-1"]
 
 
 @pytest.fixture

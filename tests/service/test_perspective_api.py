@@ -1,5 +1,6 @@
 """The Perspective-compatible routes without a worker: keys, quota, every request error,
-Google's error shape on every failure, and suggestscore's stored feedback.
+Google's error shape on every failure, and suggestscore's stored feedback (on both
+databases: PostgreSQL refuses NUL where SQLite keeps it).
 
 Scoring through a real worker is in tests/e2e/test_perspective.py.
 """
@@ -22,8 +23,10 @@ from starlette.testclient import TestClient
 from service.app import create_app
 from service.db import Database
 from service.models import PerspectiveFeedback, utcnow
+from service.perspective import labels_of_model
 from service.perspective_keys import KeyManagementError, create_key, list_keys, revoke_key
 from service.settings import Settings
+from tests.conftest import BACKENDS
 from tests.service.conftest import API_REDIS_DB, api_settings
 from tests.service.test_cli import run
 
@@ -41,8 +44,14 @@ class Client:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.db = Database(settings.effective_database_url)
-        self.http = TestClient(create_app(settings), raise_server_exceptions=False)
+        # Entered, so the app's lifespan closes its own database pool at the end: a
+        # PostgreSQL connection left open is a ResourceWarning, and warnings are errors.
+        self.http = TestClient(create_app(settings), raise_server_exceptions=False).__enter__()
         self.key = create_key(self.db, name="coral", qps=1000, now=utcnow())
+
+    def close(self) -> None:
+        self.http.__exit__(None, None, None)
+        self.db.dispose()
 
     def analyze(self, body: Any, *, key: str | None = None, **kwargs: Any) -> Any:
         return self.http.post(ANALYZE, params={"key": key or self.key}, json=body, **kwargs)
@@ -53,11 +62,24 @@ class Client:
 
 @pytest.fixture
 def client(database_url: str, redis_server: str, tmp_path: Path) -> Iterator[Client]:
+    yield from _client(database_url, redis_server, tmp_path)
+
+
+def _client(
+    database_url: str, redis_server: str, tmp_path: Path, **overrides: Any
+) -> Iterator[Client]:
     redis.Redis.from_url(f"{redis_server}/{API_REDIS_DB}").flushdb()
-    made = Client(api_settings(database_url, redis_server, tmp_path, analyze_timeout_seconds=0.2))
+    settings_ = api_settings(
+        database_url, redis_server, tmp_path, analyze_timeout_seconds=0.2, **overrides
+    )
+    made = Client(settings_)
     yield made
-    made.http.close()
-    made.db.dispose()
+    made.close()
+
+
+def stored_feedback(client: Client) -> list[PerspectiveFeedback]:
+    with client.db.session() as session:
+        return list(session.scalars(select(PerspectiveFeedback)))
 
 
 def assert_google_error(response: Any, code: int, status: str, message: str = "") -> None:
@@ -199,6 +221,28 @@ def test_over_the_quota_is_resource_exhausted(client: Client) -> None:
     assert_google_error(client.analyze({}), 400, "INVALID_ARGUMENT", "Comment must be non-empty.")
 
 
+def test_suggestscore_spends_the_same_quota(client: Client) -> None:
+    key = create_key(client.db, name="tight", qps=1, now=utcnow())
+    body = {
+        "comment": {"text": "You are a clown."},
+        "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+    }
+    # At most two one-second windows in three quick requests: at least one is refused.
+    answers = [client.suggest(body, key=key) for _ in range(3)]
+    limited = [a for a in answers if a.status_code == 429]
+    assert limited, [a.status_code for a in answers]
+    assert_google_error(limited[0], 429, "RESOURCE_EXHAUSTED", "Quota exceeded")
+    assert limited[0].headers["retry-after"] == "1"
+    admitted = [a for a in answers if a.status_code == 200]
+    assert len(stored_feedback(client)) == len(admitted) == 3 - len(limited)
+    # One quota per key, whichever method spends it: two analyses alone may fall in two
+    # windows, but not three requests.
+    mixed = create_key(client.db, name="mixed", qps=1, now=utcnow())
+    answers = [client.analyze({}, key=mixed), client.suggest(body, key=mixed)]
+    answers.append(client.analyze({}, key=mixed))
+    assert 429 in [a.status_code for a in answers], [a.status_code for a in answers]
+
+
 def test_no_redis_skips_the_quota_and_answers_unavailable(
     database_url: str, redis_server: str, tmp_path: Path
 ) -> None:
@@ -213,8 +257,7 @@ def test_no_redis_skips_the_quota_and_answers_unavailable(
             # ...and to the queue, which needs Redis: Google's 503, not a 500.
             assert_google_error(made.analyze(CORAL), 503, "UNAVAILABLE")
         finally:
-            made.http.close()
-            made.db.dispose()
+            made.close()
 
 
 def test_no_worker_is_unavailable_after_the_wait(client: Client) -> None:
@@ -228,6 +271,7 @@ def test_other_methods_and_paths_answer_in_googles_shape(client: Client) -> None
     assert_google_error(client.http.post("/v1alpha1/comments:frobnicate"), 404, "NOT_FOUND")
 
 
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_suggestscore_stores_one_labelled_example_per_attribute(client: Client) -> None:
     body = {
         "comment": {"text": "You are a clown."},
@@ -277,10 +321,113 @@ def test_suggestscore_stores_one_labelled_example_per_attribute(client: Client) 
         ),
     ],
 )
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_suggestscore_errors(client: Client, body: Any, message: str) -> None:
     assert_google_error(client.suggest(body), 400, "INVALID_ARGUMENT", message)
     with client.db.session() as session:
         assert session.scalars(select(PerspectiveFeedback)).first() is None
+
+
+FEEDBACK = {
+    "comment": {"text": "You are a clown."},
+    "attributeScores": {"TOXICITY": {"summaryScore": {"value": 1}}},
+    "communityId": "Coral:https://news.example",
+    "clientToken": "comment:c-1",
+}
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+@pytest.mark.parametrize(
+    "body",
+    [
+        {**FEEDBACK, "comment": {"text": "nul \u0000 inside"}},
+        {**FEEDBACK, "communityId": "Coral:\u0000"},
+        {**FEEDBACK, "clientToken": "\u0000"},
+        {**FEEDBACK, "languages": ["e\u0000n"]},
+        {**FEEDBACK, "context": {"entries": [{"text": "\u0000"}]}},
+    ],
+    ids=["text", "communityId", "clientToken", "languages", "context"],
+)
+def test_suggestscore_refuses_nul_as_invalid_argument_and_stores_nothing(
+    client: Client, body: Any
+) -> None:
+    # PostgreSQL's text can't hold NUL: without the check its insert fails and the route
+    # answers 503, which Coral retries for ever.
+    assert_google_error(client.suggest(body), 400, "INVALID_ARGUMENT", "NUL (\\u0000)")
+    assert stored_feedback(client) == []
+    assert client.suggest(FEEDBACK).status_code == 200
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+@pytest.mark.parametrize(
+    "body",
+    [
+        _with(comment={"text": "nul \u0000 inside"}),
+        _with(clientToken="\u0000"),
+        _with(communityId="x\u0000"),
+    ],
+    ids=["text", "clientToken", "communityId"],
+)
+def test_analyze_refuses_nul_before_asking_a_worker(client: Client, body: Any) -> None:
+    # Without the check this would wait for a worker, then answer 503 (none runs here).
+    assert_google_error(client.analyze(body), 400, "INVALID_ARGUMENT", "NUL (\\u0000)")
+
+
+@pytest.mark.parametrize(
+    ("model", "labels"),
+    [
+        ("original", "original"),
+        ("original-small", "original"),
+        ("unbiased", "unbiased"),
+        ("multilingual", "unbiased"),
+        ("/srv/models/toxic_original-c1212f89.ckpt", "original"),
+        ("/srv/models/unbiased-small/unbiased-albert-c8519128.ckpt", "unbiased"),
+        ("/srv/models/my-own.ckpt", None),
+    ],
+)
+def test_the_models_labels_are_known_without_loading_it(model: str, labels: str | None) -> None:
+    found = labels_of_model(model)
+    if labels is None:
+        assert found is None
+        return
+    assert found is not None
+    assert {"toxicity", "severe_toxicity", "obscene", "threat", "insult"} <= found
+    assert ("sexual_explicit" in found) == (labels == "unbiased")
+
+
+@pytest.fixture
+def original_client(database_url: str, redis_server: str, tmp_path: Path) -> Iterator[Client]:
+    yield from _client(database_url, redis_server, tmp_path, model="original")
+
+
+def test_an_attribute_the_model_lacks_is_unknown_without_a_worker(original_client: Client) -> None:
+    lacking = _with(requestedAttributes={"TOXICITY": {}, "SEXUALLY_EXPLICIT": {}})
+    response = original_client.analyze(lacking)
+    assert_google_error(
+        response, 400, "INVALID_ARGUMENT", "Unknown requested attribute: SEXUALLY_EXPLICIT"
+    )
+    assert response.json()["error"]["details"][0]["errorType"] == "INVALID_REQUEST"
+    feedback = {
+        **FEEDBACK,
+        "attributeScores": {"SEXUALLY_EXPLICIT": {"summaryScore": {"value": 1}}},
+    }
+    assert_google_error(
+        original_client.suggest(feedback),
+        400,
+        "INVALID_ARGUMENT",
+        "Unknown requested attribute: SEXUALLY_EXPLICIT",
+    )
+    assert stored_feedback(original_client) == []
+    # What the model has still goes on to a worker (none runs here: 503 after the wait).
+    assert_google_error(original_client.analyze(CORAL), 503, "UNAVAILABLE")
+
+
+def test_a_custom_checkpoints_labels_are_left_to_the_worker(
+    database_url: str, redis_server: str, tmp_path: Path
+) -> None:
+    for made in _client(database_url, redis_server, tmp_path, model=str(tmp_path / "own.ckpt")):
+        lacking = _with(requestedAttributes={"SEXUALLY_EXPLICIT": {}})
+        assert_google_error(made.analyze(lacking), 503, "UNAVAILABLE")
 
 
 _json = st.recursive(

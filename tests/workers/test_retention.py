@@ -11,7 +11,7 @@ import pytest
 from service import store
 from service.db import Database
 from service.decisions import record_automated_decision
-from service.models import Comment, Decision, WebhookEvent, utcnow
+from service.models import Comment, Decision, PerspectiveFeedback, WebhookEvent, utcnow
 from tests.conftest import BACKENDS, REPO
 from workers.retention import purge_expired_text
 
@@ -72,6 +72,7 @@ def test_purge_erases_only_old_decided_text(database_url: str) -> None:
     db.dispose()
 
 
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_purge_command(database_url: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     db = Database(database_url)
     seed(db, "two days old", "approve", age_days=2)
@@ -90,3 +91,33 @@ def test_purge_command(database_url: str, tmp_path) -> None:  # type: ignore[no-
         check=True,
     )
     assert "erased the text of 1 comment(s)" in result.stderr
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_purge_erases_old_feedback_text_and_keeps_its_label(database_url: str) -> None:
+    db = Database(database_url)
+    now = utcnow()
+    with db.session() as session:
+        store.create_perspective_key(session, name="coral", key_hash="0" * 64, qps=10, now=now)
+        for age_days, text in ((91, "old feedback, mail me at a@b.example"), (1, "recent")):
+            row = store.add_perspective_feedback(
+                session,
+                key_name="coral",
+                attribute="TOXICITY",
+                value=1.0,
+                text=text,
+                community_id=None,
+                client_token=None,
+                now=now - timedelta(days=age_days),
+            )
+            store.set_feedback_scores(session, feedback=row, scores={"toxicity": 0.9})
+
+    try:
+        purge_expired_text(db, retention_days=90)
+
+        with db.session() as session:
+            rows = session.query(PerspectiveFeedback).order_by(PerspectiveFeedback.created_at)
+            kept = [(row.text, row.value, row.scores) for row in rows]
+        assert kept == [(None, 1.0, {"toxicity": 0.9}), ("recent", 1.0, {"toxicity": 0.9})]
+    finally:
+        db.dispose()

@@ -1,0 +1,84 @@
+"""Turning a scored suggestscore row into a label: which model label, which outcome, and
+where it counts (per-label evidence) or doesn't (per-rule evidence)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from service import evidence
+from service.labels import feedback_label
+
+AT = datetime(2026, 11, 30, tzinfo=UTC)
+SCORES = {
+    "toxicity": 0.9,
+    "severe_toxicity": 0.1,
+    "obscene": 0.6,
+    "identity_attack": 0.2,
+    "insult": 0.7,
+    "threat": 0.05,
+    "female": 0.99,
+}
+
+
+@pytest.mark.parametrize(
+    ("attribute", "value", "label", "outcome"),
+    [
+        ("TOXICITY", 1.0, "toxicity", "rejected"),
+        ("TOXICITY", 0.0, "toxicity", "approved"),
+        ("TOXICITY", 0.5, "toxicity", "rejected"),
+        ("TOXICITY", 0.49, "toxicity", "approved"),
+        ("SEVERE_TOXICITY", 1.0, "severe_toxicity", "rejected"),
+        ("IDENTITY_ATTACK", 0.0, "identity_attack", "approved"),
+        ("INSULT", 1.0, "insult", "rejected"),
+        ("PROFANITY", 1.0, "obscene", "rejected"),
+        ("THREAT", 0.0, "threat", "approved"),
+    ],
+)
+def test_a_feedback_row_is_a_label_of_the_attributes_model_label(
+    attribute: str, value: float, label: str, outcome: str
+) -> None:
+    found = feedback_label(feedback_id=7, attribute=attribute, value=value, scores=SCORES, at=AT)
+    assert found is not None
+    assert found.observation.scores == {label: SCORES[label]}
+    assert found.observation.outcome == outcome
+    assert found.observation.action == "feedback"
+    assert found.observation.hits == ()
+    assert found.observation.weight == 1.0
+    assert (found.label.comment_id, found.label.outcome, found.label.at, found.label.source) == (
+        "feedback:7",
+        outcome,
+        AT,
+        "suggestscore",
+    )
+
+
+@pytest.mark.parametrize(
+    "attribute",
+    # The model scored no sexual_explicit (an `original` model); an attribute we never map.
+    ["SEXUALLY_EXPLICIT", "LIKELY_TO_REJECT"],
+)
+def test_feedback_the_scores_cant_place_is_no_label(attribute: str) -> None:
+    assert feedback_label(feedback_id=1, attribute=attribute, value=1, scores=SCORES, at=AT) is None
+
+
+def test_feedback_counts_in_precision_and_recall_but_not_in_rule_evidence() -> None:
+    rows = [
+        ("TOXICITY", 1.0, {"toxicity": 0.8}),
+        ("TOXICITY", 0.0, {"toxicity": 0.6}),
+        ("TOXICITY", 1.0, {"toxicity": 0.3}),
+        ("INSULT", 0.0, {"toxicity": 0.99, "insult": 0.1}),
+    ]
+    observations = []
+    for i, (attribute, value, scores) in enumerate(rows):
+        found = feedback_label(
+            feedback_id=i, attribute=attribute, value=value, scores=scores, at=AT
+        )
+        assert found is not None
+        observations.append(found.observation)
+    point = evidence.precision_recall(observations, "toxicity", [0.5])[0]
+    # Held at 0.5: 0.8 (rejected) and 0.6 (approved); missed: 0.3 (rejected). The INSULT
+    # row's toxicity score isn't a judgement of toxicity, so it doesn't count.
+    assert (point.tp, point.fp, point.fn, point.tn) == (1, 1, 1, 0)
+    assert evidence.rule_evidence(observations) == []
