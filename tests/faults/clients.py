@@ -14,6 +14,9 @@ import httpx
 
 RETRY_PAUSE_SECONDS = 0.1
 MAX_RETRY_AFTER_SECONDS = 0.3
+# How long past its deadline a client may take to finish: its last request's timeout.
+REQUEST_TIMEOUT_SECONDS = 15
+JOIN_GRACE_SECONDS = REQUEST_TIMEOUT_SECONDS + 5
 
 
 @dataclass
@@ -50,7 +53,7 @@ class PostingClient(threading.Thread):
 
     def run(self) -> None:
         try:
-            with httpx.Client(base_url=self.base_url, timeout=15) as client:
+            with httpx.Client(base_url=self.base_url, timeout=REQUEST_TIMEOUT_SECONDS) as client:
                 for n in range(self.count):
                     outcome = Outcome(key=uuid.uuid4().hex, author=f"{self.name}-reader-{n}")
                     self.outcomes.append(outcome)
@@ -95,7 +98,7 @@ def run_clients(clients: list[PostingClient]) -> None:
 def finish_clients(clients: list[PostingClient]) -> list[Outcome]:
     """Join every client (each stops by its deadline) and return their outcomes."""
     for client in clients:
-        client.join(timeout=max(0.0, client.deadline - time.monotonic()) + 20)
+        client.join(timeout=max(0.0, client.deadline - time.monotonic()) + JOIN_GRACE_SECONDS)
         assert not client.is_alive(), f"{client.name} outlived its deadline"
     errors = [error for client in clients for error in client.errors]
     assert not errors, errors

@@ -34,6 +34,11 @@ from tests.fixtures.checkpoints import CLEAN, ModelShape, build_checkpoint
 
 WORKER_START_SECONDS = 180
 API_START_SECONDS = 60
+MIGRATE_SECONDS = 60
+# A fault test's `pytest.mark.timeout` is the sum of its own bounded waits and these: the
+# stack made and started (each part's wait bounded above), then stopped again at teardown.
+STARTUP_SECONDS = MIGRATE_SECONDS + API_START_SECONDS + WORKER_START_SECONDS
+TEARDOWN_SECONDS = 60
 # Wide enough that scoring one comment takes over half a second of CPU at 512 tokens, so a
 # kill aimed at "while scoring" lands there; small enough to build and load in seconds.
 SLOW_SHAPE = ModelShape("slow-scoring", hidden=768, layers=2, heads=12, intermediate=3072)
@@ -58,10 +63,17 @@ class FaultStack(Stack):
     def start_worker_process(self, concurrency: int = 1) -> subprocess.Popen[bytes]:
         return self.start("worker", "--concurrency", str(concurrency), name="worker")
 
-    def loaded_children(self, worker: subprocess.Popen[bytes], count: int = 1) -> list[int]:
-        """The pids of `worker`'s pool children, once `count` have loaded their model."""
-        client = redis.Redis.from_url(self.settings.redis_url or "", socket_connect_timeout=1)
-        deadline = time.monotonic() + WORKER_START_SECONDS
+    def loaded_children(
+        self, worker: subprocess.Popen[bytes], count: int = 1, *, deadline: float | None = None
+    ) -> list[int]:
+        """The pids of `worker`'s pool children, once `count` have loaded their model.
+
+        `deadline` lets workers started side by side share one start-up allowance."""
+        client = redis.Redis.from_url(
+            self.settings.redis_url or "", socket_connect_timeout=1, socket_timeout=5
+        )
+        if deadline is None:
+            deadline = time.monotonic() + WORKER_START_SECONDS
         while time.monotonic() < deadline:
             if worker.poll() is not None:
                 raise AssertionError(f"worker exited: {self.log('worker')[-3000:]}")
@@ -76,9 +88,17 @@ class FaultStack(Stack):
             time.sleep(0.2)
         raise AssertionError(f"worker never loaded its model: {self.log('worker')[-3000:]}")
 
-    def wait_for_log(self, process: subprocess.Popen[bytes], name: str, text: str) -> None:
+    def wait_for_log(
+        self,
+        process: subprocess.Popen[bytes],
+        name: str,
+        text: str,
+        *,
+        deadline: float | None = None,
+    ) -> None:
         """Until `text` shows in the process's log: e.g. past its start-up checks."""
-        deadline = time.monotonic() + WORKER_START_SECONDS
+        if deadline is None:
+            deadline = time.monotonic() + WORKER_START_SECONDS
         while text not in self.log(name):
             if process.poll() is not None:
                 raise AssertionError(f"{name} exited: {self.log(name)[-3000:]}")
@@ -95,8 +115,10 @@ class FaultStack(Stack):
         started = Processes(worker=worker, beat=beat)
         if api:
             started.api, started.base_url = self.start_api()
-        self.wait_for_log(beat, "beat", "beat: Starting")
-        self.wait_for_log(worker, "worker", " ready.")
+        # Started together, so one allowance covers both.
+        deadline = time.monotonic() + WORKER_START_SECONDS
+        self.wait_for_log(beat, "beat", "beat: Starting", deadline=deadline)
+        self.wait_for_log(worker, "worker", " ready.", deadline=deadline)
         return started
 
     def start_api(self, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
@@ -228,6 +250,7 @@ def make_fault_stack(
             cwd=REPO,
             check=True,
             capture_output=True,
+            timeout=MIGRATE_SECONDS,
         )
         made.append((stack, cleanup))
         return stack

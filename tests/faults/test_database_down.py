@@ -12,24 +12,31 @@ import time
 import uuid
 
 import httpx
+import pytest
 
-from tests.faults.clients import PostingClient, finish_clients, run_clients
-from tests.faults.conftest import FaultStack
+from tests.faults.clients import JOIN_GRACE_SECONDS, PostingClient, finish_clients, run_clients
+from tests.faults.conftest import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
 from tests.faults.harness import TcpProxy
 from tests.faults.invariant import assert_one_comment_per_key
 
 CLIENTS = 3
 PER_CLIENT = 12
 OUTAGE_SECONDS = 3
+# The clients' deadline; the outage and the probes happen within it.
+CLIENTS_SECONDS = 90
+DECIDED_SECONDS = 150
 
 
+@pytest.mark.timeout(
+    STARTUP_SECONDS + CLIENTS_SECONDS + JOIN_GRACE_SECONDS + DECIDED_SECONDS + TEARDOWN_SECONDS
+)
 def test_postgres_unreachable_answers_503_and_recovers(make_fault_stack) -> None:  # type: ignore[no-untyped-def]
     proxy = TcpProxy(("127.0.0.1", 5432))
     proxy.start()
     try:
         stack: FaultStack = make_fault_stack("postgresql", proxy=proxy)
         base_url = stack.start_connected(api=True).base_url
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + CLIENTS_SECONDS
         clients = [
             PostingClient(
                 base_url,
@@ -76,7 +83,7 @@ def test_postgres_unreachable_answers_503_and_recovers(make_fault_stack) -> None
         assert len(answered) == CLIENTS * PER_CLIENT
         answered[probe_key] = accepted.json()["id"]
         assert_one_comment_per_key(stack.direct_database_url, answered)  # type: ignore[arg-type]
-        stack.assert_nothing_lost(list(answered.values()), timeout=150)
+        stack.assert_nothing_lost(list(answered.values()), timeout=DECIDED_SECONDS)
     finally:
         proxy.cut()
 

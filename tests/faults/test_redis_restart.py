@@ -1,8 +1,10 @@
 """Redis stopped and restarted while comments arrive.
 
-The API keeps answering 202 (the comment is durable before it is queued), the worker and beat
-reconnect by themselves, and nothing is lost, though Redis comes back empty: the messages
-queued in it are gone and the sweeper must send them again.
+A real `moderation api` process answers every POST 202 throughout (the comment is durable
+before it is queued), over one keep-alive connection, so its queue connection lives across
+the outage as in production; the worker and beat reconnect by themselves, and nothing is
+lost, though Redis comes back empty: the messages queued in it are gone and the sweeper must
+send them again.
 """
 
 from __future__ import annotations
@@ -11,23 +13,32 @@ import os
 import signal
 import time
 
+import httpx
+import pytest
 import redis
 
 from service.queue import MODERATE_QUEUE
-from tests.faults.conftest import FaultStack
+from tests.faults.conftest import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
+from tests.faults.harness import START_SECONDS
 
 BEFORE, DURING, AFTER = 10, 15, 10
 STALL_SECONDS = 2
+POSTING_SECONDS = 30
+DECIDED_SECONDS = 120
 
 
+@pytest.mark.timeout(
+    STARTUP_SECONDS + POSTING_SECONDS + 2 * START_SECONDS + DECIDED_SECONDS + TEARDOWN_SECONDS
+)
 def test_redis_restart_loses_queued_messages_and_nothing_else(make_fault_stack) -> None:  # type: ignore[no-untyped-def]
     stack: FaultStack = make_fault_stack()
     assert stack.redis is not None
-    worker = stack.start_connected().worker
-    broker = redis.Redis.from_url(stack.redis.url, socket_connect_timeout=1)
+    started = stack.start_connected(api=True)
+    worker = started.worker
+    broker = redis.Redis.from_url(stack.redis.url, socket_connect_timeout=1, socket_timeout=5)
     answered: list[str] = []
 
-    with stack.client() as client:
+    with httpx.Client(base_url=started.base_url, timeout=15) as client:
 
         def post(n: int) -> None:
             response = client.post(
@@ -65,7 +76,13 @@ def test_redis_restart_loses_queued_messages_and_nothing_else(make_fault_stack) 
         for n in range(BEFORE + DURING, BEFORE + DURING + AFTER):
             post(n)
             time.sleep(0.05)
+        assert client.get("/readyz").json()["checks"]["redis"]["status"] == "ok"
 
-    stack.assert_nothing_lost(answered, timeout=120)
+    stack.assert_nothing_lost(answered, timeout=DECIDED_SECONDS)
     assert worker.poll() is None, stack.log("worker")[-3000:]
+    assert started.api is not None and started.api.poll() is None, stack.log("api")[-3000:]
     assert "sweeper.resent" in stack.log("worker")
+    # Only the sends made while Redis was down failed: the API's queue connection, dead
+    # since the restart, was made again for the first send after it.
+    failed_sends = stack.log("api").count('"event": "task.send_failed"')
+    assert failed_sends == DURING, stack.log("api")[-3000:]

@@ -4,6 +4,9 @@ Scoring is made slow (a wider model, fp32, 512 tokens: over half a second of CPU
 comment), and the kill is aimed by the pool child's own CPU clock: once a child has spent a
 fraction of a second on the one comment in flight, it is inside the model. Each test then
 checks that this comment had no decision at the kill.
+
+Comments are posted to a real `moderation api` process, as a news site would; it runs apart
+from the workers, so its CPU never counts towards a child's.
 """
 
 from __future__ import annotations
@@ -17,14 +20,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx
 import psutil
+import pytest
 import redis
-from starlette.testclient import TestClient
 
 from service.comments import comment_status
 from service.db import Database
 from service.queue import MAINTENANCE_QUEUE, MODERATE_QUEUE, MODERATE_TASK
-from tests.faults.conftest import SLOW_TEXT, FaultStack
+from tests.faults.conftest import (
+    SLOW_TEXT,
+    STARTUP_SECONDS,
+    TEARDOWN_SECONDS,
+    WORKER_START_SECONDS,
+    FaultStack,
+)
 
 # Tokenizing and loading a comment cost a child a few milliseconds of CPU; scoring it, more
 # than half a second. Past this much, the child is scoring.
@@ -33,9 +43,14 @@ AIM_SECONDS = 60
 AFTER_THE_KILL = 3
 QUIET_SECONDS = 0.3
 QUIET_CPU_SECONDS = 0.01
+GONE_SECONDS = 10
+POSTING_SECONDS = 30
+DECIDED_SECONDS = 150
+# The waits after start-up: quiet children, the aim, the kill, the posts, the invariant.
+AFTER_STARTUP_SECONDS = 2 * AIM_SECONDS + GONE_SECONDS + POSTING_SECONDS + DECIDED_SECONDS
 
 
-def post_comments(stack: FaultStack, client: TestClient, first: int, count: int) -> list[str]:
+def post_comments(stack: FaultStack, client: httpx.Client, first: int, count: int) -> list[str]:
     ids = []
     for n in range(first, first + count):
         response = client.post(
@@ -61,7 +76,7 @@ def beat_paused(
     here on, CPU a child spends is spent on the comment posted next."""
     os.killpg(beat.pid, signal.SIGSTOP)
     try:
-        broker = redis.Redis.from_url(stack.settings.redis_url or "")
+        broker = broker_client(stack)
         deadline = time.monotonic() + AIM_SECONDS
         before = sum(cpu_seconds(child) for child in children)
         while True:
@@ -89,7 +104,7 @@ def scoring_child(children: list[psutil.Process], idle: list[float]) -> psutil.P
 
 def wait_gone(process: psutil.Process) -> None:
     """Killed: reaped, or a zombie nobody reaps (its parent was killed too)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + GONE_SECONDS
     while time.monotonic() < deadline:
         try:
             if process.status() == psutil.STATUS_ZOMBIE:
@@ -117,31 +132,38 @@ def assert_undecided(stack: FaultStack, comment_id: str) -> None:
     assert status == "pending", f"the kill landed after the decision ({status})"
 
 
+# The parent's log of its lost child waits up to one more worker start-up, and the queue's
+# draining up to one more aim.
+@pytest.mark.timeout(
+    STARTUP_SECONDS + AFTER_STARTUP_SECONDS + WORKER_START_SECONDS + AIM_SECONDS + TEARDOWN_SECONDS
+)
 def test_pool_child_killed_while_scoring(make_fault_stack) -> None:  # type: ignore[no-untyped-def]
     stack: FaultStack = make_fault_stack(slow_scoring=True)
     beat = stack.start("beat", name="beat")
     worker = stack.start_worker_process(concurrency=2)
+    _api, base_url = stack.start_api()
     children = [psutil.Process(pid) for pid in stack.loaded_children(worker, count=2)]
-    with stack.client() as client, beat_paused(stack, beat, children):
-        idle = [cpu_seconds(child) for child in children]
-        [in_flight] = post_comments(stack, client, 0, 1)
-        victim = scoring_child(children, idle)
-        os.kill(victim.pid, signal.SIGKILL)
-    wait_gone(victim)
-    assert_undecided(stack, in_flight)
-    # Celery puts the message back (acks_late, reject_on_worker_lost) and the other child
-    # takes it; the sweeper would re-send it too.
-    with stack.client() as client:
+    with httpx.Client(base_url=base_url, timeout=15) as client:
+        with beat_paused(stack, beat, children):
+            idle = [cpu_seconds(child) for child in children]
+            [in_flight] = post_comments(stack, client, 0, 1)
+            victim = scoring_child(children, idle)
+            os.kill(victim.pid, signal.SIGKILL)
+        wait_gone(victim)
+        assert_undecided(stack, in_flight)
+        # Celery puts the message back (acks_late, reject_on_worker_lost) and the other child
+        # takes it; the sweeper would re-send it too.
         later = post_comments(stack, client, 1, AFTER_THE_KILL)
     # Both ways back run before the check, so a second decision would show: the parent
     # notices its lost child (seconds later, under load) and requeues the message.
     stack.wait_for_log(worker, "worker", f"pid:{victim.pid} exited with 'signal 9 (SIGKILL)'")
-    wait_drained(redis.Redis.from_url(stack.settings.redis_url or ""))
+    wait_drained(broker_client(stack))
 
-    stack.assert_nothing_lost([in_flight, *later], timeout=150)
+    stack.assert_nothing_lost([in_flight, *later], timeout=DECIDED_SECONDS)
     assert worker.poll() is None, "the worker parent died with its child"
 
 
+@pytest.mark.timeout(STARTUP_SECONDS + AFTER_STARTUP_SECONDS + TEARDOWN_SECONDS)
 def test_whole_worker_killed_while_scoring(make_fault_stack) -> None:  # type: ignore[no-untyped-def]
     """Two workers, as on two hosts; the one scoring the comment dies with its children."""
     stack: FaultStack = make_fault_stack(slow_scoring=True)
@@ -149,24 +171,32 @@ def test_whole_worker_killed_while_scoring(make_fault_stack) -> None:  # type: i
     workers = [
         stack.start("worker", "--concurrency", "1", name=name) for name in ("worker", "worker-b")
     ]
-    children = [psutil.Process(stack.loaded_children(w)[0]) for w in workers]
-    with stack.client() as client, beat_paused(stack, beat, children):
-        idle = [cpu_seconds(child) for child in children]
-        [in_flight] = post_comments(stack, client, 0, 1)
-        victim = scoring_child(children, idle)
-        doomed = workers[children.index(victim)]
-        stack.stop(doomed, signal.SIGKILL)  # its process group: the parent and its child
-    wait_gone(victim)
-    assert_undecided(stack, in_flight)
-    # The message it held stays unacknowledged in Redis until its visibility timeout (an
-    # hour): within the test, only the sweeper's re-send can bring the comment back.
-    broker = redis.Redis.from_url(stack.settings.redis_url or "")
-    assert held_moderations(broker).count(in_flight) == 1
-    with stack.client() as client:
+    _api, base_url = stack.start_api()
+    # Started side by side: one start-up allowance for both.
+    loading = time.monotonic() + WORKER_START_SECONDS
+    children = [psutil.Process(stack.loaded_children(w, deadline=loading)[0]) for w in workers]
+    with httpx.Client(base_url=base_url, timeout=15) as client:
+        with beat_paused(stack, beat, children):
+            idle = [cpu_seconds(child) for child in children]
+            [in_flight] = post_comments(stack, client, 0, 1)
+            victim = scoring_child(children, idle)
+            doomed = workers[children.index(victim)]
+            stack.stop(doomed, signal.SIGKILL)  # its process group: the parent and its child
+        wait_gone(victim)
+        assert_undecided(stack, in_flight)
+        # The message it held stays unacknowledged in Redis until its visibility timeout (an
+        # hour): within the test, only the sweeper's re-send can bring the comment back.
+        assert held_moderations(broker_client(stack)).count(in_flight) == 1
         later = post_comments(stack, client, 1, AFTER_THE_KILL)
 
-    stack.assert_nothing_lost([in_flight, *later], timeout=150)
+    stack.assert_nothing_lost([in_flight, *later], timeout=DECIDED_SECONDS)
     assert "sweeper.resent" in stack.log("worker") + stack.log("worker-b")
+
+
+def broker_client(stack: FaultStack) -> redis.Redis:
+    return redis.Redis.from_url(
+        stack.settings.redis_url or "", socket_connect_timeout=1, socket_timeout=5
+    )
 
 
 def held_moderations(broker: redis.Redis) -> list[str]:
