@@ -1,12 +1,13 @@
 # Stages: builder (venv) -> models (weights baked in) -> runtime-base -> flower | runtime (default).
-# Build: docker build --build-arg TORCH_INDEX_URL=<your CPU wheel index> -t comment-moderation .
+# Build: docker build -t comment-moderation .   (CPU torch from download.pytorch.org; another
+# index, e.g. a mirror: --build-arg TORCH_INDEX_URL=<your CPU wheel index>)
 # See docs/operating.md.
 
 FROM python:3.11-slim AS builder
-# The index holding CPU-only torch wheels (ops set it; empty uses the default index, whose
-# Linux torch wheels pull in the CUDA libraries). Put no credentials in it: build args are
-# kept in the image history.
-ARG TORCH_INDEX_URL=""
+# The index holding CPU-only torch wheels: PyTorch's own by default, or a mirror. Empty uses
+# the default index, whose Linux torch wheels pull in the CUDA libraries (several GB). Put no
+# credentials in it: build args are kept in the image history.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG TORCH_VERSION=2.13.0
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

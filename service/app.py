@@ -28,7 +28,7 @@ from service.middleware import RequestContextMiddleware
 from service.notify import DecisionListener
 from service.openapi import openapi_document
 from service.perspective import PerspectiveError
-from service.policies import PolicyHolder
+from service.policies import policy_holder
 from service.queue import TaskProducer
 from service.routes import comments, health, insights, moderation, page, samples
 from service.routes import perspective as perspective_routes
@@ -43,7 +43,7 @@ POLICY_CHECK_SECONDS = 1.0
 def build_services(settings: Settings) -> Services:
     """Everything a request needs; raises ConfigurationError or PolicyError on bad settings."""
     verifier = TokenVerifier(settings)
-    policies = PolicyHolder(settings.policy, check_every=POLICY_CHECK_SECONDS)
+    policies = policy_holder(settings, check_every=POLICY_CHECK_SECONDS)
     client = redis_client(settings.redis_url)
     return Services(
         settings=settings,

@@ -42,27 +42,28 @@ class TokenVerifier:
         self._leeway = settings.jwt_leeway_seconds
         self._jwks: JwksKeys | None = None
         self._key: Any = None
+        if settings.jwt_key_source is None:  # it refuses two or more, too
+            raise ConfigurationError(
+                "no JWT key configured: set MODERATION_JWT_SECRET, MODERATION_JWT_PUBLIC_KEY "
+                "or MODERATION_JWKS_URL"
+            )
         if settings.jwt_secret is not None:
             self._key = settings.jwt_secret.get_secret_value()
             self._algorithms: tuple[str, ...] = ("HS256",)
-        elif settings.jwt_public_key:
+        elif settings.jwt_public_key is not None:
             self._key, self._algorithms = _public_key(settings.jwt_public_key)
-        elif settings.jwks_url:
-            if not settings.jwks_url.startswith(("https://", "http://")):
+        else:
+            jwks_url = settings.jwks_url or ""
+            if not jwks_url.startswith(("https://", "http://")):
                 raise ConfigurationError("MODERATION_JWKS_URL must be an http(s) URL")
             self._jwks = JwksKeys(
-                settings.jwks_url,
+                jwks_url,
                 algorithms=ASYMMETRIC_ALGORITHMS,
                 cache_seconds=settings.jwks_cache_seconds,
                 refresh_seconds=settings.jwks_refresh_seconds,
                 timeout_seconds=settings.jwks_timeout_seconds,
             )
             self._algorithms = ASYMMETRIC_ALGORITHMS
-        else:
-            raise ConfigurationError(
-                "no JWT key configured: set MODERATION_JWT_SECRET, MODERATION_JWT_PUBLIC_KEY "
-                "or MODERATION_JWKS_URL"
-            )
 
     @property
     def needs_network(self) -> bool:

@@ -6,6 +6,7 @@ the worker commands only, and the API never loads torch.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import tempfile
@@ -79,6 +80,7 @@ def api(host: str, port: int, workers: int) -> None:
 
     settings = load_settings()
     startup.check_jwt(settings)
+    startup.check_webhook(settings)
     startup.check_policy(settings)
     startup.check_database(settings)
     startup.check_redis(settings)
@@ -100,7 +102,7 @@ def api(host: str, port: int, workers: int) -> None:
     "--concurrency",
     default=None,
     type=click.IntRange(1, 256),
-    help="Worker processes (default: one per core).",
+    help="Worker processes (default: one per CPU this process may run on).",
 )
 @click.option(
     "--metrics-port",
@@ -122,20 +124,30 @@ def worker(concurrency: int | None, metrics_port: int | None, queues: str | None
 
     consumed = parse_queues(queues)
     settings = load_settings()
+    startup.check_webhook(settings)
     startup.check_policy(settings)
     startup.check_database(settings)
     startup.check_redis(settings)
     from workers.scoring import check_model_available
 
     check_model_available(settings)
-    from workers.main import run_worker
+    _json_logs(settings)
+    from workers.main import default_concurrency, run_worker
 
     run_worker(
         settings,
-        concurrency=concurrency or os.cpu_count() or 1,
+        concurrency=concurrency or default_concurrency(),
         metrics_port=metrics_port,
         queues=consumed,
     )
+
+
+def _json_logs(settings: Settings) -> None:
+    """Logs as JSON lines from here on, like the API's: before Celery starts, so nothing the
+    process logs first is cached by structlog with its plain-text defaults."""
+    from service.logging import configure_logging
+
+    configure_logging(settings.log_level, json=settings.log_json)
 
 
 @main.command()
@@ -145,8 +157,10 @@ def beat() -> None:
     from service import startup
 
     settings = load_settings()
+    startup.check_webhook(settings)
     startup.check_database(settings)
     startup.check_redis(settings)
+    _json_logs(settings)
     from workers.main import run_beat
 
     run_beat(settings)
@@ -199,18 +213,28 @@ def models() -> None:
 @click.option("--to", "dest", required=True, type=click.Path(file_okay=False, path_type=Path))
 @one_line_errors
 def models_fetch(variant: str, dest: Path) -> None:
-    """Download VARIANT's checkpoint and config into DIR, for offline use."""
+    """Download VARIANT's checkpoint and config into DIR, for offline use.
+
+    Prints the two settings to export; `eval "$(moderation models fetch ...)"` sets them.
+    """
+    from service.logging import configure_logging
     from workers.model_fetch import fetch_model
 
     settings = load_settings()
+    # Log lines on stderr: stdout is the two lines to eval. httpx's line per request would
+    # bury the command's own (and its one-line error).
+    configure_logging(settings.log_level, json=settings.log_json)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     path = fetch_model(
         variant,
         dest,
         base_url=settings.model_base_url,
         hf_base_url=settings.model_hf_base_url,
-        progress=True,
+        # A bar redrawn with carriage returns is noise in a Docker build log or a CI job's.
+        progress=sys.stderr.isatty(),
     )
-    click.echo(str(path))
+    click.echo(f"export MODERATION_MODEL={path.resolve()}")
+    click.echo(f"export MODERATION_MODEL_CONFIG={(path.parent / 'config').resolve()}")
 
 
 @main.command()
@@ -360,14 +384,22 @@ def policy_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @one_line_errors
 def policy_check(file: Path) -> None:
-    """Validate FILE and print a summary."""
+    """Validate FILE and print a summary, as the configured MODERATION_MODEL sees it."""
     from policy import PolicyError, load_policy
+    from service.policies import configured_model_labels
+    from service.policy_summary import summarize
+    from workers.scoring.variants import variant_of
 
+    settings = load_settings()
+    labels = configured_model_labels(settings)
     try:
-        loaded = load_policy(file)
+        loaded = load_policy(file, model_labels=labels)
     except PolicyError as exc:
         raise ConfigurationError(str(exc)) from exc
     click.echo(f"{file}: valid, version {loaded.version}")
+    model = variant_of(settings.model) or "custom"
+    for line in summarize(loaded, model=model, model_labels=labels):
+        click.echo(line)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}")
 

@@ -43,6 +43,8 @@ def accept_comment(
     """
     now = now or utcnow()
     body_hash = new.body_hash()
+    # Asked once: a retried attempt is the same comment, not a second one in the flood window.
+    retry_after: int | None = None
     for _attempt in range(2):
         try:
             with db.session() as session:
@@ -79,7 +81,8 @@ def accept_comment(
                     raise ProblemError(
                         409, "article_closed", "This article is closed to new comments."
                     )
-                retry_after = admit(principal.sub)
+                if retry_after is None:
+                    retry_after = admit(principal.sub)
                 if retry_after:
                     raise ProblemError(
                         429,

@@ -36,5 +36,7 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Warnings too (Celery's SecurityWarning, deprecations): else they print as plain text.
+    logging.captureWarnings(True)
     # uvicorn's access log prints query strings (and so API keys); we log requests ourselves.
     logging.getLogger("uvicorn.access").disabled = True

@@ -32,7 +32,8 @@ log = structlog.get_logger(__name__)
 
 COMMENTS_RECEIVED = Counter(
     "moderation_comments_received_total",
-    "POST /v1/comments answers: accepted, replayed, or the problem code",
+    "POST /v1/comments answers: accepted, replayed, or the problem code (unavailable and "
+    "internal_error included)",
     ["result"],
 )
 REQUEST_SECONDS = Histogram(

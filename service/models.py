@@ -270,7 +270,10 @@ class PerspectiveKey(Base):
 
 class PerspectiveFeedback(Base):
     """A labelled example sent to `comments:suggestscore`, one row per attribute. The text is
-    kept on purpose: a client sends it as feedback, to tune thresholds with."""
+    kept on purpose, until retention erases it: a client sends it as feedback, to tune
+    thresholds with. `scores` is the model's summary of that text (every label), filled in by
+    the `score_feedback` task: only a scored row can be placed on a threshold, and it stays
+    one after its text is gone."""
 
     __tablename__ = "perspective_feedback"
 
@@ -278,9 +281,10 @@ class PerspectiveFeedback(Base):
     key_name: Mapped[str] = mapped_column(ForeignKey("perspective_keys.name"))
     attribute: Mapped[str] = mapped_column(String(64))
     value: Mapped[float] = mapped_column(Float)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)
     community_id: Mapped[str | None] = mapped_column(Text)
     client_token: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    scores: Mapped[dict[str, float] | None] = mapped_column(JSONDocument)
 
     __table_args__ = (Index("ix_perspective_feedback_created_at", "created_at"),)

@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 from celery import Celery
 from kombu import Exchange, Queue
+from kombu.exceptions import ChannelError
 
 from service.errors import ConfigurationError
 from service.settings import Settings
@@ -24,6 +25,7 @@ SWEEP_TASK = "sweep"
 RELAY_OUTBOX_TASK = "relay_outbox"
 PURGE_TASK = "purge_expired_text"
 ANALYZE_TASK = "analyze"
+SCORE_FEEDBACK_TASK = "score_feedback"
 
 MODERATE_QUEUE = "moderate"
 DELIVER_QUEUE = "deliver"
@@ -74,6 +76,8 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             RELAY_OUTBOX_TASK: _route(MAINTENANCE_QUEUE),
             PURGE_TASK: _route(MAINTENANCE_QUEUE),
             ANALYZE_TASK: _route(ANALYZE_QUEUE),
+            # Background work like a comment's scoring, never in front of an analyze call.
+            SCORE_FEEDBACK_TASK: _route(MODERATE_QUEUE),
         },
         "task_serializer": "json",
         "accept_content": ["json"],
@@ -137,10 +141,16 @@ class TaskProducer:
     def queue_depths(self) -> dict[str, int]:
         with self.app.connection_for_write() as connection:
             channel = connection.default_channel
-            return {
-                name: channel.queue_declare(queue=name, passive=True).message_count
-                for name in QUEUES
-            }
+            return {name: _message_count(channel, name) for name in QUEUES}
 
     def close(self) -> None:
         self.app.close()
+
+
+def _message_count(channel: Any, queue: str) -> int:
+    try:
+        return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except ChannelError:
+        # Redis deletes a list once its last message is taken: to kombu, an empty queue is
+        # one that doesn't exist.
+        return 0

@@ -5,6 +5,7 @@ Built once at start-up (`Settings()`) and passed down; tests build their own.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -49,8 +50,14 @@ class Settings(BaseSettings):
     model: str = "unbiased"
     model_config_dir: str | None = Field(None, alias="MODERATION_MODEL_CONFIG")
     quantize: Literal["int8", "none"] = "int8"
-    device: str = "cpu"
-    max_tokens: int = Field(128, ge=16, le=512)
+    device: str = Field("cpu", description="Where the model runs: cpu, cuda, cuda:N or mps.")
+    max_tokens: int = Field(
+        256,
+        ge=16,
+        le=512,
+        description="Tokens read per text; a text is padded only to its own length, so the "
+        "cap costs nothing below it (CJK or emoji can reach 250 tokens in 250 characters).",
+    )
     model_base_url: str | None = Field(
         None,
         description="Where Detoxify checkpoints download from, for `moderation models fetch` "
@@ -128,6 +135,14 @@ class Settings(BaseSettings):
             raise ValueError("MODERATION_JWT_SECRET must be at least 32 bytes (RFC 7518 3.2)")
         return value
 
+    @field_validator("device")
+    @classmethod
+    def _known_device(cls, value: str) -> str:
+        # A typo fails here, in the command that starts, not in each worker child's torch.
+        if not re.fullmatch(r"cpu|cuda|cuda:[0-9]+|mps", value):
+            raise ValueError(f"MODERATION_DEVICE must be cpu, cuda, cuda:N or mps, not {value!r}")
+        return value
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
@@ -143,5 +158,23 @@ class Settings(BaseSettings):
         raise ConfigurationError("no broker: set MODERATION_REDIS_URL or MODERATION_BROKER_URL")
 
     @property
-    def jwt_configured(self) -> bool:
-        return bool(self.jwt_secret or self.jwt_public_key or self.jwks_url)
+    def jwt_key_source(self) -> str | None:
+        """The variable naming the one JWT key source, or None when none is set.
+
+        Two or more is a configuration error: whichever one won would be a guess, and the
+        tokens signed for the other would all be 401s.
+        """
+        named = [
+            name
+            for name, value in (
+                ("MODERATION_JWT_SECRET", self.jwt_secret),
+                ("MODERATION_JWT_PUBLIC_KEY", self.jwt_public_key),
+                ("MODERATION_JWKS_URL", self.jwks_url),
+            )
+            if value is not None
+        ]
+        if len(named) > 1:
+            raise ConfigurationError(
+                f"more than one JWT key source is set ({', '.join(named)}): set exactly one"
+            )
+        return named[0] if named else None

@@ -3,19 +3,27 @@ missing, never a traceback, and never a silent fallback."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+from urllib.parse import urlsplit
+
 import redis
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from policy import PolicyError, load_policy
+from policy import PolicyError
 from service.db import Database
 from service.errors import ConfigurationError
 from service.migrate import is_up_to_date
+from service.policies import check_policy_file
 from service.settings import Settings
+
+WHSEC_PREFIX = "whsec_"
+MIN_WEBHOOK_KEY_BYTES = 24
 
 
 def check_jwt(settings: Settings) -> None:
-    if not settings.jwt_configured:
+    if settings.jwt_key_source is None:
         raise ConfigurationError(
             "no JWT key: set MODERATION_JWT_SECRET (HS256), MODERATION_JWT_PUBLIC_KEY "
             "(RS256/ES256 PEM) or MODERATION_JWKS_URL"
@@ -63,10 +71,46 @@ def _ping(url: str, name: str) -> None:
 
 
 def check_policy(settings: Settings) -> None:
+    """Strict: a broken file stops the start, whatever last good copy there is."""
     try:
-        load_policy(settings.policy)
+        check_policy_file(settings)
     except PolicyError as exc:
         raise ConfigurationError(f"invalid policy: {exc}") from exc
+
+
+def check_webhook(settings: Settings) -> None:
+    """A webhook URL needs its signing secret, and the secret must decode: otherwise every
+    event would be retried to no end, or signed in a way no receiver can verify."""
+    if settings.webhook_url is None:
+        return
+    parts = urlsplit(settings.webhook_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigurationError("MODERATION_WEBHOOK_URL must be an http:// or https:// URL")
+    if settings.webhook_secret is None:
+        raise ConfigurationError(
+            "MODERATION_WEBHOOK_URL is set but MODERATION_WEBHOOK_SECRET is not: set the "
+            "whsec_<base64> secret the site verifies signatures with, or unset the URL"
+        )
+    problem = _webhook_secret_problem(settings.webhook_secret.get_secret_value())
+    if problem is not None:
+        raise ConfigurationError(f"invalid MODERATION_WEBHOOK_SECRET: {problem}")
+
+
+def _webhook_secret_problem(secret: str) -> str | None:
+    """What is wrong with a Standard Webhooks secret, never quoting it."""
+    if not secret.startswith(WHSEC_PREFIX):
+        return f"it must be {WHSEC_PREFIX} followed by base64"
+    encoded = secret.removeprefix(WHSEC_PREFIX)
+    try:
+        key = base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        return f"the part after {WHSEC_PREFIX} is not base64"
+    if len(key) < MIN_WEBHOOK_KEY_BYTES:
+        return (
+            f"the key is {len(key)} bytes; Standard Webhooks asks for "
+            f"{MIN_WEBHOOK_KEY_BYTES} to 64 random bytes"
+        )
+    return None
 
 
 def make_url_safe(url: str) -> str:

@@ -11,6 +11,14 @@ import regex
 MAX_GRAPHEMES = 250
 MAX_CODE_POINTS = 2_000
 ALLOWED_CONTROLS = frozenset("\n\t")
+# Trimming removes whitespace, and of the control characters only newline and tab:
+# str.strip() would also eat \x0b, \x0c, \x1c-\x1f and \x85, which must answer 422 instead.
+# No whitespace lies above U+3000.
+TRIMMED = "".join(
+    ch
+    for ch in map(chr, range(0x3001))
+    if ch.isspace() and (unicodedata.category(ch) != "Cc" or ch in ALLOWED_CONTROLS)
+)
 _GRAPHEME = regex.compile(r"\X")
 
 
@@ -22,11 +30,12 @@ class TextProblem:
 
 
 def normalize_comment_text(raw: str) -> str:
-    text = raw.replace("\r\n", "\n").replace("\r", "\n")
+    r"""NFC, `\r\n` as `\n`, trimmed; a lone `\r` stays, for validation to refuse."""
+    text = raw.replace("\r\n", "\n")
     if _has_lone_surrogate(text):
         # NFC can't take lone surrogates; validation reports them.
-        return text.strip()
-    return unicodedata.normalize("NFC", text).strip()
+        return text.strip(TRIMMED)
+    return unicodedata.normalize("NFC", text).strip(TRIMMED)
 
 
 def count_graphemes(text: str) -> int:

@@ -31,9 +31,10 @@ def ensure_dev_secret(settings: Settings) -> str:
 
 
 def signing_secret(settings: Settings) -> str:
+    source = settings.jwt_key_source  # it refuses two or more
     if settings.jwt_secret is not None:
         return settings.jwt_secret.get_secret_value()
-    if settings.jwt_public_key or settings.jwks_url:
+    if source is not None:
         raise ConfigurationError(
             "only a public key or JWKS is configured: tokens come from your site's identity "
             "provider, so `moderation token` can't sign one"

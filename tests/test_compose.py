@@ -28,6 +28,7 @@ SCHEMA_FILE = Path(__file__).resolve().parent / "data" / "compose-spec.json"
 
 APP_SERVICES = ("migrate", "api", "worker", "beat")
 ROOT_USERS = {"", "root", "0"}
+CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def load_compose() -> dict[str, Any]:
@@ -339,7 +340,15 @@ def test_app_services_share_one_environment() -> None:
         "postgresql+psycopg://moderation:moderation@postgres:5432/moderation"
     )
     assert env["MODERATION_REDIS_URL"] == "redis://redis:6379/0"
-    assert env["MODERATION_JWT_SECRET"].startswith("${MODERATION_JWT_SECRET:?")
+    # Any one key source may be the one: none is forced, every one reaches the processes.
+    for name in (
+        "MODERATION_JWT_SECRET",
+        "MODERATION_JWT_PUBLIC_KEY",
+        "MODERATION_JWKS_URL",
+        "MODERATION_JWT_ISSUER",
+        "MODERATION_JWT_AUDIENCE",
+    ):
+        assert env[name] == f"${{{name}:-}}", name
     assert env["MODERATION_WEBHOOK_URL"] == "${MODERATION_WEBHOOK_URL:-}"
     assert env["MODERATION_WEBHOOK_SECRET"] == "${MODERATION_WEBHOOK_SECRET:-}"
 
@@ -401,6 +410,21 @@ def test_service_image_runs_offline_with_the_moderation_entrypoint() -> None:
     for setting in ("HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"):
         assert setting in env
     assert ("COPY", "--from=models /models /models") in instructions
+
+
+def test_torch_comes_from_the_cpu_wheel_index_by_default() -> None:
+    stages = dockerfile_stages()
+    builder = stages[stage_index(stages, "builder")]
+    assert ("ARG", f"TORCH_INDEX_URL={CPU_TORCH_INDEX}") in builder["instructions"]
+    assert any(
+        keyword == "RUN" and '--index-url "$TORCH_INDEX_URL"' in rest
+        for keyword, rest in builder["instructions"]
+    )
+    # Compose passes the argument explicitly, so its own default must be the CPU index too.
+    for name, service in load_compose()["services"].items():
+        if "build" in service:
+            args = service["build"]["args"]
+            assert args["TORCH_INDEX_URL"] == f"${{TORCH_INDEX_URL:-{CPU_TORCH_INDEX}}}", name
 
 
 def test_no_secrets_are_baked_into_layers() -> None:

@@ -13,6 +13,7 @@ from typing import Any
 import structlog
 from celery import Celery
 from celery.signals import (
+    setup_logging,
     task_postrun,
     task_prerun,
     worker_process_init,
@@ -23,7 +24,7 @@ from policy import preload_language_detector
 from service.connections import redis_client
 from service.db import Database
 from service.logging import configure_logging
-from service.policies import PolicyHolder
+from service.policies import configured_model_labels, policy_holder
 from service.queue import (
     PURGE_TASK,
     RELAY_OUTBOX_TASK,
@@ -32,7 +33,7 @@ from service.queue import (
     celery_config,
 )
 from service.settings import Settings
-from workers import runtime
+from workers import child_failure, runtime
 from workers.heartbeat import start_heartbeat
 from workers.shadow import ShadowPolicy
 
@@ -70,18 +71,27 @@ def create_celery_app(settings: Settings) -> Celery:
 
 
 def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRuntime:
+    scorer = None
+    if load_model:
+        from workers.scoring import load_scorer
+
+        scorer = load_scorer(settings)
+    # A checkpoint that is no published variant says which labels it has only once loaded.
+    labels = scorer.labels if scorer is not None else configured_model_labels(settings)
     rt = runtime.WorkerRuntime(
         settings=settings,
         db=Database(settings.effective_database_url),
         redis=redis_client(settings.redis_url),
         producer=TaskProducer(settings),
-        policies=PolicyHolder(settings.policy),
-        shadow=None if settings.shadow_policy is None else ShadowPolicy(settings.shadow_policy),
+        policies=policy_holder(settings, model_labels=labels),
+        shadow=(
+            None
+            if settings.shadow_policy is None
+            else ShadowPolicy(settings.shadow_policy, model_labels=labels)
+        ),
+        scorer=scorer,
     )
-    if load_model:
-        from workers.scoring import load_scorer
-
-        rt.scorer = load_scorer(settings)
+    if rt.scorer is not None:
         preload_language_detector()
         log.info("worker.model_loaded", model=rt.scorer.model_id, pid=os.getpid())
         start_heartbeat(rt.redis, model=rt.scorer.model_id)
@@ -92,11 +102,24 @@ settings = Settings()
 app = create_celery_app(settings)
 
 
+@setup_logging.connect
+def _json_logs(**_: Any) -> None:
+    """Connected, this replaces Celery's plain-text logging in the worker, its children and
+    beat: their lines, Celery's own included, are JSON like the API's."""
+    configure_logging(settings.log_level, json=settings.log_json)
+
+
 @worker_process_init.connect
 def _load_in_child(**_: Any) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     configure_logging(settings.log_level, json=settings.log_json)
-    runtime.install(build_runtime(settings, load_model=True))
+    try:
+        built = build_runtime(settings, load_model=True)
+    except Exception as exc:
+        # Raised, it would be logged and swallowed by Celery, leaving a child that fails
+        # every task; `child_failure` stops the whole worker instead.
+        child_failure.report_and_exit(child_failure.describe(exc))
+    runtime.install(built)
 
 
 @task_prerun.connect

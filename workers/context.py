@@ -11,8 +11,8 @@ import policy
 from service import store
 from workers.runtime import WorkerRuntime
 
-# The repeat rule compares against the author's recent texts; a flooder's thousands of
-# copies add nothing past the most recent ones.
+# The repeat rule compares against the author's recent texts (their digests); a flooder's
+# thousands of copies add nothing past the most recent ones.
 MAX_RECENT_TEXTS = 200
 
 
@@ -31,12 +31,15 @@ def gather_context(
             session,
             author_id=subject.author_id,
             since=created_at - timedelta(seconds=current.flood_window_seconds),
+            up_to=created_at,
+            up_to_id=comment_id,
         )
         recent = store.list_author_texts_since(
             session,
             author_id=subject.author_id,
             since=created_at - timedelta(seconds=current.repeat_window_seconds),
-            exclude_id=comment_id,
+            before=created_at,
+            before_id=comment_id,
             limit=MAX_RECENT_TEXTS,
         )
         author = author_record(session, subject.author_id, statuses)
@@ -45,7 +48,7 @@ def gather_context(
         author=author,
         article=article,
         flood_count=flood_count,
-        recent_texts=tuple(policy.normalize(text) for text in recent),
+        recent_digests=tuple(policy.text_digest(policy.normalize(text)) for text in recent),
         language=policy.detect_language(subject.text),
         model=model,
     )

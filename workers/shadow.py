@@ -9,7 +9,7 @@ never keeps a worker from moderating: it is logged once, and tried again once it
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,8 +27,9 @@ log = structlog.get_logger(__name__)
 
 
 class ShadowPolicy:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, model_labels: Collection[str] | None = None) -> None:
         self.path = path
+        self._model_labels = model_labels
         self._holder: PolicyHolder | None = None
         self._unusable: str | None = None
 
@@ -45,7 +46,7 @@ class ShadowPolicy:
         if state == self._unusable:
             return None
         try:
-            holder = PolicyHolder(self.path)
+            holder = PolicyHolder(self.path, model_labels=self._model_labels)
         except policy.PolicyError as exc:
             self._give_up(state, error=str(exc))
             return None

@@ -13,11 +13,13 @@ from service.queue import (
     MODERATE_TASK,
     PURGE_TASK,
     RELAY_OUTBOX_TASK,
+    SCORE_FEEDBACK_TASK,
     SWEEP_TASK,
 )
 from workers import runtime
 from workers.analyze import analyze_request
 from workers.celery_app import app
+from workers.feedback import score_feedback
 from workers.metrics import WEBHOOK_DELIVERIES
 from workers.moderation import moderate_comment
 from workers.retention import purge_expired_text
@@ -32,6 +34,13 @@ def analyze(payload: dict[str, Any]) -> str:
     # The one task that carries text rather than an id: stateless by design (doNotStore), it
     # has no row to load; the text lives only in the broker message.
     return analyze_request(runtime.current(), payload)
+
+
+@app.task(name=SCORE_FEEDBACK_TASK)
+def score_feedback_rows(feedback_ids: list[int]) -> int:
+    rt = runtime.current()
+    assert rt.scorer is not None, "every worker child loads the model"
+    return score_feedback(rt.db, rt.scorer, feedback_ids)
 
 
 @app.task(name=MODERATE_TASK)

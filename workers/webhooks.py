@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import httpx
 import structlog
-from standardwebhooks.webhooks import Webhook
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from service import store
 from service.db import Database
@@ -49,9 +49,6 @@ def backoff_seconds(settings: Settings, attempts: int) -> float:
 def deliver_event(
     settings: Settings, db: Database, producer: TaskProducer, client: httpx.Client, event_id: str
 ) -> Attempt:
-    if settings.webhook_url is None or settings.webhook_secret is None:
-        log.error("webhook.not_configured", event_id=event_id)
-        return Attempt("skipped")
     now = utcnow()
     with db.session() as session:
         event = store.claim_webhook_event(
@@ -83,9 +80,20 @@ def deliver_event(
 
 
 def _post(settings: Settings, client: httpx.Client, event_id: str, body: str) -> str | None:
-    """None on success, else a short description of what went wrong."""
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
-    headers = signed_headers(settings.webhook_secret.get_secret_value(), event_id, body, utcnow())
+    """None on success, else a short description of what went wrong.
+
+    Configuration faults are failed attempts too, so the event backs off and is finally
+    marked failed (`moderation webhooks redeliver` once fixed) instead of coming back forever.
+    """
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        return "not configured: set MODERATION_WEBHOOK_URL and MODERATION_WEBHOOK_SECRET"
+    try:
+        headers = signed_headers(
+            settings.webhook_secret.get_secret_value(), event_id, body, utcnow()
+        )
+    except (ValueError, EmptyWebhookSecretError) as exc:
+        # binascii.Error (not base64) is a ValueError; the message never holds the secret.
+        return f"can't sign ({type(exc).__name__}): check MODERATION_WEBHOOK_SECRET"
     try:
         response = client.post(
             settings.webhook_url,
@@ -93,7 +101,7 @@ def _post(settings: Settings, client: httpx.Client, event_id: str, body: str) ->
             headers=headers,
             timeout=settings.webhook_timeout_seconds,
         )
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
         return type(exc).__name__
     if 200 <= response.status_code < 300:
         return None

@@ -7,6 +7,8 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
+import structlog
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -20,15 +22,25 @@ from service.queue import MODERATE_TASK
 from service.schemas import parse_new_comment, parse_prefer_wait
 from service.waiting import wait_until_decided
 
+log = structlog.get_logger(__name__)
+
 MAX_WAIT_SECONDS = 10
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 async def post_comment(request: Request) -> JSONResponse:
+    """Every answer is counted: the exception handlers in `service.app` turn the database
+    errors into 503 `unavailable` and anything else into 500 `internal_error`."""
     try:
         response = await _post_comment(request)
     except ProblemError as exc:
         COMMENTS_RECEIVED.labels(result=exc.code).inc()
+        raise
+    except (OperationalError, InterfaceError):
+        COMMENTS_RECEIVED.labels(result="unavailable").inc()
+        raise
+    except Exception:
+        COMMENTS_RECEIVED.labels(result="internal_error").inc()
         raise
     replayed = "idempotent-replayed" in response.headers
     COMMENTS_RECEIVED.labels(result="replayed" if replayed else "accepted").inc()
@@ -51,8 +63,12 @@ async def _post_comment(request: Request) -> JSONResponse:
         admit=partial(_admit, svc),
     )
     comment_id = accepted.resource["id"]
+    structlog.contextvars.bind_contextvars(comment_id=comment_id)
     if accepted.created:
+        log.info("comment.accepted", article_id=new.article_id)
         await run_in_threadpool(svc.producer.send, MODERATE_TASK, comment_id)
+    else:
+        log.info("comment.replayed")
     headers = {"Idempotent-Replayed": "true"} if not accepted.created else {}
     return await _answer(request, accepted.resource, principal_read=principal, headers=headers)
 

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.models import Comment, WebhookEvent
@@ -97,19 +97,6 @@ def mark_enqueued(session: Session, *, comment_ids: Sequence[str], now: datetime
     )
 
 
-def list_pending_enqueued_before(
-    session: Session, *, enqueued_before: datetime, limit: int
-) -> list[tuple[str, datetime, int]]:
-    """(id, last enqueued, times enqueued) of pending comments not sent since the cutoff."""
-    rows = session.execute(
-        select(Comment.id, Comment.enqueued_at, Comment.enqueue_count)
-        .where(Comment.status == "pending", Comment.enqueued_at < enqueued_before)
-        .order_by(Comment.enqueued_at)
-        .limit(limit)
-    )
-    return [(row.id, row.enqueued_at, row.enqueue_count) for row in rows]
-
-
 def count_pending_comments(session: Session) -> int:
     return (
         session.scalar(select(func.count()).select_from(Comment).where(Comment.status == "pending"))
@@ -117,20 +104,48 @@ def count_pending_comments(session: Session) -> int:
     )
 
 
-def count_author_comments_since(session: Session, *, author_id: str, since: datetime) -> int:
+def _posted_before(created_at: datetime, comment_id: str) -> ColumnElement[bool]:
+    """Comments ahead of (`created_at`, `comment_id`) in posting order; ties go by id.
+
+    A worker that is behind decides a comment after later ones were stored; counting those
+    would make an original the repeat of its own later copy.
+    """
+    return or_(
+        Comment.created_at < created_at,
+        and_(Comment.created_at == created_at, Comment.id < comment_id),
+    )
+
+
+def count_author_comments_since(
+    session: Session, *, author_id: str, since: datetime, up_to: datetime, up_to_id: str
+) -> int:
+    """The author's comments from `since` up to and including comment `up_to_id` (posted
+    at `up_to`)."""
     return (
         session.scalar(
             select(func.count())
             .select_from(Comment)
-            .where(Comment.author_id == author_id, Comment.created_at >= since)
+            .where(
+                Comment.author_id == author_id,
+                Comment.created_at >= since,
+                or_(_posted_before(up_to, up_to_id), Comment.id == up_to_id),
+            )
         )
         or 0
     )
 
 
 def list_author_texts_since(
-    session: Session, *, author_id: str, since: datetime, exclude_id: str, limit: int
+    session: Session,
+    *,
+    author_id: str,
+    since: datetime,
+    before: datetime,
+    before_id: str,
+    limit: int,
 ) -> list[str]:
+    """Texts of the author's comments from `since` that came before comment `before_id`
+    (posted at `before`), newest first."""
     return [
         text
         for text in session.scalars(
@@ -138,10 +153,10 @@ def list_author_texts_since(
             .where(
                 Comment.author_id == author_id,
                 Comment.created_at >= since,
-                Comment.id != exclude_id,
+                _posted_before(before, before_id),
                 Comment.text.is_not(None),
             )
-            .order_by(Comment.created_at.desc())
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(limit)
         )
         if text is not None

@@ -33,12 +33,18 @@ def add_webhook_event(
 def claim_webhook_event(
     session: Session, *, event_id: str, now: datetime, lock_until: datetime
 ) -> WebhookEvent | None:
-    """Take the event for one delivery attempt; None if it is delivered, failed or taken."""
+    """Take the event for one delivery attempt; None if it is delivered, failed, taken or not
+    yet due.
+
+    Due matters: a retry is both a countdown task and a row the relay finds once due, so an
+    early copy must not skip the backoff.
+    """
     claimed = session.execute(
         update(WebhookEvent)
         .where(
             WebhookEvent.id == event_id,
             WebhookEvent.status == "pending",
+            WebhookEvent.next_attempt_at <= now,
             or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
         )
         .values(locked_until=lock_until, attempts=WebhookEvent.attempts + 1)

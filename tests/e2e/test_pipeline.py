@@ -73,8 +73,9 @@ def test_toxic_comment_is_held_with_reasons(make_stack, backend: str) -> None:  
         assert reason["rule"] and reason["message"]
 
 
-def test_webhook_retries_with_the_same_id_until_it_succeeds(make_stack) -> None:  # type: ignore[no-untyped-def]
-    stack = make_stack("sqlite", fail_first=2)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_webhook_retries_with_the_same_id_until_it_succeeds(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack(backend, fail_first=2)
     stack.start_worker()
     with stack.client() as client:
         comment = client.post(
@@ -90,8 +91,9 @@ def test_webhook_retries_with_the_same_id_until_it_succeeds(make_stack) -> None:
     assert json_body(body)["data"]["id"] == comment["id"]
 
 
-def test_failed_webhook_is_redelivered_on_demand(make_stack) -> None:  # type: ignore[no-untyped-def]
-    stack = make_stack("sqlite", fail_first=2, webhook_max_attempts=2)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_failed_webhook_is_redelivered_on_demand(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack(backend, fail_first=2, webhook_max_attempts=2)
     stack.start_worker()
     with stack.client() as client:
         client.post(
@@ -158,8 +160,9 @@ def test_a_task_run_twice_records_one_decision(make_stack, backend: str) -> None
     assert len(decisions_of(stack.settings, comment_id)) == 1
 
 
-def test_policy_rules_hold_with_spans_and_record_their_context(make_stack) -> None:  # type: ignore[no-untyped-def]
-    stack = make_stack("sqlite", webhook_url=None, webhook_secret=None)
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_policy_rules_hold_with_spans_and_record_their_context(make_stack, backend: str) -> None:  # type: ignore[no-untyped-def]
+    stack = make_stack(backend, webhook_url=None, webhook_secret=None)
     stack.start_worker()
     text = "Read more at example.com/deals, you f.u.c.k.i.n.g genius"
     with stack.client() as client:

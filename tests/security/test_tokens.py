@@ -272,6 +272,10 @@ def test_tokens_and_secrets_never_reach_the_logs(api: Api) -> None:
         ({"jwt_public_key": "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----"}, "PEM"),
         ({"jwks_url": "file:///etc/passwd"}, "http(s) URL"),
         ({"jwks_url": "ftp://id.example/jwks"}, "http(s) URL"),
+        (
+            {"jwt_secret": "s" * 40, "jwks_url": "https://id.example/jwks"},
+            "more than one JWT key source is set",
+        ),
     ],
 )
 def test_a_key_source_that_cannot_work_stops_the_process_at_start(

@@ -14,6 +14,12 @@ from service.tokens import issue_token
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 API_REDIS_DB = 7
+# A database that doesn't answer, per backend: nothing listens on port 1, and SQLite can't
+# open a directory as its file.
+DOWN_DATABASE_URLS = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/nothing",
+    "sqlite": "sqlite:///{tmp_path}",
+}
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import stat
 import subprocess
 import sys
@@ -60,6 +61,21 @@ def test_token_uses_the_configured_secret(tmp_path: Path) -> None:
     assert not (tmp_path / "jwt-secret").exists()
 
 
+def test_token_refuses_two_key_sources(tmp_path: Path) -> None:
+    result = run(
+        "token",
+        "x",
+        env={
+            "MODERATION_JWT_SECRET": "s" * 40,
+            "MODERATION_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----",
+            "MODERATION_VAR_DIR": str(tmp_path),
+        },
+    )
+    assert result.returncode == 2
+    assert "more than one JWT key source is set" in result.stderr
+    assert result.stdout == ""
+
+
 def test_token_refuses_when_only_a_public_key_is_configured(tmp_path: Path) -> None:
     result = run(
         "token",
@@ -83,8 +99,44 @@ def test_token_refuses_when_only_a_public_key_is_configured(tmp_path: Path) -> N
             },
             "is not reachable",
         ),
+        (
+            {"MODERATION_JWT_SECRET": "s" * 40, "MODERATION_JWKS_URL": "https://id.example/jwks"},
+            "more than one JWT key source is set "
+            "(MODERATION_JWT_SECRET, MODERATION_JWKS_URL): set exactly one",
+        ),
+        (
+            {
+                "MODERATION_JWT_PUBLIC_KEY": "-----BEGIN PUBLIC KEY-----",
+                "MODERATION_JWKS_URL": "https://id.example/jwks",
+            },
+            "(MODERATION_JWT_PUBLIC_KEY, MODERATION_JWKS_URL)",
+        ),
+        (
+            # What compose passes for the sources it leaves unset: empty means unset.
+            {
+                "MODERATION_JWT_SECRET": "s" * 40,
+                "MODERATION_JWT_PUBLIC_KEY": "",
+                "MODERATION_JWKS_URL": "",
+                "MODERATION_JWT_ISSUER": "",
+                "MODERATION_JWT_AUDIENCE": "",
+                "MODERATION_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:1/x",
+            },
+            "is not reachable",
+        ),
+        (
+            {"MODERATION_JWT_SECRET": "", "MODERATION_JWKS_URL": ""},
+            "no JWT key",
+        ),
     ],
-    ids=["no-key", "short-secret", "database-down"],
+    ids=[
+        "no-key",
+        "short-secret",
+        "database-down",
+        "secret-and-jwks",
+        "public-key-and-jwks",
+        "empty-sources-are-unset",
+        "all-empty-is-no-key",
+    ],
 )
 def test_api_fails_at_start_with_one_line(
     tmp_path: Path, env: dict[str, str], expected: str
@@ -118,6 +170,31 @@ def test_api_and_worker_fail_when_redis_is_down(tmp_path: Path) -> None:
         assert len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("secret", "expected"),
+    [
+        (None, "MODERATION_WEBHOOK_URL is set but MODERATION_WEBHOOK_SECRET is not"),
+        ("whsec_not*base64*at+all", "invalid MODERATION_WEBHOOK_SECRET"),
+    ],
+    ids=["no-secret", "bad-secret"],
+)
+def test_api_worker_and_beat_refuse_a_webhook_they_cannot_sign(
+    tmp_path: Path, secret: str | None, expected: str
+) -> None:
+    env = {
+        "MODERATION_VAR_DIR": str(tmp_path),
+        "MODERATION_JWT_SECRET": "s" * 40,
+        "MODERATION_WEBHOOK_URL": "https://site.example/hooks",
+        **({"MODERATION_WEBHOOK_SECRET": secret} if secret else {}),
+    }
+    for command in (["api"], ["worker"], ["beat"]):
+        result = run(*command, env=env)
+        assert result.returncode == 2, (command, result.stderr)
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert expected in lines[0]
+
+
 def test_worker_without_weights_says_how_to_get_them(tmp_path: Path, redis_server: str) -> None:
     env = {
         "MODERATION_VAR_DIR": str(tmp_path),
@@ -132,6 +209,26 @@ def test_worker_without_weights_says_how_to_get_them(tmp_path: Path, redis_serve
     assert "MODERATION_MODEL" in lines[0] and "moderation models fetch" in lines[0]
 
 
+def test_worker_whose_model_fails_to_load_stops_with_one_line(
+    tmp_path: Path, redis_server: str
+) -> None:
+    """The file exists, so only a worker child's real load finds it corrupt, after fork."""
+    checkpoint = tmp_path / "corrupt.ckpt"
+    checkpoint.write_bytes(random.Random(0).randbytes(4096))
+    env = {
+        "MODERATION_VAR_DIR": str(tmp_path),
+        "MODERATION_REDIS_URL": f"{redis_server}/9",
+        "MODERATION_MODEL": str(checkpoint),
+    }
+    assert run("migrate", env=env).returncode == 0
+    result = run("worker", "--concurrency", "2", env=env, timeout=180)
+    assert result.returncode == 2, result.stderr
+    naming = [line for line in result.stderr.splitlines() if str(checkpoint) in line]
+    assert len(naming) == 1, result.stderr
+    assert naming[0].startswith("moderation: a worker process can't start: ")
+    assert "can't read the checkpoint" in naming[0]
+
+
 def test_policy_check(tmp_path: Path) -> None:
     good = run("policy", "check", str(REPO / "policy" / "standards-board.yaml"))
     assert good.returncode == 0
@@ -141,3 +238,42 @@ def test_policy_check(tmp_path: Path) -> None:
     result = run("policy", "check", str(bad))
     assert result.returncode == 2
     assert str(bad) in result.stderr
+
+
+def test_policy_check_warns_of_thresholds_the_configured_model_lacks(tmp_path: Path) -> None:
+    shipped = str(REPO / "policy" / "standards-board.yaml")
+    original = run("policy", "check", shipped, env={"MODERATION_MODEL": "original"})
+    assert original.returncode == 0, original.stderr
+    lines = original.stdout.splitlines()
+    (warning,) = [line for line in lines if line.startswith("warning: ")]
+    assert "toxicity.thresholds.sexual_explicit" in warning
+    assert "has no 'sexual_explicit' label" in warning
+    assert "model: original (labels: toxicity, severe_toxicity," in original.stdout
+    assert "sexual_explicit 0.60 (model lacks it)" in original.stdout
+    unbiased = run("policy", "check", shipped, env={"MODERATION_MODEL": "unbiased"})
+    assert "warning" not in unbiased.stdout
+
+
+def test_policy_check_summarizes_every_section(tmp_path: Path) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("blorf\nzarp\n")
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "schema: 1\n"
+        "toxicity:\n  thresholds:\n    insult: 0.7\n"
+        "terms:\n  lists:\n    - id: local\n      language: en\n      severity: banned\n"
+        f"      file: {words}\n"
+        "links:\n  allow_domains: [example.org]\n"
+        "repeat: {window_seconds: 600, min_chars: 4}\n"
+        "flood: {window_seconds: 60, hold_after: 3, hard_limit: null}\n"
+        "language:\n  models:\n    multilingual: [en, ko]\n"
+    )
+    result = run("policy", "check", str(path), env={"MODERATION_MODEL": "multilingual"})
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "insult 0.70" in out and "severe_toxicity 0.50" in out
+    assert "  local (en, banned): 2 entries" in out
+    assert "links: on; allowed domains: example.org" in out
+    assert "repeat: on; same text within 600s, texts of 4+ characters" in out
+    assert "flood: on; held past 3 in 60s; no hard limit" in out
+    assert "language: on; multilingual covers en, ko;" in out

@@ -159,6 +159,39 @@ def test_newlines_and_tabs_and_zero_width_joiner_are_allowed(api: Api) -> None:
     assert response.status_code == 202
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "carriage\rreturn",
+        "trailing carriage return\r",
+        "\rleading carriage return",
+        "ends with\r\r\n",
+        *(f"{control}edge" for control in "\x0b\x0c\x1c\x1d\x1e\x1f\x85"),
+        *(f"edge{control}" for control in "\x0b\x0c\x1c\x1d\x1e\x1f\x85"),
+        "inside\x85the text",
+    ],
+)
+def test_lone_carriage_returns_and_space_like_controls_are_invalid(api: Api, text: str) -> None:
+    """Only CRLF becomes a newline, and trimming removes whitespace, not the control
+    characters str.isspace() also counts (vertical tab, form feed, separators, NEL)."""
+    problem(api.post_comment({"article_id": "a", "text": text}), 422, "text_invalid_characters")
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("one\r\ntwo\r\n", "one\ntwo"),
+        ("\t\n spaced \n\t", "spaced"),
+        ("\u00a0\u3000\u2003wide spaces\u2028\u205f", "wide spaces"),
+        ("inner\u00a0space kept", "inner\u00a0space kept"),
+    ],
+)
+def test_crlf_becomes_newline_and_whitespace_is_trimmed(api: Api, text: str, stored: str) -> None:
+    response = api.post_comment({"article_id": "a", "text": text})
+    assert response.status_code == 202, response.text
+    assert response.json()["text"] == stored
+
+
 def test_reply_to_an_existing_comment(api: Api) -> None:
     parent = api.post_comment({"article_id": "a", "text": "first"}).json()
     reply = api.post_comment({"article_id": "a", "text": "reply", "parent_id": parent["id"]})
@@ -215,6 +248,50 @@ def test_error_order_401_before_415_before_422(api: Api) -> None:
     )
     problem(response, 415, "unsupported_media_type")
     problem(api.post_comment({"article_id": "a", "text": ""}), 422, "text_empty")
+
+
+def close_article(api: Api, article_id: str) -> None:
+    response = api.client.put(
+        f"/v1/articles/{article_id}/settings",
+        json={"premoderated": False, "closed": True},
+        headers=api.auth("mod-1", moderator=True),
+    )
+    assert response.status_code == 200, response.text
+
+
+def flood_limit(api: Api, tmp_path, *, hard_limit: int) -> None:  # type: ignore[no-untyped-def]
+    policy = tmp_path / "flood-policy.yaml"
+    policy.write_text(
+        f"flood:\n  window_seconds: 60\n  hold_after: 1\n  hard_limit: {hard_limit}\n"
+    )
+    from service.policies import PolicyHolder
+
+    api.client.app.state.services.policies = PolicyHolder(policy)  # type: ignore[attr-defined]
+
+
+def test_error_order_author_banned_before_article_closed(api: Api) -> None:
+    close_article(api, "closed-1")
+    banned = api.client.post(
+        "/v1/moderation/authors/reader-1/ban",
+        json={"reason": "Spam."},
+        headers=api.auth("mod-1", moderator=True),
+    )
+    assert banned.status_code == 200, banned.text
+    problem(api.post_comment({"article_id": "closed-1", "text": "Both?"}), 403, "author_banned")
+    problem(
+        api.post_comment({"article_id": "closed-1", "text": "Me?"}, sub="reader-2"),
+        409,
+        "article_closed",
+    )
+
+
+def test_error_order_article_closed_before_rate_limited(api: Api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    flood_limit(api, tmp_path, hard_limit=2)
+    close_article(api, "closed-1")
+    for n in range(2):
+        assert api.post_comment({"article_id": "open-1", "text": f"quick {n}"}).status_code == 202
+    problem(api.post_comment({"article_id": "open-1", "text": "limited"}), 429, "rate_limited")
+    problem(api.post_comment({"article_id": "closed-1", "text": "Both?"}), 409, "article_closed")
 
 
 def test_idempotency_key_replays_the_same_comment(api: Api) -> None:

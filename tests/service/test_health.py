@@ -11,13 +11,18 @@ from starlette.testclient import TestClient
 
 from service.app import create_app
 from service.health import WORKER_HEARTBEAT_PREFIX
-from tests.service.conftest import API_REDIS_DB, Api, api_settings
+from tests.conftest import BACKENDS
+from tests.service.conftest import API_REDIS_DB, DOWN_DATABASE_URLS, Api, api_settings
+
+on_both_databases = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
 
+@on_both_databases
 def test_healthz(api: Api) -> None:
     assert api.client.get("/healthz").json() == {"status": "ok"}
 
 
+@on_both_databases
 def test_ready_but_degraded_without_workers(api: Api) -> None:
     response = api.client.get("/readyz")
     assert response.status_code == 200
@@ -30,6 +35,7 @@ def test_ready_but_degraded_without_workers(api: Api) -> None:
     assert "no worker" in body["checks"]["workers"]["detail"]
 
 
+@on_both_databases
 def test_ready_and_ok_with_a_live_worker(api: Api, redis_server: str) -> None:
     client = redis.Redis.from_url(f"{redis_server}/{API_REDIS_DB}")
     client.set(WORKER_HEARTBEAT_PREFIX + "host:1", '{"model": "m", "model_loaded": true}', ex=30)
@@ -38,6 +44,7 @@ def test_ready_and_ok_with_a_live_worker(api: Api, redis_server: str) -> None:
     assert body["checks"]["workers"] == {"status": "ok", "alive": 1, "models": ["m"]}
 
 
+@on_both_databases
 def test_redis_down_is_degraded_and_comments_are_still_accepted(
     database_url: str, tmp_path: Path
 ) -> None:
@@ -60,8 +67,9 @@ def test_redis_down_is_degraded_and_comments_are_still_accepted(
         assert posted.json()["status"] == "pending"
 
 
-def test_database_down_is_503_unavailable(redis_server: str, tmp_path: Path) -> None:
-    url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing"
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_database_down_is_503_unavailable(redis_server: str, tmp_path: Path, backend: str) -> None:
+    url = DOWN_DATABASE_URLS[backend].format(tmp_path=tmp_path)
     settings = api_settings(url, redis_server, tmp_path)
     with TestClient(create_app(settings)) as client:
         ready = client.get("/readyz")
@@ -92,6 +100,7 @@ def app_routes(api: Api) -> set[tuple[str, str]]:
     return found
 
 
+@on_both_databases
 def test_openapi_describes_every_route_and_nothing_else(
     api: Api, app_routes: set[tuple[str, str]]
 ) -> None:
@@ -101,6 +110,7 @@ def test_openapi_describes_every_route_and_nothing_else(
     assert described == app_routes
 
 
+@on_both_databases
 def test_openapi_comment_schema_matches_a_real_resource(api: Api) -> None:
     import jsonschema
 

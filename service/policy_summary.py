@@ -1,0 +1,59 @@
+"""What `moderation policy check` prints: every section of a loaded policy, in a few lines an
+editor can compare with the file."""
+
+from __future__ import annotations
+
+from policy import Policy
+
+
+def summarize(policy: Policy, *, model: str, model_labels: tuple[str, ...] | None) -> list[str]:
+    """Lines describing `policy` as the configured `model` (a variant name, or "custom") sees it."""
+    toxicity = policy.toxicity
+    thresholds = ", ".join(
+        f"{label} {threshold:.2f}"
+        + ("" if model_labels is None or label in model_labels else " (model lacks it)")
+        for label, threshold in toxicity.thresholds.items()
+    )
+    labels = "unknown until loaded" if model_labels is None else ", ".join(model_labels)
+    lines = [
+        f"model: {model} (labels: {labels})",
+        f"toxicity: {_on(toxicity.enabled)}; thresholds: {thresholds or 'none'}; "
+        f"identity evidence from {toxicity.identity_evidence_min:.2f}",
+        f"terms: {_on(policy.terms.enabled)}; {len(policy.terms.lists)} list(s)",
+    ]
+    lines += [
+        f"  {term_list.id} ({term_list.language}, {term_list.severity}): "
+        f"{len(term_list.entries)} entries, {len(term_list.patterns)} patterns, "
+        f"{len(term_list.exceptions)} exceptions"
+        for term_list in policy.terms.lists
+    ]
+    flood, repeat, language = policy.flood, policy.repeat, policy.language
+    hard_limit = "no hard limit" if flood.hard_limit is None else f"429 past {flood.hard_limit}"
+    lines += [
+        f"links: {_on(policy.links.enabled)}; allowed domains: "
+        f"{', '.join(policy.links.allow_domains) or 'none'}",
+        f"personal_info: {_on(policy.personal_info.enabled)}; detects "
+        f"{', '.join(policy.personal_info.detect) or 'nothing'}",
+        f"repeat: {_on(repeat.enabled)}; same text within {repeat.window_seconds}s, "
+        f"texts of {repeat.min_chars}+ characters",
+        f"flood: {_on(flood.enabled)}; held past {flood.hold_after} in "
+        f"{flood.window_seconds}s; {hard_limit}",
+        f"language: {_on(language.enabled)}; {model} covers "
+        f"{', '.join(sorted(policy.covered_languages(model)))}; "
+        + "; ".join(
+            f"{name}: {', '.join(sorted(codes))}" for name, codes in language.models.items()
+        ),
+        f"author: {_on(policy.author.enabled)}; trusted authors skip "
+        f"{', '.join(sorted(policy.author.trusted_skip)) or 'nothing'}"
+        + (
+            f" and toxicity on {', '.join(sorted(policy.author.trusted_skip_toxicity))}"
+            if policy.author.trusted_skip_toxicity
+            else ""
+        ),
+        f"article: {_on(policy.article.enabled)}",
+    ]
+    return lines
+
+
+def _on(enabled: bool) -> str:
+    return "on" if enabled else "off"

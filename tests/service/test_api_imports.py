@@ -1,0 +1,78 @@
+"""The API process never loads the model stack: torch alone costs hundreds of MB per process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+FORBIDDEN = ("torch", "transformers", "detoxify")
+# All the API may know of workers/: the torch-free catalogue of published variants (which
+# labels `MODERATION_MODEL` scores), read to check Perspective attributes and policy warnings.
+ALLOWED_FROM_WORKERS = {
+    "workers",
+    "workers.scoring",
+    "workers.scoring.device",
+    "workers.scoring.errors",
+    "workers.scoring.locate",
+    "workers.scoring.variants",
+}
+
+# Import the ASGI module as uvicorn does (it builds the app), run its lifespan, and serve a
+# health check and a comment, so that imports made lazily on those paths count too.
+PROBE = """
+import json, sys
+from starlette.testclient import TestClient
+import service.asgi
+from service.tokens import issue_token
+
+with TestClient(service.asgi.app) as client:
+    client.get("/healthz")
+    token = issue_token(service.asgi.settings, "reader-1")
+    posted = client.post(
+        "/v1/comments",
+        json={"article_id": "a-1", "text": "Hello"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert posted.status_code == 202, posted.text
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_the_api_imports_no_model_code(tmp_path: Path, redis_server: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env.update(
+        {
+            "MODERATION_VAR_DIR": str(tmp_path),
+            "MODERATION_JWT_SECRET": "s" * 40,
+            "MODERATION_REDIS_URL": f"{redis_server}/8",
+        }
+    )
+    subprocess.run(
+        [sys.executable, "-m", "service", "migrate"],
+        env=env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    modules = json.loads(result.stdout.strip().splitlines()[-1])
+    loaded = [m for m in modules if m.split(".")[0] in FORBIDDEN or m.startswith(FORBIDDEN)]
+    assert loaded == []
+    assert [m for m in modules if m.split(".")[0] == "workers"] == sorted(
+        m for m in modules if m in ALLOWED_FROM_WORKERS
+    ), "the API imports no task, Celery app or scorer code"
+    assert "service.app" in modules

@@ -1,0 +1,182 @@
+"""The sweeper re-sends what the broker lost, and only that: a backlog still queued is left
+alone, and comments backing off from earlier re-sends don't crowd out those due now.
+
+Real Redis (a private `redis-server`, so the `moderate` queue holds exactly what a test put
+there) and both databases.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select, update
+
+from service import store
+from service.db import Database
+from service.models import Comment, utcnow
+from service.queue import MODERATE_QUEUE, MODERATE_TASK, TaskProducer
+from service.settings import Settings
+from tests.conftest import BACKENDS, unavailable
+from tests.faults.harness import PrivateRedis
+from workers.sweeper import sweep_pending
+
+pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+
+GRACE = 60.0
+
+
+@pytest.fixture
+def broker_url(tmp_path: Path) -> Iterator[str]:
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server (to run a private Redis)")
+    assert binary is not None
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = PrivateRedis(binary, folder)
+    server.start()
+    yield server.url
+    server.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Database]:
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def producer(database_url: str, broker_url: str, tmp_path: Path) -> Iterator[TaskProducer]:
+    values = {"database_url": database_url, "redis_url": broker_url, "var_dir": tmp_path / "var"}
+    made = TaskProducer(Settings(**values))  # type: ignore[arg-type]
+    yield made
+    made.close()
+
+
+def seed(db: Database, count: int, *, sent_ago: float, sends: int = 1) -> list[str]:
+    """`count` pending comments, each last sent `sent_ago` grace periods ago, `sends` times."""
+    sent_at = utcnow() - timedelta(seconds=GRACE * sent_ago)
+    ids = []
+    with db.session() as session:
+        for n in range(count):
+            comment = store.create_comment(
+                session,
+                article_id="breaking-news",
+                parent_id=None,
+                author_id=f"reader-{n}",
+                author_name=None,
+                text=f"Comment {n}",
+                idempotency_key=None,
+                body_hash=None,
+                # Apart by a millisecond each, so "oldest first" has one answer.
+                now=sent_at + timedelta(milliseconds=n),
+            )
+            ids.append(comment.id)
+        session.execute(update(Comment).where(Comment.id.in_(ids)).values(enqueue_count=sends))
+    return ids
+
+
+def queue(producer: TaskProducer, comment_ids: list[str]) -> None:
+    for comment_id in comment_ids:
+        assert producer.send(MODERATE_TASK, comment_id)
+
+
+def queue_length(broker_url: str) -> int:
+    return int(redis.Redis.from_url(broker_url).llen(MODERATE_QUEUE))
+
+
+def sends_of(db: Database) -> dict[str, tuple[int, datetime | None]]:
+    with db.session() as session:
+        rows = session.execute(select(Comment.id, Comment.enqueue_count, Comment.enqueued_at))
+        return {row.id: (row.enqueue_count, row.enqueued_at) for row in rows}
+
+
+def test_a_backlog_still_in_the_queue_is_not_sent_again(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    """A spike slower to drain than the grace period: every comment is past it, every
+    message still waits its turn."""
+    backlog = seed(db, 30, sent_ago=5)
+    queue(producer, backlog)
+    before = sends_of(db)
+
+    assert sweep_pending(db, producer, grace_seconds=GRACE) == 0
+    assert queue_length(broker_url) == 30
+    assert sends_of(db) == before
+
+
+def test_a_queue_redis_lost_is_sent_again_once(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    seed(db, 30, sent_ago=5)
+
+    assert sweep_pending(db, producer, grace_seconds=GRACE) == 30
+    assert queue_length(broker_url) == 30
+    assert {count for count, _ in sends_of(db).values()} == {2}
+    # Sent again and queued now: the next sweeps leave them be, however old they are.
+    assert sweep_pending(db, producer, grace_seconds=0) == 0
+    assert queue_length(broker_url) == 30
+
+
+def test_only_as_many_as_the_queue_is_missing_are_sent(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    """Five messages lost (to a worker killed holding them, say) among a queued backlog: five
+    re-sends, the oldest pending comments, not the thousand the batch allows."""
+    lost = seed(db, 5, sent_ago=10)
+    waiting = seed(db, 25, sent_ago=5)
+    queue(producer, waiting)
+
+    assert sweep_pending(db, producer, grace_seconds=GRACE) == 5
+    assert queue_length(broker_url) == 30
+    sends = sends_of(db)
+    assert {comment_id for comment_id, (count, _) in sends.items() if count == 2} == set(lost)
+
+
+def test_backoff_is_applied_before_the_batch_limit(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    """Older comments still backing off from earlier re-sends fill the first rows: they must
+    not take the batch from those due now."""
+    backing_off = seed(db, 10, sent_ago=5, sends=4)  # due again only after 8 grace periods
+    due = seed(db, 3, sent_ago=2)
+
+    assert sweep_pending(db, producer, grace_seconds=GRACE, limit=5) == 3
+    sends = sends_of(db)
+    assert {comment_id for comment_id, (count, _) in sends.items() if count == 2} == set(due)
+    assert all(sends[comment_id][0] == 4 for comment_id in backing_off)
+    assert queue_length(broker_url) == 3
+
+
+# (sends so far, last sent this many grace periods ago, due for another)
+BACKOFF = [
+    (1, 0.9, False),
+    (1, 1.1, True),
+    (2, 1.9, False),
+    (2, 2.1, True),
+    (4, 7.9, False),
+    (4, 8.1, True),
+    (7, 63.0, False),
+    (7, 65.0, True),
+    (12, 63.0, False),
+    (12, 65.0, True),
+]
+
+
+def test_each_re_send_doubles_the_wait_up_to_64_grace_periods(db: Database) -> None:
+    expected = {}
+    for sends, sent_ago, is_due in BACKOFF:
+        [comment_id] = seed(db, 1, sent_ago=sent_ago, sends=sends)
+        expected[comment_id] = is_due
+    with db.session() as session:
+        due = store.list_comments_due_for_resend(
+            session, now=utcnow(), grace_seconds=GRACE, limit=100
+        )
+    assert set(due) == {comment_id for comment_id, is_due in expected.items() if is_due}
