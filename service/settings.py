@@ -58,6 +58,14 @@ class Settings(BaseSettings):
         description="Tokens read per text; a text is padded only to its own length, so the "
         "cap costs nothing below it (CJK or emoji can reach 250 tokens in 250 characters).",
     )
+    worker_niceness: int = Field(
+        10,
+        ge=0,
+        le=19,
+        description="The scheduling niceness of the processes that score: on a host shared "
+        "with the API, accepting a comment goes before scoring one, so a spike's backlog "
+        "never slows the answers readers wait for.",
+    )
     model_base_url: str | None = Field(
         None,
         description="Where Detoxify checkpoints download from, for `moderation models fetch` "

@@ -112,6 +112,8 @@ def _json_logs(**_: Any) -> None:
 @worker_process_init.connect
 def _load_in_child(**_: Any) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Scoring is throughput work; the API's accept path is what readers wait on.
+    os.nice(settings.worker_niceness)
     configure_logging(settings.log_level, json=settings.log_json)
     try:
         built = build_runtime(settings, load_model=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 import redis
 from sqlalchemy import select
@@ -63,6 +64,10 @@ def test_worker_metrics_move_and_readyz_sees_the_worker(make_stack, backend: str
     assert sample(text, "moderation_scoring_seconds_count") == 3
     assert sample(text, "moderation_decision_latency_seconds_count") == 3
     assert sample(text, "moderation_webhook_deliveries_total", 'outcome="delivered"') == 3
+    # The children that score yield the CPU to the API (MODERATION_WORKER_NICENESS, 10).
+    parent = psutil.Process(worker.pid)
+    assert parent.nice() == os.nice(0)
+    assert [child.nice() for child in parent.children()] == [os.nice(0) + 10] * 2
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
