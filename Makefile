@@ -27,6 +27,8 @@ run: install ## Start API, worker and scheduler on http://127.0.0.1:8000 (embedd
 test: install ## Run every test (needs Redis, PostgreSQL and Chromium; see .ci/run)
 	$(PY) -m pytest tests/policy -q --cov=policy --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
 	$(PY) -m pytest --ignore=tests/policy
+	@# Tests that name no database ran on SQLite above: the same again on PostgreSQL.
+	MODERATION_TEST_DATABASE=postgresql $(PY) -m pytest tests/service tests/workers tests/security -q -k "not sqlite and not postgresql"
 
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .

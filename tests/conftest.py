@@ -21,6 +21,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 )
 REDIS_TEST_URL = os.environ.get("MODERATION_TEST_REDIS", "redis://127.0.0.1:6379")
 IN_CI = os.environ.get("CI", "").lower() == "true"
+# The backend of tests that don't name one: `make test` runs them again on PostgreSQL.
+DEFAULT_BACKEND = os.environ.get("MODERATION_TEST_DATABASE", "sqlite")
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -66,7 +68,7 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
 @pytest.fixture
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of the backend the test is parametrized with."""
-    backend = getattr(request, "param", "sqlite")
+    backend = getattr(request, "param", DEFAULT_BACKEND)
     from service.db import Database
     from service.migrate import upgrade_head
 
