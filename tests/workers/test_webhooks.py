@@ -16,6 +16,7 @@ from service.db import Database
 from service.models import utcnow
 from service.queue import TaskProducer
 from service.settings import Settings
+from tests.fixtures.comments import stored_comment
 from workers.webhooks import deliver_event
 
 REDIS_DB = 12
@@ -57,17 +58,7 @@ def make_settings(database_url: str, broker: str, tmp_path: Path, **overrides: A
 
 def new_event(db: Database) -> str:
     with db.session() as session:
-        comment = store.create_comment(
-            session,
-            article_id="a-1",
-            parent_id=None,
-            author_id="reader-1",
-            author_name=None,
-            text="A comment",
-            idempotency_key=None,
-            body_hash=None,
-            now=utcnow(),
-        )
+        comment = stored_comment(session)
         return store.add_webhook_event(
             session,
             comment_id=comment.id,

@@ -13,6 +13,7 @@ from service.db import Database
 from service.decisions import record_automated_decision
 from service.models import WebhookEvent, utcnow
 from tests.conftest import BACKENDS
+from tests.fixtures.comments import stored_comment
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -26,17 +27,7 @@ def db(database_url: str) -> Iterator[Database]:
 
 def pending_comment(db: Database) -> str:
     with db.session() as session:
-        return store.create_comment(
-            session,
-            article_id="a-1",
-            parent_id=None,
-            author_id="reader-1",
-            author_name=None,
-            text="A comment",
-            idempotency_key=None,
-            body_hash=None,
-            now=utcnow(),
-        ).id
+        return stored_comment(session).id
 
 
 def policy_decision(db: Database, comment_id: str) -> None:

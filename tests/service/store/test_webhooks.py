@@ -11,6 +11,7 @@ from service import store
 from service.db import Database
 from service.models import utcnow
 from tests.conftest import BACKENDS
+from tests.fixtures.comments import stored_comment
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -24,17 +25,7 @@ def db(database_url: str) -> Iterator[Database]:
 
 def event_due_at(db: Database, due: datetime) -> str:
     with db.session() as session:
-        comment = store.create_comment(
-            session,
-            article_id="a-1",
-            parent_id=None,
-            author_id="reader-1",
-            author_name=None,
-            text="A comment",
-            idempotency_key=None,
-            body_hash=None,
-            now=utcnow(),
-        )
+        comment = stored_comment(session)
         event = store.add_webhook_event(
             session,
             comment_id=comment.id,
