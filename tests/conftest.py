@@ -7,6 +7,8 @@ machine, and fails when CI=true: a green CI run means the whole suite ran.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -91,6 +93,34 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Any]:
+    """A `service.db.Database` on `database_url`, disposed of afterwards."""
+    from service.db import Database
+
+    database = Database(database_url)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Any]:
+    """A redis-server of the test's own on a free port (tests/faults/harness.py)."""
+    from tests.faults.harness import PrivateRedis
+
+    binary = shutil.which("redis-server")
+    if binary is None:
+        unavailable("redis-server (to run a private Redis)")
+    assert binary is not None
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    server = PrivateRedis(binary, folder)
+    server.start()
+    yield server
+    server.stop(signal.SIGKILL)
+
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import signal
 import socket
@@ -19,12 +17,11 @@ from sqlalchemy import select
 from service.comments import comment_status
 from service.db import Database
 from service.models import Decision, utcnow
-from service.queue import MODERATE_QUEUE, MODERATE_TASK
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import wait_for
 from tests.faults.conftest import SLOW_MAX_TOKENS, SLOW_SHAPE, SLOW_TEXT
 from tests.faults.invariant import assert_nothing_lost
-from tests.faults.test_worker_killed import held_moderations
+from tests.faults.test_worker_killed import held_moderations, queued_moderations
 from tests.fixtures.checkpoints import CLEAN, build_checkpoint
 from tests.service.test_metrics import sample
 
@@ -145,19 +142,3 @@ def decision_times(database: Database, comment_ids: list[str]) -> dict[str, date
             )
         )
         return {row.comment_id: row.at for row in rows}
-
-
-def queued_moderations(broker: redis.Redis) -> list[str]:
-    """Comment ids of the moderate tasks waiting in the queue (kombu's Redis message: the
-    body is [args, kwargs, embed])."""
-    ids = []
-    for raw in broker.lrange(MODERATE_QUEUE, 0, -1):
-        message = json.loads(raw)
-        if message["headers"].get("task") != MODERATE_TASK:
-            continue
-        body = message["body"]
-        if message["properties"].get("body_encoding") == "base64":
-            body = base64.b64decode(body).decode()
-        args, _kwargs, _embed = json.loads(body)
-        ids.extend(args)
-    return ids

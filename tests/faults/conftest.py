@@ -8,8 +8,6 @@ the shared one, and so no two tests share queues.
 from __future__ import annotations
 
 import contextlib
-import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -26,7 +24,7 @@ from sqlalchemy.engine import make_url
 
 from service.health import WORKER_HEARTBEAT_PREFIX
 from service.settings import DEFAULT_POLICY, Settings
-from tests.conftest import REPO, create_postgres_database, drop_postgres_database, unavailable
+from tests.conftest import REPO, create_postgres_database, drop_postgres_database
 from tests.e2e.conftest import SECRET, WEBHOOK_SECRET, Stack, _env_for
 from tests.faults.harness import PrivateRedis, TcpProxy, WebhookReceiver, free_port
 from tests.faults.invariant import Snapshot, assert_nothing_lost
@@ -156,20 +154,6 @@ class FaultStack(Stack):
 @pytest.fixture(scope="session")
 def fault_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fault-checkpoints")
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server (to run a private Redis)")
-    assert binary is not None
-    folder = tmp_path / "redis"
-    folder.mkdir()
-    server = PrivateRedis(binary, folder)
-    server.start()
-    yield server
-    server.stop(signal.SIGKILL)
 
 
 @pytest.fixture

@@ -17,8 +17,9 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import httpx
 import psutil
@@ -201,10 +202,20 @@ def broker_client(stack: FaultStack) -> redis.Redis:
 
 def held_moderations(broker: redis.Redis) -> list[str]:
     """Comment ids of the moderate tasks that consumers hold unacknowledged (kombu's Redis
-    envelope: [message, exchange, routing key]; the body is [args, kwargs, embed])."""
+    envelope: [message, exchange, routing key])."""
+    return moderation_ids(json.loads(raw)[0] for raw in broker.hvals("unacked"))
+
+
+def queued_moderations(broker: redis.Redis) -> list[str]:
+    """Comment ids of the moderate tasks waiting in the queue."""
+    return moderation_ids(json.loads(raw) for raw in broker.lrange(MODERATE_QUEUE, 0, -1))
+
+
+def moderation_ids(messages: Iterable[dict[str, Any]]) -> list[str]:
+    """The comment ids of the moderate tasks among kombu's Redis messages (the body is
+    [args, kwargs, embed])."""
     ids = []
-    for raw in broker.hvals("unacked"):
-        message, _exchange, _routing_key = json.loads(raw)
+    for message in messages:
         if message["headers"].get("task") != MODERATE_TASK:
             continue
         body = message["body"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from service.decisions import record_automated_decision
 from service.models import Decision, WebhookEvent, utcnow
 from service.settings import Settings
 from tests.conftest import BACKENDS
+from tests.fixtures.comments import stored_comment
 from tests.policy.conftest import SHIPPED
 from workers.context import gather_context
 from workers.retention import purge_expired_text
@@ -23,13 +23,6 @@ from workers.runtime import WorkerRuntime
 
 SHIPPED_POLICY = policy.load_policy(SHIPPED)
 TEXT = "Vote for Smith on Thursday, everyone!"
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
 
 
 def runtime(db: Database) -> WorkerRuntime:
@@ -45,17 +38,7 @@ def runtime(db: Database) -> WorkerRuntime:
 
 def post(db: Database, text: str, *, at: datetime, author_id: str = "reader-1") -> str:
     with db.session() as session:
-        return store.create_comment(
-            session,
-            article_id="a-1",
-            parent_id=None,
-            author_id=author_id,
-            author_name=None,
-            text=text,
-            idempotency_key=None,
-            body_hash=None,
-            now=at,
-        ).id
+        return stored_comment(session, text=text, author_id=author_id, now=at).id
 
 
 def decide(db: Database, comment_id: str) -> tuple[policy.Decision, policy.Context]:

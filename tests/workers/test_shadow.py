@@ -7,10 +7,8 @@ is the worker's own dataclass, holding only what the shadow path touches.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
@@ -26,13 +24,6 @@ HOLDS_EVERYTHING = "schema: 1\ntoxicity:\n  thresholds:\n    toxicity: 0\n"
 BROKEN = "schema: 1\ntoxicity: [\n"
 SUBJECT = policy.Comment(text="Thanks for the reporting.", author_id="r-1", article_id="a-1")
 SCORES = {"toxicity": 0.01, "insult": 0.01}
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
 
 
 def runtime(db: Database, shadow: Path | None) -> WorkerRuntime:

@@ -7,8 +7,6 @@ there) and both databases.
 
 from __future__ import annotations
 
-import shutil
-import signal
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,7 +20,7 @@ from service.db import Database
 from service.models import Comment, utcnow
 from service.queue import MODERATE_QUEUE, MODERATE_TASK, TaskProducer
 from service.settings import Settings
-from tests.conftest import BACKENDS, unavailable
+from tests.conftest import BACKENDS
 from tests.faults.harness import PrivateRedis
 from workers.sweeper import sweep_pending
 
@@ -32,24 +30,8 @@ GRACE = 60.0
 
 
 @pytest.fixture
-def broker_url(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        unavailable("redis-server (to run a private Redis)")
-    assert binary is not None
-    folder = tmp_path / "redis"
-    folder.mkdir()
-    server = PrivateRedis(binary, folder)
-    server.start()
-    yield server.url
-    server.stop(signal.SIGKILL)
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
+def broker_url(private_redis: PrivateRedis) -> str:
+    return private_redis.url
 
 
 @pytest.fixture

@@ -24,13 +24,6 @@ SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def broker(redis_server: str) -> Iterator[str]:
     url = f"{redis_server}/{REDIS_DB}"
     redis.Redis.from_url(url).flushdb()
