@@ -7,7 +7,8 @@ default). The model is random weights in BERT-base's exact shape (bench/shapes.p
 
   a. plain Detoxify `predict`, one comment at a time, fp32, torch's default threads;
   b. our scorer as the workers run it (int8, one thread, one process per core), no plumbing;
-  c. HTTP POST -> stored -> Redis -> worker -> decision stored, N comments posted at once;
+  c. HTTP POST -> stored -> Redis -> worker -> decision stored, N comments posted at once
+     (over keep-alive connections opened beforehand, as a site's HTTP client pool holds them);
   scaling: c with 1 worker process, then 2, and the ratio;
   spike: S comments posted within W seconds: all accepted? p99 accept, time until drained.
 a and b are timed on the same comments before and after the end-to-end runs (half each time),
@@ -40,6 +41,7 @@ import httpx
 import psutil
 import redis
 
+from bench import loadgen
 from bench.comments import comments
 from bench.perspective import _start_redis
 from bench.scoring import BENCH_DIR, Setup, _build, _Pool
@@ -49,6 +51,8 @@ POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 SECRET = "bench-secret-that-is-long-enough-0123456789"
 # PostgreSQL's own processes that work for every database's writes.
 POSTGRES_SHARED = ("walwriter", "checkpointer", "background writer")
+# The load generator's keep-alive connections: every comment of (c) in flight at once.
+MAX_CONNECTIONS = 1000
 
 
 @dataclass
@@ -208,41 +212,51 @@ class service:
 
 
 async def post_all(stack: Stack, count: int, *, within: float | None = None) -> dict[str, Any]:
-    """Post `count` comments (each from its own reader, so no flood limit applies)."""
+    """Post `count` comments (each from its own reader, so no flood limit applies), every one
+    in flight at once, as a story's readers post them; with `within`, spread over that time."""
     from service.settings import Settings
     from service.tokens import issue_token
 
     settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
     texts = comments(count, seed=11)
-    tokens = [issue_token(settings, f"bench-{uuid.uuid4().hex[:8]}") for _ in range(count)]
+    host, port = "127.0.0.1", int(stack.base.rsplit(":", 1)[1])
+    requests = [
+        loadgen.post_request(
+            host,
+            port,
+            "/v1/comments",
+            {"article_id": "bench", "text": text},
+            {"Authorization": f"Bearer {issue_token(settings, f'bench-{uuid.uuid4().hex[:8]}')}"},
+            keep_alive=True,
+        )
+        for text in texts
+    ]
     accept: list[float] = []
     statuses: dict[int, int] = {}
     ids: list[str] = []
-    started = time.perf_counter()
 
-    async def one(client: httpx.AsyncClient, index: int) -> None:
+    async def one(pool: loadgen.Pool, index: int, started: float) -> None:
         if within:
             await asyncio.sleep(max(0.0, started + within * index / count - time.perf_counter()))
         begin = time.perf_counter()
-        response = await client.post(
-            "/v1/comments",
-            json={"article_id": "bench", "text": texts[index]},
-            headers={"Authorization": f"Bearer {tokens[index]}"},
-        )
+        answer = await pool.send(requests[index])
         accept.append(time.perf_counter() - begin)
-        statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
-        if response.status_code in (200, 202):
-            ids.append(response.json()["id"])
+        statuses[answer.status] = statuses.get(answer.status, 0) + 1
+        if answer.status in (200, 202):
+            ids.append(answer.json()["id"])
 
-    # Every comment in flight at once, as a story's readers post them.
-    limits = httpx.Limits(max_connections=count, max_keepalive_connections=count)
-    async with httpx.AsyncClient(base_url=stack.base, timeout=60, limits=limits) as client:
-        await asyncio.gather(*(one(client, i) for i in range(count)))
+    # One connection per comment in flight, opened before the clock starts (see loadgen).
+    async with loadgen.Pool(host, port, min(count, MAX_CONNECTIONS)) as pool:
+        started, started_cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(pool, i, started) for i in range(count)))
+        posting_seconds = time.perf_counter() - started
+        client_cpu = time.process_time() - started_cpu
     return {
         "accept": accept,
         "statuses": statuses,
         "ids": ids,
-        "posting_seconds": time.perf_counter() - started,
+        "posting_seconds": posting_seconds,
+        "client_cpu": client_cpu,
     }
 
 
@@ -266,6 +280,7 @@ async def end_to_end(stack: Stack, count: int, *, workers: int) -> dict[str, Any
         "cpu_by_process": {k: (cpu_after[k] - cpu_before.get(k, 0)) / count for k in cpu_after},
         "rss": rss,
         "workers": workers,
+        "client_cpu": posted["client_cpu"] / count,
     }
 
 
@@ -398,6 +413,10 @@ def report(plain: float, ours: float, results: dict[str, Any], cores: int) -> No
     print(
         f"    model CPU per comment {full['model_cpu'] * 1000:.1f} ms; plumbing (API, Redis, "
         f"PostgreSQL, Celery) {full['plumbing_cpu'] * 1000:.1f} ms = {share:.1%} of the model"
+    )
+    print(
+        f"    the load generator (bench/loadgen.py, not counted): "
+        f"{full['client_cpu'] * 1000:.1f} ms CPU per comment"
     )
     print(
         "    CPU ms per comment by process: "

@@ -8,12 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from service import store
 from service.auth import Principal
 from service.db import Database
 from service.errors import FieldError, ProblemError
-from service.models import utcnow
+from service.models import Comment, utcnow
 from service.resources import comment_resource
 from service.schemas import NewComment, field_error
 from service.site_settings import article_is_closed
@@ -51,46 +52,23 @@ def accept_comment(
                 if new.parent_id is not None and not store.parent_exists(
                     session, parent_id=new.parent_id, article_id=new.article_id
                 ):
-                    raise FieldError(
-                        [
-                            field_error(
-                                "parent_id",
-                                "parent_not_found",
-                                "parent_id names no comment on this article.",
-                            )
-                        ]
-                    )
+                    raise parent_not_found()
                 if idempotency_key is not None:
                     existing = store.find_comment_by_idempotency_key(
                         session, author_id=principal.sub, key=idempotency_key
                     )
-                    if existing is not None and existing.created_at > now - window:
-                        if existing.body_hash != body_hash:
-                            raise ProblemError(
-                                409,
-                                "idempotency_conflict",
-                                "This Idempotency-Key was used with a different body.",
-                            )
-                        decisions = store.list_decisions(session, comment_id=existing.id)
-                        return Accepted(comment_resource(existing, decisions), created=False)
+                    if existing is not None and within_window(existing, now=now, window=window):
+                        return replay(session, existing, body_hash=body_hash)
                     if existing is not None:
                         store.forget_idempotency_key(session, comment_id=existing.id)
                 if store.is_author_banned(session, author_id=principal.sub):
-                    raise ProblemError(403, "author_banned", "This account may not post comments.")
+                    raise author_banned()
                 if article_is_closed(session, article_id=new.article_id):
-                    raise ProblemError(
-                        409, "article_closed", "This article is closed to new comments."
-                    )
+                    raise article_closed()
                 if retry_after is None:
                     retry_after = admit(principal.sub)
                 if retry_after:
-                    raise ProblemError(
-                        429,
-                        "rate_limited",
-                        "Too many comments in a short time; wait before posting again.",
-                        headers={"Retry-After": str(retry_after)},
-                        retry_after=retry_after,
-                    )
+                    raise rate_limited(retry_after)
                 comment = store.create_comment(
                     session,
                     article_id=new.article_id,
@@ -108,6 +86,50 @@ def accept_comment(
             if idempotency_key is None:
                 raise
     raise ProblemError(409, "idempotency_conflict", "This Idempotency-Key is in use; retry.")
+
+
+def within_window(existing: Comment, *, now: datetime, window: timedelta) -> bool:
+    return existing.created_at > now - window
+
+
+def replay(session: Session, existing: Comment, *, body_hash: str) -> Accepted:
+    """What a repeated Idempotency-Key answers: the comment it made, or 409 for another body."""
+    if existing.body_hash != body_hash:
+        raise ProblemError(
+            409, "idempotency_conflict", "This Idempotency-Key was used with a different body."
+        )
+    decisions = store.list_decisions(session, comment_id=existing.id)
+    return Accepted(comment_resource(existing, decisions), created=False)
+
+
+# The refusals, made in one place: the batched path (`service.comment_batch`) must answer
+# exactly as this one does.
+def parent_not_found() -> FieldError:
+    return FieldError(
+        [
+            field_error(
+                "parent_id", "parent_not_found", "parent_id names no comment on this article."
+            )
+        ]
+    )
+
+
+def author_banned() -> ProblemError:
+    return ProblemError(403, "author_banned", "This account may not post comments.")
+
+
+def article_closed() -> ProblemError:
+    return ProblemError(409, "article_closed", "This article is closed to new comments.")
+
+
+def rate_limited(retry_after: int) -> ProblemError:
+    return ProblemError(
+        429,
+        "rate_limited",
+        "Too many comments in a short time; wait before posting again.",
+        headers={"Retry-After": str(retry_after)},
+        retry_after=retry_after,
+    )
 
 
 def read_comment(db: Database, *, principal: Principal, comment_id: str) -> dict[str, Any]:

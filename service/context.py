@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
 from service.auth import Principal, TokenVerifier
+from service.comment_batch import Outcome, Submission, accept_comments
 from service.db import Database
 from service.flood import FloodGate
+from service.intake import CommentIntake
+from service.models import utcnow
 from service.notify import DecisionListener
 from service.policies import PolicyHolder
 from service.queue import TaskProducer
@@ -27,6 +32,30 @@ class Services:
     redis: redis.Redis | None
     policies: PolicyHolder
     flood: FloodGate
+    intake: CommentIntake = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.intake = CommentIntake(self._accept_batch)
+
+    def _accept_batch(self, submissions: Sequence[Submission]) -> list[Outcome]:
+        # Everything read through `self` when the batch runs, not copied at start-up: tests
+        # swap `policies` on a running app.
+        return accept_comments(
+            self.db,
+            self.producer,
+            submissions,
+            window=timedelta(seconds=self.settings.idempotency_window_seconds),
+            admit=self._admit,
+            now=utcnow(),
+        )
+
+    def _admit(self, author_ids: Sequence[str]) -> list[int]:
+        current = self.policies.current()
+        return self.flood.retry_after_many(
+            author_ids,
+            window_seconds=current.flood_window_seconds,
+            hard_limit=current.flood_hard_limit,
+        )
 
     def close(self) -> None:
         self.db.dispose()

@@ -3,17 +3,22 @@ transaction, so no decision goes unannounced and none is recorded twice."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import store
 from service.db import Database
+from service.models import Comment
 from service.resources import comment_resource, isoformat
 from service.sampling import in_audit_sample
+
+log = structlog.get_logger(__name__)
 
 DECIDED_EVENT = "comment.decided"
 STATUS_AFTER = {"approve": "approved", "hold": "held", "reject": "rejected"}
@@ -23,6 +28,17 @@ STATUS_AFTER = {"approve": "approved", "hold": "held", "reject": "rejected"}
 class Recorded:
     resource: dict[str, Any]
     webhook_event_id: str | None
+
+
+@dataclass(frozen=True)
+class AutomatedDecision:
+    """What the policy decided for one comment of a batch."""
+
+    comment_id: str
+    action: str
+    reasons: list[dict[str, Any]]
+    scores: dict[str, float]
+    context: dict[str, Any]
 
 
 def record_automated_decision(
@@ -44,49 +60,148 @@ def record_automated_decision(
     An approval that falls in the audit sample (`service.sampling`) joins it in the same
     transaction, so no sampled approval is lost and none is sampled twice.
     """
+    (recorded,) = record_automated_decisions(
+        db,
+        decisions=[AutomatedDecision(comment_id, action, reasons, scores, context)],
+        policy_version=policy_version,
+        model=model,
+        webhooks=webhooks,
+        now=now,
+        audit_sample_rate=audit_sample_rate,
+    )
+    return recorded
+
+
+def record_automated_decisions(
+    db: Database,
+    *,
+    decisions: Sequence[AutomatedDecision],
+    policy_version: str,
+    model: str,
+    webhooks: bool,
+    now: datetime,
+    audit_sample_rate: float = 0.0,
+) -> list[Recorded | None]:
+    """`record_automated_decision` for a batch, in one transaction of a few statements: one
+    result per decision, None for a comment that is gone or no longer pending.
+
+    A duplicate run that got to one of them first makes the database refuse the whole batch
+    (the one-policy-decision index); each is then recorded on its own, so the others still are.
+    """
     try:
         with db.session() as session:
-            comment = store.get_comment_or_none(session, comment_id=comment_id)
-            if comment is None or comment.status != "pending":
-                return None
-            store.add_decision(
+            return _record(
                 session,
-                comment_id=comment_id,
-                now=now,
-                by="policy",
-                action=action,
-                reasons=reasons,
-                scores=scores,
+                decisions,
                 policy_version=policy_version,
                 model=model,
-                context=context,
+                webhooks=webhooks,
+                now=now,
+                audit_sample_rate=audit_sample_rate,
             )
-            store.set_comment_status(session, comment=comment, status=STATUS_AFTER[action], now=now)
-            store.record_hold_summary(
-                session,
-                comment=comment,
-                scores=scores,
-                kinds=[str(reason["kind"]) for reason in reasons if "kind" in reason],
-            )
-            if action == "approve" and in_audit_sample(comment_id, audit_sample_rate):
-                store.add_audit_sample(
-                    session, comment_id=comment_id, rate=audit_sample_rate, now=now
-                )
-            resource = comment_resource(
-                comment, store.list_decisions(session, comment_id=comment_id)
-            )
-            event_id = _announce(session, resource, now=now) if webhooks else None
-            return Recorded(resource, event_id)
     except IntegrityError:
-        return None
+        if len(decisions) == 1:
+            return [None]
+    log.info("decisions.batch_conflict", comment_ids=[d.comment_id for d in decisions])
+    return [
+        record_automated_decisions(
+            db,
+            decisions=[decision],
+            policy_version=policy_version,
+            model=model,
+            webhooks=webhooks,
+            now=now,
+            audit_sample_rate=audit_sample_rate,
+        )[0]
+        for decision in decisions
+    ]
+
+
+def _record(
+    session: Session,
+    decisions: Sequence[AutomatedDecision],
+    *,
+    policy_version: str,
+    model: str,
+    webhooks: bool,
+    now: datetime,
+    audit_sample_rate: float,
+) -> list[Recorded | None]:
+    found = store.list_comments_by_id(session, comment_ids=[d.comment_id for d in decisions])
+    todo: list[tuple[AutomatedDecision, Comment]] = [
+        (decision, comment)
+        for decision in decisions
+        if (comment := found.get(decision.comment_id)) is not None and comment.status == "pending"
+    ]
+    if not todo:
+        return [None] * len(decisions)
+    store.add_decisions(
+        session,
+        now=now,
+        decisions=[
+            {
+                "comment_id": decision.comment_id,
+                "by": "policy",
+                "action": decision.action,
+                "reasons": decision.reasons,
+                "scores": decision.scores,
+                "policy_version": policy_version,
+                "model": model,
+                "context": decision.context,
+            }
+            for decision, _ in todo
+        ],
+    )
+    store.set_comment_statuses(
+        session,
+        statuses=[(comment, STATUS_AFTER[decision.action]) for decision, comment in todo],
+        now=now,
+    )
+    store.record_hold_summaries(
+        session,
+        summaries=[
+            (comment, decision.scores, [str(r["kind"]) for r in decision.reasons if "kind" in r])
+            for decision, comment in todo
+        ],
+    )
+    store.add_audit_samples(
+        session,
+        comment_ids=[
+            decision.comment_id
+            for decision, _ in todo
+            if decision.action == "approve"
+            and in_audit_sample(decision.comment_id, audit_sample_rate)
+        ],
+        rate=audit_sample_rate,
+        now=now,
+    )
+    history = store.list_decisions_for(session, comment_ids=[comment.id for _, comment in todo])
+    resources = [comment_resource(comment, history[comment.id]) for _, comment in todo]
+    event_ids = _announce_all(session, resources, now=now) if webhooks else {}
+    recorded = {
+        resource["id"]: Recorded(resource, event_ids.get(resource["id"])) for resource in resources
+    }
+    return [recorded.get(decision.comment_id) for decision in decisions]
 
 
 def _announce(session: Session, resource: dict[str, Any], *, now: datetime) -> str:
-    event = store.add_webhook_event(
+    return _announce_all(session, [resource], now=now)[resource["id"]]
+
+
+def _announce_all(
+    session: Session, resources: Sequence[dict[str, Any]], *, now: datetime
+) -> dict[str, str]:
+    """The outbox event id of each comment resource, by comment id."""
+    events = store.add_webhook_events(
         session,
-        comment_id=resource["id"],
         event_type=DECIDED_EVENT,
-        payload={"type": DECIDED_EVENT, "timestamp": isoformat(now), "data": resource},
+        payloads=[
+            (
+                resource["id"],
+                {"type": DECIDED_EVENT, "timestamp": isoformat(now), "data": resource},
+            )
+            for resource in resources
+        ],
         now=now,
     )
-    return event.id
+    return {event.comment_id: event.id for event in events}

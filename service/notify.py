@@ -22,13 +22,19 @@ RECONNECT_SECONDS = 1.0
 STOP_SECONDS = 2.0
 
 
-def publish_decided(client: redis.Redis | None, comment_id: str) -> None:
-    if client is None:
+def publish_decided(client: redis.Redis | None, *comment_ids: str) -> None:
+    """One message per comment, a batch's all in one round trip; never raises."""
+    if client is None or not comment_ids:
         return
     try:
-        client.publish(DECIDED_CHANNEL, comment_id)
+        pipeline = client.pipeline(transaction=False)
+        for comment_id in comment_ids:
+            pipeline.publish(DECIDED_CHANNEL, comment_id)
+        pipeline.execute()
     except redis.RedisError as exc:
-        log.warning("notify.publish_failed", comment_id=comment_id, error=type(exc).__name__)
+        log.warning(
+            "notify.publish_failed", comment_ids=list(comment_ids), error=type(exc).__name__
+        )
 
 
 class DecisionListener:

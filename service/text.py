@@ -3,6 +3,7 @@ characters (extended grapheme clusters), so an emoji family or a flag counts as 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -20,6 +21,10 @@ TRIMMED = "".join(
     if ch.isspace() and (unicodedata.category(ch) != "Cc" or ch in ALLOWED_CONTROLS)
 )
 _GRAPHEME = regex.compile(r"\X")
+# Category Cc is exactly U+0000-U+001F and U+007F-U+009F: one scan in C, not a Python loop
+# over every character (tests/service/test_text.py checks it against unicodedata).
+_INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -45,9 +50,7 @@ def count_graphemes(text: str) -> int:
 def has_invalid_characters(text: str) -> bool:
     """Control characters but newline and tab, or lone surrogates: nothing a person typed,
     and NUL or a surrogate can't even be stored (PostgreSQL, UTF-8)."""
-    return _has_lone_surrogate(text) or any(
-        unicodedata.category(ch) == "Cc" and ch not in ALLOWED_CONTROLS for ch in text
-    )
+    return _INVALID.search(text) is not None
 
 
 def check_comment_text(text: str) -> TextProblem | None:
@@ -71,7 +74,9 @@ def check_comment_text(text: str) -> TextProblem | None:
                 "code_point_limit": MAX_CODE_POINTS,
             },
         )
-    length = count_graphemes(text)
+    # A grapheme cluster holds one code point or more: a text of at most MAX_GRAPHEMES code
+    # points is within the limit without counting (counting is the costly part).
+    length = count_graphemes(text) if len(text) > MAX_GRAPHEMES else len(text)
     if length > MAX_GRAPHEMES:
         return TextProblem(
             "text_too_long",
@@ -82,4 +87,4 @@ def check_comment_text(text: str) -> TextProblem | None:
 
 
 def _has_lone_surrogate(text: str) -> bool:
-    return any("\ud800" <= ch <= "\udfff" for ch in text)
+    return _SURROGATE.search(text) is not None

@@ -35,6 +35,7 @@ from service.queue import (
 from service.settings import Settings
 from workers import child_failure, runtime
 from workers.heartbeat import start_heartbeat
+from workers.memory import return_freed_memory
 from workers.shadow import ShadowPolicy
 
 log = structlog.get_logger(__name__)
@@ -93,6 +94,7 @@ def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRunt
     )
     if rt.scorer is not None:
         preload_language_detector()
+        return_freed_memory()
         log.info("worker.model_loaded", model=rt.scorer.model_id, pid=os.getpid())
         start_heartbeat(rt.redis, model=rt.scorer.model_id)
     return rt

@@ -1,19 +1,89 @@
 """What the policy needs to know beyond the text: looked up here, recorded with the decision
-so that it can be replayed faithfully."""
+so that it can be replayed faithfully.
+
+A batch of comments is looked up at once, a constant number of queries whatever its size;
+each comment's context is still the one it would get if moderated on its own, in posting
+order, after the batch's earlier comments.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 import policy
 from service import store
+from service.decisions import STATUS_AFTER
+from service.models import ArticleSettings, AuthorSettings
 from workers.runtime import WorkerRuntime
 
 # The repeat rule compares against the author's recent texts (their digests); a flooder's
 # thousands of copies add nothing past the most recent ones.
 MAX_RECENT_TEXTS = 200
+# Rows read per author for a batch. Past it (a flooder), what the rows read can't settle is
+# asked of the database per comment, as when comments were moderated one at a time.
+MAX_AUTHOR_ROWS = 2 * MAX_RECENT_TEXTS
+
+
+@dataclass(frozen=True)
+class PendingComment:
+    comment_id: str
+    subject: policy.Comment
+    created_at: datetime
+
+    @property
+    def posting_key(self) -> tuple[datetime, str]:
+        """Posting order: by time, ties by id (as `store.list_author_texts_since` orders)."""
+        return (self.created_at, self.comment_id)
+
+
+@dataclass(frozen=True)
+class _History:
+    flood_count: int
+    recent_digests: tuple[str, ...]
+
+
+class BatchContext:
+    """The contexts of a batch. The caller decides the batch in posting order and reports each
+    decision (`decided`), so that a comment counts its author's earlier comments of the batch
+    as decided, as it would have had each been moderated by a task of its own."""
+
+    def __init__(
+        self,
+        *,
+        statuses: dict[str, dict[str, int]],
+        authors: dict[str, AuthorSettings],
+        articles: dict[str, ArticleSettings],
+        histories: dict[str, _History],
+        model: str,
+    ) -> None:
+        self._statuses = statuses
+        self._authors = authors
+        self._articles = articles
+        self._histories = histories
+        self._model = model
+
+    def context_for(self, comment: PendingComment) -> policy.Context:
+        subject = comment.subject
+        history = self._histories[comment.comment_id]
+        return policy.Context(
+            author=author_record(
+                self._statuses.get(subject.author_id, {}), self._authors.get(subject.author_id)
+            ),
+            article=article_record(self._articles.get(subject.article_id)),
+            flood_count=history.flood_count,
+            recent_digests=history.recent_digests,
+            language=policy.detect_language(subject.text),
+            model=self._model,
+        )
+
+    def decided(self, comment: PendingComment, action: str) -> None:
+        counts = self._statuses.setdefault(comment.subject.author_id, {})
+        status = STATUS_AFTER[action]
+        counts[status] = counts.get(status, 0) + 1
 
 
 def gather_context(
@@ -25,37 +95,125 @@ def gather_context(
     current: policy.Policy,
     model: str,
 ) -> policy.Context:
+    comment = PendingComment(comment_id, subject, created_at)
+    return gather_contexts(rt, [comment], current=current, model=model).context_for(comment)
+
+
+def gather_contexts(
+    rt: WorkerRuntime,
+    comments: Sequence[PendingComment],
+    *,
+    current: policy.Policy,
+    model: str,
+    max_author_rows: int = MAX_AUTHOR_ROWS,
+) -> BatchContext:
+    """The batch's lookups, in one session of four queries whatever its size; only a heavy
+    author's comments that their `max_author_rows` newest rows can't settle add queries."""
+    flood = timedelta(seconds=current.flood_window_seconds)
+    repeat = timedelta(seconds=current.repeat_window_seconds)
+    windows: dict[str, tuple[datetime, datetime]] = {}
+    for comment in comments:
+        since, until = comment.created_at - max(flood, repeat), comment.created_at
+        if (known := windows.get(comment.subject.author_id)) is not None:
+            since, until = min(since, known[0]), max(until, known[1])
+        windows[comment.subject.author_id] = (since, until)
     with rt.db.session() as session:
-        statuses = store.count_author_statuses(session, author_id=subject.author_id)
-        flood_count = store.count_author_comments_since(
-            session,
-            author_id=subject.author_id,
-            since=created_at - timedelta(seconds=current.flood_window_seconds),
-            up_to=created_at,
-            up_to_id=comment_id,
+        statuses = store.count_statuses_by_author(session, author_ids=windows)
+        authors = store.list_author_settings(session, author_ids=windows)
+        articles = store.list_article_settings(
+            session, article_ids=[comment.subject.article_id for comment in comments]
         )
-        recent = store.list_author_texts_since(
-            session,
-            author_id=subject.author_id,
-            since=created_at - timedelta(seconds=current.repeat_window_seconds),
-            before=created_at,
-            before_id=comment_id,
-            limit=MAX_RECENT_TEXTS,
-        )
-        author = author_record(session, subject.author_id, statuses)
-        article = article_record(session, subject.article_id)
-    return policy.Context(
-        author=author,
-        article=article,
-        flood_count=flood_count,
-        recent_digests=tuple(policy.text_digest(policy.normalize(text)) for text in recent),
-        language=policy.detect_language(subject.text),
-        model=model,
+        rows = store.list_recent_comments_by_author(session, windows=windows, limit=max_author_rows)
+        digests = _Digests()
+        histories = {
+            comment.comment_id: _history(
+                session,
+                comment,
+                rows[comment.subject.author_id],
+                complete=len(rows[comment.subject.author_id]) < max_author_rows,
+                flood=flood,
+                repeat=repeat,
+                digests=digests,
+            )
+            for comment in comments
+        }
+    return BatchContext(
+        statuses=statuses, authors=authors, articles=articles, histories=histories, model=model
     )
 
 
-def author_record(session: Session, author_id: str, statuses: dict[str, int]) -> dict[str, object]:
-    settings = store.get_author_settings_or_none(session, author_id=author_id)
+class _Digests:
+    """Each text's digest, computed once per batch: a batch of one author's comments shares
+    most of its recent texts."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def of(self, comment_id: str, text: str) -> str:
+        digest = self._known.get(comment_id)
+        if digest is None:
+            digest = self._known[comment_id] = policy.text_digest(policy.normalize(text))
+        return digest
+
+
+def _history(
+    session: Session,
+    comment: PendingComment,
+    rows: Sequence[store.AuthorComment],
+    *,
+    complete: bool,
+    flood: timedelta,
+    repeat: timedelta,
+    digests: _Digests,
+) -> _History:
+    """The flood count and recent digests, from the author's rows when they settle them.
+
+    `rows` are newest first; when the cap cut them short (`complete` false), the rows left out
+    are all older than the oldest read, so a window that starts before it was read whole.
+    """
+    key, author_id = comment.posting_key, comment.subject.author_id
+    oldest = rows[-1].created_at if rows else None
+    flood_since = comment.created_at - flood
+    if complete or (oldest is not None and oldest < flood_since):
+        flood_count = sum(
+            1 for row in rows if row.created_at >= flood_since and (row.created_at, row.id) <= key
+        )
+    else:
+        flood_count = store.count_author_comments_since(
+            session,
+            author_id=author_id,
+            since=flood_since,
+            up_to=comment.created_at,
+            up_to_id=comment.comment_id,
+        )
+    repeat_since = comment.created_at - repeat
+    earlier = [
+        (row.id, row.text)
+        for row in rows
+        if row.text is not None
+        and row.created_at >= repeat_since
+        and (row.created_at, row.id) < key
+    ][:MAX_RECENT_TEXTS]
+    if (
+        complete
+        or len(earlier) == MAX_RECENT_TEXTS
+        or (oldest is not None and oldest < repeat_since)
+    ):
+        recent = tuple(digests.of(comment_id, text) for comment_id, text in earlier)
+    else:
+        texts = store.list_author_texts_since(
+            session,
+            author_id=author_id,
+            since=repeat_since,
+            before=comment.created_at,
+            before_id=comment.comment_id,
+            limit=MAX_RECENT_TEXTS,
+        )
+        recent = tuple(policy.text_digest(policy.normalize(text)) for text in texts)
+    return _History(flood_count, recent)
+
+
+def author_record(statuses: dict[str, int], settings: AuthorSettings | None) -> dict[str, object]:
     return {
         "approved": statuses.get("approved", 0),
         "rejected": statuses.get("rejected", 0),
@@ -65,8 +223,7 @@ def author_record(session: Session, author_id: str, statuses: dict[str, int]) ->
     }
 
 
-def article_record(session: Session, article_id: str) -> dict[str, object]:
-    settings = store.get_article_settings_or_none(session, article_id=article_id)
+def article_record(settings: ArticleSettings | None) -> dict[str, object]:
     return {
         "premoderated": bool(settings and settings.premoderated),
         "closed": bool(settings and settings.closed),

@@ -9,7 +9,8 @@ never keeps a worker from moderating: it is logged once, and tried again once it
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,6 +62,17 @@ class ShadowPolicy:
         self._unusable = state
 
 
+@dataclass(frozen=True)
+class ShadowCase:
+    """One comment of a batch, as the real policy saw and decided it."""
+
+    comment_id: str
+    subject: policy.Comment
+    scores: Mapping[str, float]
+    context: policy.Context
+    real_action: str
+
+
 def record_shadow_decision(
     rt: WorkerRuntime,
     subject: policy.Comment,
@@ -72,30 +84,79 @@ def record_shadow_decision(
 ) -> str | None:
     """The shadow policy's action, recorded; None when there is no usable shadow policy or
     recording it failed. Never raises."""
-    if rt.shadow is None:
-        return None
+    (action,) = record_shadow_decisions(
+        rt, [ShadowCase(comment_id, subject, scores, context, real_action)]
+    )
+    return action
+
+
+def record_shadow_decisions(rt: WorkerRuntime, cases: Sequence[ShadowCase]) -> list[str | None]:
+    """`record_shadow_decision` for a batch, its rows written in one session. Never raises."""
+    nothing: list[str | None] = [None] * len(cases)
+    if rt.shadow is None or not cases:
+        return nothing
     try:
         shadow = rt.shadow.current()
-        if shadow is None:
-            return None
-        decision = shadow.evaluate(subject, scores, context)
-        with rt.db.session() as session:
-            store.add_shadow_decision(
-                session,
-                comment_id=comment_id,
-                policy_version=shadow.version,
-                action=decision.action,
-                reasons=[reason.to_dict() for reason in decision.reasons],
-                now=utcnow(),
-            )
     except Exception as exc:
-        log.exception("shadow.failed", comment_id=comment_id, error=type(exc).__name__)
-        return None
-    log.info(
-        "shadow.recorded",
-        comment_id=comment_id,
-        action=decision.action,
-        agrees=decision.action == real_action,
-        policy_version=shadow.version,
-    )
-    return decision.action
+        log.exception(
+            "shadow.failed", comment_ids=[c.comment_id for c in cases], error=type(exc).__name__
+        )
+        return nothing
+    if shadow is None:
+        return nothing
+    decided: list[tuple[ShadowCase, policy.Decision]] = []
+    for case in cases:
+        try:
+            decided.append((case, shadow.evaluate(case.subject, case.scores, case.context)))
+        except Exception as exc:
+            log.exception("shadow.failed", comment_id=case.comment_id, error=type(exc).__name__)
+    actions: dict[str, str] = {}
+    for (case, decision), stored in zip(decided, _store(rt, shadow.version, decided), strict=True):
+        if not stored:
+            continue
+        actions[case.comment_id] = decision.action
+        log.info(
+            "shadow.recorded",
+            comment_id=case.comment_id,
+            action=decision.action,
+            agrees=decision.action == case.real_action,
+            policy_version=shadow.version,
+        )
+    return [actions.get(case.comment_id) for case in cases]
+
+
+def _store(
+    rt: WorkerRuntime, version: str, decided: Sequence[tuple[ShadowCase, policy.Decision]]
+) -> list[bool]:
+    """Whether each row was stored: all in one session or, when the database refuses that,
+    each in its own, so that one row it refuses costs no other."""
+    if len(decided) > 1:
+        try:
+            _write(rt, version, decided)
+            return [True] * len(decided)
+        except Exception as exc:
+            log.info("shadow.batch_refused", error=type(exc).__name__)
+    stored = []
+    for one in decided:
+        try:
+            _write(rt, version, [one])
+            stored.append(True)
+        except Exception as exc:
+            log.exception("shadow.failed", comment_id=one[0].comment_id, error=type(exc).__name__)
+            stored.append(False)
+    return stored
+
+
+def _write(
+    rt: WorkerRuntime, version: str, decided: Sequence[tuple[ShadowCase, policy.Decision]]
+) -> None:
+    with rt.db.session() as session:
+        store.add_shadow_decisions(
+            session,
+            policy_version=version,
+            decisions=[
+                (case.comment_id, decision.action, [r.to_dict() for r in decision.reasons])
+                for case, decision in decided
+            ],
+            now=utcnow(),
+        )

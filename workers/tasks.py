@@ -21,7 +21,7 @@ from workers.analyze import analyze_request
 from workers.celery_app import app
 from workers.feedback import score_feedback
 from workers.metrics import WEBHOOK_DELIVERIES
-from workers.moderation import moderate_comment
+from workers.moderation import moderate_comments
 from workers.retention import purge_expired_text
 from workers.sweeper import sweep_pending
 from workers.webhooks import deliver_event, relay_due_events
@@ -44,9 +44,14 @@ def score_feedback_rows(feedback_ids: list[int]) -> int:
 
 
 @app.task(name=MODERATE_TASK)
-def moderate(comment_id: str) -> str | None:
-    structlog.contextvars.bind_contextvars(comment_id=comment_id)
-    return moderate_comment(runtime.current(), comment_id)
+def moderate(*comment_ids: str) -> list[str | None]:
+    # One id names every line of the task, Celery's own included; a batch's lines name the
+    # batch, and those about one comment name it too (workers/moderation.py).
+    if len(comment_ids) == 1:
+        structlog.contextvars.bind_contextvars(comment_id=comment_ids[0])
+    else:
+        structlog.contextvars.bind_contextvars(comment_ids=list(comment_ids))
+    return moderate_comments(runtime.current(), comment_ids)
 
 
 @app.task(name=DELIVER_WEBHOOK_TASK)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
-from functools import partial
 from typing import Any
 
 import structlog
@@ -14,11 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from service.body import read_json
-from service.comments import accept_comment, read_comment
-from service.context import Services, authenticate, services
+from service.comments import read_comment
+from service.context import authenticate, services
 from service.errors import ProblemError
 from service.metrics import COMMENTS_RECEIVED
-from service.queue import MODERATE_TASK
 from service.schemas import parse_new_comment, parse_prefer_wait
 from service.waiting import wait_until_decided
 
@@ -53,20 +50,12 @@ async def _post_comment(request: Request) -> JSONResponse:
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
     key = _idempotency_key(request)
     new = parse_new_comment(body)
-    accepted = await run_in_threadpool(
-        accept_comment,
-        svc.db,
-        principal=principal,
-        new=new,
-        idempotency_key=key,
-        window=timedelta(seconds=svc.settings.idempotency_window_seconds),
-        admit=partial(_admit, svc),
-    )
+    accepted = await svc.intake.accept(principal, new, key)
     comment_id = accepted.resource["id"]
+    # Here, not in the batch's thread: the line carries this request's id.
     structlog.contextvars.bind_contextvars(comment_id=comment_id)
     if accepted.created:
         log.info("comment.accepted", article_id=new.article_id)
-        await run_in_threadpool(svc.producer.send, MODERATE_TASK, comment_id)
     else:
         log.info("comment.replayed")
     headers = {"Idempotent-Replayed": "true"} if not accepted.created else {}
@@ -103,13 +92,6 @@ async def _answer(
             )
     status = status_when_pending if resource["status"] == "pending" else 200
     return JSONResponse(resource, status_code=status, headers=headers)
-
-
-def _admit(svc: Services, author_id: str) -> int:
-    current = svc.policies.current()
-    return svc.flood.retry_after(
-        author_id, window_seconds=current.flood_window_seconds, hard_limit=current.flood_hard_limit
-    )
 
 
 def _idempotency_key(request: Request) -> str | None:

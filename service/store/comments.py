@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -26,8 +26,7 @@ def could_be_comment_id(value: str) -> bool:
     return COMMENT_ID.fullmatch(value) is not None
 
 
-def create_comment(
-    session: Session,
+def build_comment(
     *,
     article_id: str,
     parent_id: str | None,
@@ -38,7 +37,8 @@ def create_comment(
     body_hash: str | None,
     now: datetime,
 ) -> Comment:
-    comment = Comment(
+    """A new pending row, not yet in any session: `add_comments` stores many in one flush."""
+    return Comment(
         id=new_comment_id(),
         article_id=article_id,
         parent_id=parent_id,
@@ -55,9 +55,37 @@ def create_comment(
         idempotency_key=idempotency_key,
         body_hash=body_hash,
     )
-    session.add(comment)
-    session.flush()
+
+
+def create_comment(
+    session: Session,
+    *,
+    article_id: str,
+    parent_id: str | None,
+    author_id: str,
+    author_name: str | None,
+    text: str,
+    idempotency_key: str | None,
+    body_hash: str | None,
+    now: datetime,
+) -> Comment:
+    comment = build_comment(
+        article_id=article_id,
+        parent_id=parent_id,
+        author_id=author_id,
+        author_name=author_name,
+        text=text,
+        idempotency_key=idempotency_key,
+        body_hash=body_hash,
+        now=now,
+    )
+    add_comments(session, comments=[comment])
     return comment
+
+
+def add_comments(session: Session, *, comments: Sequence[Comment]) -> None:
+    session.add_all(comments)
+    session.flush()
 
 
 def get_comment_or_none(session: Session, *, comment_id: str) -> Comment | None:
@@ -76,6 +104,37 @@ def find_comment_by_idempotency_key(
 
 def forget_idempotency_key(session: Session, *, comment_id: str) -> None:
     session.execute(update(Comment).where(Comment.id == comment_id).values(idempotency_key=None))
+
+
+def find_comments_by_idempotency_keys(
+    session: Session, *, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], Comment]:
+    """The comments that (author_id, idempotency_key) pairs name, by pair."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    found = session.scalars(
+        select(Comment).where(
+            or_(*(and_(Comment.author_id == a, Comment.idempotency_key == k) for a, k in wanted))
+        )
+    )
+    return {(c.author_id, c.idempotency_key or ""): c for c in found}
+
+
+def forget_idempotency_keys(session: Session, *, comment_ids: Sequence[str]) -> None:
+    if comment_ids:
+        session.execute(
+            update(Comment).where(Comment.id.in_(comment_ids)).values(idempotency_key=None)
+        )
+
+
+def list_existing_parents(session: Session, *, parent_ids: Iterable[str]) -> set[tuple[str, str]]:
+    """(id, article_id) of the named comments that exist: what `parent_exists` asks, at once."""
+    wanted = sorted({p for p in parent_ids if could_be_comment_id(p)})
+    if not wanted:
+        return set()
+    rows = session.execute(select(Comment.id, Comment.article_id).where(Comment.id.in_(wanted)))
+    return {(comment_id, article_id) for comment_id, article_id in rows}
 
 
 def parent_exists(session: Session, *, parent_id: str, article_id: str) -> bool:

@@ -36,9 +36,19 @@ def highest_label_score(scores: Mapping[str, float]) -> float | None:
 def record_hold_summary(
     session: Session, *, comment: Comment, scores: Mapping[str, float], kinds: Iterable[str]
 ) -> None:
-    comment.max_score = highest_label_score(scores)
-    for kind in sorted(set(kinds)):
-        session.add(HoldReason(comment_id=comment.id, kind=kind))
+    record_hold_summaries(session, summaries=[(comment, scores, kinds)])
+
+
+def record_hold_summaries(
+    session: Session,
+    *,
+    summaries: Sequence[tuple[Comment, Mapping[str, float], Iterable[str]]],
+) -> None:
+    """`record_hold_summary` for a batch of comments, in one flush."""
+    for comment, scores, kinds in summaries:
+        comment.max_score = highest_label_score(scores)
+        for kind in sorted(set(kinds)):
+            session.add(HoldReason(comment_id=comment.id, kind=kind))
     session.flush()
 
 

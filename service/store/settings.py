@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.models import ArticleSettings, AuthorSettings
@@ -11,6 +13,19 @@ from service.models import ArticleSettings, AuthorSettings
 
 def get_article_settings_or_none(session: Session, *, article_id: str) -> ArticleSettings | None:
     return session.get(ArticleSettings, article_id)
+
+
+def list_closed_articles(session: Session, *, article_ids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(article_ids))
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            select(ArticleSettings.article_id).where(
+                ArticleSettings.article_id.in_(wanted), ArticleSettings.closed.is_(True)
+            )
+        )
+    )
 
 
 def put_article_settings(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from service.models import AuditSample, Comment, Decision, ShadowDecision
@@ -36,6 +36,31 @@ def add_shadow_decision(
     return row
 
 
+def add_shadow_decisions(
+    session: Session,
+    *,
+    policy_version: str,
+    decisions: Sequence[tuple[str, str, list[dict[str, Any]]]],
+    now: datetime,
+) -> None:
+    """One shadow policy's (comment_id, action, reasons) for a batch, in one statement (no
+    rows handed back: their new ids would cost a statement each on SQLite)."""
+    if decisions:
+        session.execute(
+            insert(ShadowDecision),
+            [
+                {
+                    "comment_id": comment_id,
+                    "policy_version": policy_version,
+                    "action": action,
+                    "reasons": reasons,
+                    "at": now,
+                }
+                for comment_id, action, reasons in decisions
+            ],
+        )
+
+
 def list_shadow_pairs_since(
     session: Session, *, since: datetime
 ) -> list[tuple[ShadowDecision, Decision, str | None]]:
@@ -51,7 +76,15 @@ def list_shadow_pairs_since(
 
 
 def add_audit_sample(session: Session, *, comment_id: str, rate: float, now: datetime) -> None:
-    session.add(AuditSample(comment_id=comment_id, rate=rate, sampled_at=now))
+    add_audit_samples(session, comment_ids=[comment_id], rate=rate, now=now)
+
+
+def add_audit_samples(
+    session: Session, *, comment_ids: Sequence[str], rate: float, now: datetime
+) -> None:
+    session.add_all(
+        AuditSample(comment_id=comment_id, rate=rate, sampled_at=now) for comment_id in comment_ids
+    )
     session.flush()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,19 +16,36 @@ from service.models import WebhookEvent
 def add_webhook_event(
     session: Session, *, comment_id: str, event_type: str, payload: dict[str, Any], now: datetime
 ) -> WebhookEvent:
-    event = WebhookEvent(
-        id="msg_" + uuid.uuid4().hex,
-        comment_id=comment_id,
-        type=event_type,
-        payload=payload,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
+    (event,) = add_webhook_events(
+        session, event_type=event_type, payloads=[(comment_id, payload)], now=now
     )
-    session.add(event)
-    session.flush()
     return event
+
+
+def add_webhook_events(
+    session: Session,
+    *,
+    event_type: str,
+    payloads: Sequence[tuple[str, dict[str, Any]]],
+    now: datetime,
+) -> list[WebhookEvent]:
+    """One event per (comment_id, payload), in the order given, written by one flush."""
+    events = [
+        WebhookEvent(
+            id="msg_" + uuid.uuid4().hex,
+            comment_id=comment_id,
+            type=event_type,
+            payload=payload,
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for comment_id, payload in payloads
+    ]
+    session.add_all(events)
+    session.flush()
+    return events
 
 
 def claim_webhook_event(

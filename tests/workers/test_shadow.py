@@ -18,7 +18,7 @@ from service.models import ShadowDecision
 from service.settings import Settings
 from tests.service.holds import INSULT
 from workers.runtime import WorkerRuntime
-from workers.shadow import ShadowPolicy, record_shadow_decision
+from workers.shadow import ShadowCase, ShadowPolicy, record_shadow_decision, record_shadow_decisions
 
 HOLDS_EVERYTHING = "schema: 1\ntoxicity:\n  thresholds:\n    toxicity: 0\n"
 BROKEN = "schema: 1\ntoxicity: [\n"
@@ -142,3 +142,22 @@ def test_the_shadow_sees_the_context_it_is_given(db: Database, tmp_path: Path) -
         "article.premoderated",
         "toxicity.insult",
     ]
+
+
+def test_a_batch_is_recorded_together_and_a_refused_row_costs_only_itself(
+    db: Database, tmp_path: Path
+) -> None:
+    path = tmp_path / "shadow.yaml"
+    path.write_text(HOLDS_EVERYTHING)
+    good = [a_comment(db) for _ in range(3)]
+    cases = [
+        ShadowCase(comment_id, SUBJECT, SCORES, policy.Context(), "approve")
+        for comment_id in [good[0], "no-such-comment", *good[1:]]
+    ]
+    with capture_logs() as logs:
+        actions = record_shadow_decisions(runtime(db, path), cases)
+    assert actions == ["hold", None, "hold", "hold"]
+    assert sorted(row.comment_id for row in shadow_rows(db)) == sorted(good)
+    failures = [entry for entry in logs if entry["event"] == "shadow.failed"]
+    assert [entry["comment_id"] for entry in failures] == ["no-such-comment"]
+    assert [e["comment_id"] for e in logs if e["event"] == "shadow.recorded"] == good
