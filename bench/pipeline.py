@@ -6,7 +6,8 @@ default). The model is random weights in BERT-base's exact shape (bench/shapes.p
 `original` layout): the same compute as the real model, not its scores.
 
   a. plain Detoxify `predict`, one comment at a time, fp32, torch's default threads;
-  b. our scorer as the workers run it (int8, one thread, one process per core), no plumbing;
+  b. our scorer as the workers run it under a backlog (int8, one thread, one process per core,
+     a task's 16 comments per call), no plumbing;
   c. HTTP POST -> stored -> Redis -> worker -> decision stored, N comments posted at once
      (over keep-alive connections opened beforehand, as a site's HTTP client pool holds them);
   scaling: c with 1 worker process, then 2, and the ratio;
@@ -45,6 +46,7 @@ from bench import loadgen
 from bench.comments import comments
 from bench.perspective import _start_redis
 from bench.scoring import BENCH_DIR, Setup, _build, _Pool
+from service.intake import MAX_BATCH
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -113,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     texts = comments(2 * args.plain, seed=7)
     pools = [
         _Pool(spawn, Setup("a", 1, quantize="none", plain=True), checkpoint, config),
-        _Pool(spawn, Setup("b", cores), checkpoint, config),
+        _Pool(spawn, Setup("b", cores, per_call=MAX_BATCH), checkpoint, config),
     ]
     results: dict[str, Any] = {}
     try:

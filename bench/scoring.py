@@ -28,6 +28,7 @@ from typing import Any
 
 from bench.comments import SENTENCES, comments
 from bench.shapes import INIT_STD, SHAPES
+from service.intake import MAX_BATCH
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "var" / "bench"
@@ -36,7 +37,6 @@ DOCS_START = "<!-- bench/scoring.py results: start -->"
 DOCS_END = "<!-- bench/scoring.py results: end -->"
 WARMUP = 8
 MEMORY_COMMENTS = 20
-BATCH = 8
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,11 @@ class Setup:
     name: str
     processes: int
     quantize: str = "int8"
-    batch: int = 1
+    per_call: int = 1
+    """Comments per `score` call: 1 as in quiet times, a task's worth under a backlog."""
     plain: bool = False
+    per_tensor: bool = False
+    """torch.ao's per-tensor dynamic int8, the fallback where the CPU can't run row-wise int8."""
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -75,8 +78,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         Setup("a. plain Detoxify `predict`, fp32", 1, quantize="none", plain=True),
         Setup("our Scorer, fp32, one at a time", cores, quantize="none"),
         Setup("our Scorer, int8, one at a time, one process", 1),
-        Setup("b. our Scorer as configured: int8, one at a time", cores),
-        Setup(f"our Scorer, int8, batches of {BATCH}", cores, batch=BATCH),
+        Setup("our Scorer, int8, one at a time (a quiet queue)", cores),
+        Setup(
+            f"b. our Scorer as configured, under a backlog: int8, {MAX_BATCH} comments a task",
+            cores,
+            per_call=MAX_BATCH,
+        ),
+        Setup("per-tensor int8 (the fallback), one at a time", cores, per_tensor=True),
     ]
     print(f"timing {len(texts)} comments in {rounds} rounds on {model}", flush=True)
     pools = [_Pool(spawn, setup, *timed) for setup in setups]
@@ -208,17 +216,19 @@ def _plain_detoxify(checkpoint: str, config: str) -> tuple[Any, dict[str, Any]]:
 
 def _our_scorer(checkpoint: str, config: str, setup: Setup) -> tuple[Any, dict[str, Any]]:
     from service.settings import Settings
-    from workers.scoring import load_scorer
+    from workers.scoring import detoxify_scorer, load_scorer
 
+    if setup.per_tensor:
+        detoxify_scorer.rowwise_int8_works = lambda: False  # as on a CPU without VNNI or AMX
     scorer = load_scorer(
         Settings(model=checkpoint, model_config_dir=config, quantize=setup.quantize)  # type: ignore[arg-type]
     )
-    scorer._batch_size = setup.batch  # type: ignore[attr-defined]  # the bench compares batch sizes
 
     def score(texts: list[str]) -> list[dict[str, float]]:
-        if setup.batch > 1:
-            return scorer.score(texts)
-        return [scorer.score([text])[0] for text in texts]  # as the worker calls it
+        # As the worker calls it: one call per task, forward passes of the configured size.
+        step = setup.per_call
+        calls = (texts[at : at + step] for at in range(0, len(texts), step))
+        return [row for call in calls for row in scorer.score(call)]
 
     return score, {"model_id": scorer.model_id}
 
@@ -293,7 +303,7 @@ def _report(
     import torch
     import transformers
 
-    plain, fp32, _, default, batched = pools
+    plain, fp32, _, solo, default, _ = pools
     count = len(texts)
     base = count / plain.seconds
     lines = [
@@ -317,14 +327,14 @@ def _report(
             f"{rate:.1f} | {rate / base:.1f}x |"
         )
     agreement = _differences(plain.scores, default.scores)
-    coupling = _differences(default.scores, batched.scores)
+    coupling = _differences(solo.scores, default.scores)
     fp32_scores = [s for scores in plain.scores for s in scores.values()]
     lines += [
         "",
         f"int8 (`{default.ready['model_id']}`) against fp32 plain Detoxify on the same "
         f"{count} comments; the fp32 scores span {min(fp32_scores):.3f}-{max(fp32_scores):.3f} "
         f"(stdev {statistics.pstdev(fp32_scores):.3f}). Last column: the int8 model on a "
-        f"comment alone vs in a batch of {BATCH}.",
+        f"comment alone vs among the {MAX_BATCH} of a task (0 means the same scores).",
         "",
         "| label | max abs diff | p99 abs diff | batched vs alone, max |",
         "| --- | ---: | ---: | ---: |",

@@ -22,7 +22,9 @@ DECISION_LATENCY = Histogram(
     buckets=LATENCY_BUCKETS,
 )
 SCORING_SECONDS = Histogram(
-    "moderation_scoring_seconds", "Model time per comment", buckets=SCORING_BUCKETS
+    "moderation_scoring_seconds",
+    "Model time per comment (a batch's time shared among its comments)",
+    buckets=SCORING_BUCKETS,
 )
 SCORING_CPU_SECONDS = Counter(
     "moderation_scoring_cpu_seconds_total",

@@ -1,7 +1,8 @@
 """Moderating a batch of comments: score, gather context, evaluate the policy, record, announce.
 
-Each comment is scored on its own and decided in posting order, exactly as a task per comment
-would; what the batch shares is the database and Redis work, a constant number of round trips
+Each comment gets the scores it would get alone (the scorer's batches don't couple comments)
+and is decided in posting order, exactly as a task per comment would. What the batch shares is
+the model's forward passes, and the database and Redis work: a constant number of round trips
 whatever its size.
 """
 
@@ -51,7 +52,7 @@ def moderate_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str
     pending = _load_pending(rt, comment_ids)
     if not pending:
         return [None] * len(comment_ids)
-    scored = [(comment, *_score(rt.scorer, comment)) for comment in pending]
+    scored = _score(rt.scorer, pending)
     current = rt.policies.current()
     contexts = gather_contexts(
         rt,
@@ -125,16 +126,18 @@ def _load_pending(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[Pending
     return sorted(pending.values(), key=lambda comment: comment.posting_key)
 
 
-def _score(scorer: Scorer, comment: PendingComment) -> tuple[dict[str, float], float]:
-    """The comment's scores and the seconds the model took, one comment per call as before
-    batches: the CPU metric covers the model alone."""
-    with structlog.contextvars.bound_contextvars(comment_id=comment.comment_id):
-        started, started_cpu = time.perf_counter(), time.thread_time()
-        scores = scorer.score([comment.subject.text])[0]
-        scoring_seconds = time.perf_counter() - started
-        metrics.SCORING_SECONDS.observe(scoring_seconds)
-        metrics.SCORING_CPU_SECONDS.inc(time.thread_time() - started_cpu)
-    return scores, scoring_seconds
+def _score(
+    scorer: Scorer, pending: Sequence[PendingComment]
+) -> list[tuple[PendingComment, dict[str, float], float]]:
+    """Each comment, its scores and its share of the seconds the model took on the batch.
+    The CPU metric covers the model alone."""
+    started, started_cpu = time.perf_counter(), time.thread_time()
+    rows = scorer.score([comment.subject.text for comment in pending])
+    share = (time.perf_counter() - started) / len(pending)
+    metrics.SCORING_CPU_SECONDS.inc(time.thread_time() - started_cpu)
+    for _ in pending:
+        metrics.SCORING_SECONDS.observe(share)
+    return [(comment, scores, share) for comment, scores in zip(pending, rows, strict=True)]
 
 
 def _announce(

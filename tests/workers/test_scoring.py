@@ -27,10 +27,13 @@ from workers.scoring import (
     ScoringError,
     Variant,
     check_model_available,
+    detoxify_scorer,
     load_scorer,
     model_labels,
 )
+from workers.scoring.detoxify_scorer import CPU_BATCH_SIZE
 from workers.scoring.locate import release_url, torch_hub_checkpoints_dir
+from workers.scoring.rowwise import RowwiseInt8Linear
 
 MODEL_CLASSES = {
     "original": "BertForSequenceClassification",
@@ -44,8 +47,8 @@ LONG_TEXTS = [
     "x" * 10_000,
     "".join(chr(0x4E00 + i % 500) for i in range(10_000)),
 ]
-# Per-tensor dynamic int8 on a 32-wide random model: the coarsest case. bench/scoring.py
-# measures the real (768-wide) shape.
+# Dynamic int8 on a 32-wide random model: the coarsest case. bench/scoring.py measures the
+# real (768-wide) shape.
 INT8_TOLERANCE = 0.08
 
 Build = Callable[..., TinyCheckpoint]
@@ -119,29 +122,59 @@ def test_int8_quantizes_every_linear_layer_and_agrees_with_fp32(tiny_checkpoint:
     fp32 = load_scorer(checkpoint.settings(quantize="none"))
     int8 = load_scorer(checkpoint.settings())
 
-    dynamic_linear = torch.ao.nn.quantized.dynamic.Linear
     int8_modules = list(int8.model.modules())  # type: ignore[attr-defined]
     assert not any(type(m) is torch.nn.Linear for m in int8_modules)
-    assert sum(isinstance(m, dynamic_linear) for m in int8_modules) > 10
-    assert not any(isinstance(m, dynamic_linear) for m in fp32.model.modules())  # type: ignore[attr-defined]
+    assert sum(isinstance(m, RowwiseInt8Linear) for m in int8_modules) > 10
+    assert not any(isinstance(m, RowwiseInt8Linear) for m in fp32.model.modules())  # type: ignore[attr-defined]
     assert fp32.model_id.endswith("+fp32") and int8.model_id.endswith("+int8")
+    assert int8._batch_size == CPU_BATCH_SIZE > 1  # type: ignore[attr-defined]
+    assert fp32._batch_size == 1  # type: ignore[attr-defined]
+    assert_agrees_with(fp32, int8)
+
+
+def assert_agrees_with(fp32: object, int8: object) -> None:
     texts = [*CORPUS, *LONG_TEXTS]
     differences = [
         abs(a[label] - b[label])
-        for a, b in zip(fp32.score(texts), int8.score(texts), strict=True)
-        for label in fp32.labels
+        for a, b in zip(fp32.score(texts), int8.score(texts), strict=True)  # type: ignore[attr-defined]
+        for label in fp32.labels  # type: ignore[attr-defined]
     ]
     assert max(differences) < INT8_TOLERANCE
     assert max(differences) > 0, "int8 scores identical to fp32: not quantized"
 
 
-def test_a_comment_scores_the_same_alone_and_among_others(tiny_checkpoint: Build) -> None:
-    scorer = load_scorer(tiny_checkpoint("original").settings())
-    texts = [*CORPUS, *LONG_TEXTS]
+def test_where_the_cpu_cant_run_rowwise_int8_it_falls_back_to_one_at_a_time(
+    tiny_checkpoint: Build, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A mock, because this machine's CPU runs oneDNN's int8 exactly: the probe's "no" (an ARM or
+    # pre-VNNI CPU) can only be had by forcing it.
+    monkeypatch.setattr(detoxify_scorer, "rowwise_int8_works", lambda: False)
+    checkpoint = tiny_checkpoint("unbiased")
+
+    int8 = load_scorer(checkpoint.settings())
+
+    modules = list(int8.model.modules())  # type: ignore[attr-defined]
+    assert sum(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules) > 10
+    assert not any(isinstance(m, RowwiseInt8Linear) for m in modules)
+    # Per-tensor activation scales couple the comments of a batch: one comment per pass.
+    assert int8._batch_size == 1  # type: ignore[attr-defined]
+    assert int8.model_id.endswith("+int8")
+    assert_agrees_with(load_scorer(checkpoint.settings(quantize="none")), int8)
+
+
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_a_comment_scores_the_same_alone_and_among_others(
+    tiny_checkpoint: Build, variant: str
+) -> None:
+    scorer = load_scorer(tiny_checkpoint(variant).settings())
+    # Lengths from 0 to 128 tokens, so every batch pads most of its comments.
+    texts = [*CORPUS, *LONG_TEXTS, "", "Idiot.", *(text[:40] for text in CORPUS)]
 
     together = scorer.score(texts)
 
+    assert len(texts) > 2 * CPU_BATCH_SIZE
     assert together == [scorer.score([text])[0] for text in texts]
+    assert together == scorer.score(texts[::-1])[::-1]
     assert len({json.dumps(scores) for scores in together}) > 1, "scores ignore the text"
     assert scorer.score([]) == []
 

@@ -1,0 +1,113 @@
+"""Row-wise int8 and unpadded attention: a comment's scores don't depend on its batch."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+import torch
+
+from tests.fixtures.checkpoints import CORPUS, VARIANT_NAMES, TinyCheckpoint
+from workers.scoring import load_scorer
+from workers.scoring.rowwise import RowwiseInt8Linear, quantize_rowwise, rowwise_int8_works
+from workers.scoring.synthetic import ModelShape
+
+Build = Callable[..., TinyCheckpoint]
+# Wide and deep enough that padding's last-bit differences reach the logits through the int8
+# rounding (the 32-wide tiny models round them away): the control below shows they do.
+SENSITIVE = ModelShape("sensitive", hidden=256, layers=4, heads=4, intermediate=1024, init_std=0.05)
+# Short and long, so a batch pads most of its comments; the last one is cut at 128 tokens.
+TEXTS = [*CORPUS, "", "Idiot.", "you are an idiot " * 60]
+
+
+def linear(inputs: int, outputs: int, *, seed: int = 0, bias: bool = True) -> torch.nn.Linear:
+    torch.manual_seed(seed)
+    layer = torch.nn.Linear(inputs, outputs, bias=bias)
+    with torch.no_grad():
+        layer.weight.mul_(3.0)
+    return layer
+
+
+def test_this_cpu_runs_the_int8_kernel_exactly() -> None:
+    # The machines this suite runs on have VNNI or AMX: the fast path is the one under test.
+    assert rowwise_int8_works()
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_the_output_is_int8_arithmetic_with_one_scale_per_row_and_per_output(bias: bool) -> None:
+    layer = linear(96, 40, bias=bias)
+    x = torch.randn(3, 7, 96) * torch.tensor([0.01, 1.0, 50.0])[:, None, None]
+    x[0, 0] = 0.0  # an all-zero row (a padding token's) stays zero
+
+    got = RowwiseInt8Linear(layer)(x)
+
+    weight = layer.weight.detach().double()
+    weight_scale = weight.abs().amax(dim=1) / 127
+    weight_int8 = torch.round(weight / weight_scale[:, None])
+    rows = x.reshape(-1, 96).double()
+    row_scale = (rows.abs().amax(dim=1, keepdim=True) / 127).clamp(min=1e-12)
+    rows_int8 = torch.round(rows / row_scale)
+    expected = (rows_int8 @ weight_int8.T) * row_scale * weight_scale
+    if bias:
+        expected += layer.bias.detach().double()
+    assert got.shape == (3, 7, 40)
+    assert torch.allclose(got.reshape(-1, 40).double(), expected, rtol=1e-5, atol=1e-5)
+    assert torch.all(got[0, 0] == (layer.bias if bias else 0.0))
+    # Close to the float layer: each row is quantized on its own range.
+    assert torch.allclose(got, layer(x).detach(), rtol=0.05, atol=0.05 * x.abs().amax().item())
+
+
+def test_a_rows_output_is_the_same_bits_in_any_batch() -> None:
+    layer = RowwiseInt8Linear(linear(768, 3072))
+    x = torch.randn(40, 768)
+    x[5:] *= 100.0  # neighbours with a far larger range, which a shared scale would follow
+
+    together = layer(x)
+
+    for row in (0, 4, 5, 39):
+        assert torch.equal(layer(x[row : row + 1].clone()), together[row : row + 1])
+    assert torch.equal(layer(x[:5].clone()), together[:5])
+
+
+def test_every_linear_layer_is_replaced_and_shared_ones_once() -> None:
+    shared = torch.nn.Linear(8, 8)
+    model = torch.nn.Sequential(shared, torch.nn.ReLU(), shared, torch.nn.Linear(8, 2))
+
+    assert quantize_rowwise(model) == 2
+
+    assert not any(type(module) is torch.nn.Linear for module in model.modules())
+    assert model[0] is model[2]
+    assert model(torch.randn(3, 8)).shape == (3, 2)
+
+
+@pytest.mark.parametrize("variant", VARIANT_NAMES)
+def test_padding_never_changes_a_comments_logits(tiny_checkpoint: Build, variant: str) -> None:
+    scorer = load_scorer(tiny_checkpoint(variant, shape=SENSITIVE).settings())
+
+    together = _logits(scorer, TEXTS)
+
+    alone = torch.cat([_logits(scorer, [text]) for text in TEXTS])
+    assert torch.equal(together, alone)
+
+
+def test_with_transformers_own_attention_padding_changes_the_logits(
+    tiny_checkpoint: Build,
+) -> None:
+    """The control for the test above: it can see the difference it guards against."""
+    scorer = load_scorer(tiny_checkpoint("original", shape=SENSITIVE).settings())
+    scorer.model.set_attn_implementation("sdpa")  # type: ignore[attr-defined]
+
+    together = _logits(scorer, TEXTS)
+
+    alone = torch.cat([_logits(scorer, [text]) for text in TEXTS])
+    assert not torch.equal(together, alone)
+    assert torch.allclose(together, alone, atol=0.05)
+
+
+def _logits(scorer: object, texts: list[str]) -> torch.Tensor:
+    inputs = scorer.tokenizer(  # type: ignore[attr-defined]
+        texts, return_tensors="pt", truncation=True, max_length=128, padding=True
+    )
+    with torch.inference_mode():
+        logits: torch.Tensor = scorer.model(**inputs).logits  # type: ignore[attr-defined]
+    return logits
