@@ -22,12 +22,15 @@ from service.notify import publish_decided
 from service.queue import DELIVER_WEBHOOK_TASK
 from workers import metrics
 from workers.context import PendingComment, gather_contexts
+from workers.memory import trim_heap_every
 from workers.runtime import WorkerRuntime
 from workers.scoring import Scorer
 from workers.scoring.variants import variant_of
 from workers.shadow import ShadowCase, record_shadow_decisions
 
 log = structlog.get_logger(__name__)
+
+TRIM_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,8 @@ def moderate_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str
     if not pending:
         return [None] * len(comment_ids)
     scored = _score(rt.scorer, pending)
+    # The forward passes' freed activations leave holes in glibc's heap.
+    trim_heap_every(TRIM_SECONDS)
     current = rt.policies.current()
     contexts = gather_contexts(
         rt,
