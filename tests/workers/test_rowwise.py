@@ -9,7 +9,12 @@ import torch
 
 from tests.fixtures.checkpoints import CORPUS, VARIANT_NAMES, TinyCheckpoint
 from workers.scoring import load_scorer
-from workers.scoring.rowwise import RowwiseInt8Linear, quantize_rowwise, rowwise_int8_works
+from workers.scoring.rowwise import (
+    RowwiseInt8Embedding,
+    RowwiseInt8Linear,
+    quantize_rowwise,
+    rowwise_int8_works,
+)
 from workers.scoring.synthetic import ModelShape
 
 Build = Callable[..., TinyCheckpoint]
@@ -111,3 +116,24 @@ def _logits(scorer: object, texts: list[str]) -> torch.Tensor:
     with torch.inference_mode():
         logits: torch.Tensor = scorer.model(**inputs).logits  # type: ignore[attr-defined]
     return logits
+
+
+def test_token_embeddings_are_int8_rows_close_to_the_floats() -> None:
+    torch.manual_seed(0)
+    # More rows than one slice of the conversion, and a zero row (a padding index's).
+    table = torch.nn.Embedding(10_000, 24, padding_idx=0)
+    with torch.no_grad():
+        table.weight[0] = 0.0
+        table.weight[9_999] *= 1000.0
+
+    int8 = RowwiseInt8Embedding(table)
+
+    ids = torch.tensor([[0, 1, 4_096, 9_999], [5, 5, 8_191, 0]])
+    got, expected = int8(ids), table(ids).detach()
+    assert int8.quantized.dtype == torch.int8
+    assert got.shape == expected.shape == (2, 4, 24)
+    assert torch.all(got[0, 0] == 0.0)
+    # Each row's error is at most half a step of its own scale.
+    step = expected.abs().amax(dim=-1, keepdim=True) / 127
+    assert torch.all((got - expected).abs() <= step / 2 + 1e-6)
+    assert torch.equal(int8(ids[:, 1:2]), got[:, 1:2])

@@ -33,7 +33,7 @@ from workers.scoring import (
 )
 from workers.scoring.detoxify_scorer import CPU_BATCH_SIZE
 from workers.scoring.locate import release_url, torch_hub_checkpoints_dir
-from workers.scoring.rowwise import RowwiseInt8Linear
+from workers.scoring.rowwise import RowwiseInt8Embedding, RowwiseInt8Linear
 
 MODEL_CLASSES = {
     "original": "BertForSequenceClassification",
@@ -125,6 +125,7 @@ def test_int8_quantizes_every_linear_layer_and_agrees_with_fp32(tiny_checkpoint:
     int8_modules = list(int8.model.modules())  # type: ignore[attr-defined]
     assert not any(type(m) is torch.nn.Linear for m in int8_modules)
     assert sum(isinstance(m, RowwiseInt8Linear) for m in int8_modules) > 10
+    assert isinstance(int8.model.get_input_embeddings(), RowwiseInt8Embedding)  # type: ignore[attr-defined]
     assert not any(isinstance(m, RowwiseInt8Linear) for m in fp32.model.modules())  # type: ignore[attr-defined]
     assert fp32.model_id.endswith("+fp32") and int8.model_id.endswith("+int8")
     assert int8._batch_size == CPU_BATCH_SIZE > 1  # type: ignore[attr-defined]
