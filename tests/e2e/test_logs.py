@@ -33,15 +33,19 @@ def start(stack: Stack, *args: str, name: str) -> subprocess.Popen[bytes]:
 
 
 def json_lines(stack: Stack, name: str) -> list[dict[str, Any]]:
-    """Every stderr line, parsed: one that is not JSON fails the test, naming the line."""
+    """Every stderr line, parsed: one that is not JSON fails the test, naming the line and
+    showing the end of the log (a traceback's first line says little alone)."""
     lines = []
-    for line in (stack.tmp / f"{name}.err").read_text(errors="replace").splitlines():
+    text = (stack.tmp / f"{name}.err").read_text(errors="replace")
+    for line in text.splitlines():
         if not line.strip():
             continue
         try:
             lines.append(json.loads(line))
         except json.JSONDecodeError:
-            raise AssertionError(f"{name} wrote a line that is not JSON: {line!r}") from None
+            raise AssertionError(
+                f"{name} wrote a line that is not JSON: {line!r}; its log ends:\n{text[-3000:]}"
+            ) from None
     return lines
 
 
