@@ -24,9 +24,10 @@ _ZERO_POINT = 128
 _LEVELS = 127.0
 # All-zero rows (a weight row, a padding token's activations): any positive scale gives zeros.
 _SMALLEST_SCALE = 1e-12
-# oneDNN compiles and caches a kernel per input shape, ~0.5 MB each: with the row count padded
-# to a multiple of this (an AMX tile's height, so no extra work), a layer sees at most
-# 1024 / 16 = 64 shapes however many comment lengths come, and the cache stops growing.
+# oneDNN compiles and caches a kernel per input shape: with the row count padded to a multiple
+# of this (an AMX tile's height, so no extra work), a layer sees at most 8 x 256 / 16 = 128
+# shapes (batches of 8, the default 256-token cap) however many comment lengths come, so the
+# cache stops growing.
 ROW_MULTIPLE = 16
 _EMBEDDING_ROWS_AT_ONCE = 4096
 
