@@ -38,7 +38,7 @@ from tests.faults.conftest import (
 )
 
 # Tokenizing and loading a comment cost a child a few milliseconds of CPU; scoring it, more
-# than half a second. Past this much, the child is scoring.
+# than half a second (tests/faults/conftest.py: SLOW_SHAPE). Past this much, the child is scoring.
 SCORING_CPU_SECONDS = 0.15
 AIM_SECONDS = 60
 AFTER_THE_KILL = 3
