@@ -132,7 +132,7 @@ class TermList:
         hits: list[TermHit] = []
         for entry in self._entries:
             haystack = text if entry.hangul else skeleton_text
-            if all(needle in haystack for needle in entry.needles):
+            if all(map(haystack.__contains__, entry.needles)):
                 hits.extend(
                     TermHit(match.start(), match.end(), entry.written)
                     for match in entry.pattern.finditer(text)

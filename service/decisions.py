@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from service import store
 from service.db import Database
-from service.models import Comment
 from service.resources import comment_resource, isoformat
 from service.sampling import in_audit_sample
 
@@ -26,7 +25,8 @@ STATUS_AFTER = {"approve": "approved", "hold": "held", "reject": "rejected"}
 
 @dataclass(frozen=True)
 class Recorded:
-    resource: dict[str, Any]
+    """A decision recorded; its outbox event's id where webhooks are on."""
+
     webhook_event_id: str | None
 
 
@@ -127,12 +127,17 @@ def _record(
     now: datetime,
     audit_sample_rate: float,
 ) -> list[Recorded | None]:
-    found = store.list_comments_by_id(session, comment_ids=[d.comment_id for d in decisions])
-    todo: list[tuple[AutomatedDecision, Comment]] = [
-        (decision, comment)
-        for decision in decisions
-        if (comment := found.get(decision.comment_id)) is not None and comment.status == "pending"
-    ]
+    """A handful of statements whatever the batch's size, none of them a read unless webhooks
+    are on (their payload is the comment resource)."""
+    changed = store.decide_pending_comments(
+        session,
+        outcomes=[
+            (d.comment_id, STATUS_AFTER[d.action], store.highest_label_score(d.scores))
+            for d in decisions
+        ],
+        now=now,
+    )
+    todo = [decision for decision in decisions if decision.comment_id in changed]
     if not todo:
         return [None] * len(decisions)
     store.add_decisions(
@@ -149,39 +154,39 @@ def _record(
                 "model": model,
                 "context": decision.context,
             }
-            for decision, _ in todo
+            for decision in todo
         ],
     )
-    store.set_comment_statuses(
+    store.add_hold_reasons(
         session,
-        statuses=[(comment, STATUS_AFTER[decision.action]) for decision, comment in todo],
-        now=now,
-    )
-    store.record_hold_summaries(
-        session,
-        summaries=[
-            (comment, decision.scores, [str(r["kind"]) for r in decision.reasons if "kind" in r])
-            for decision, comment in todo
+        reasons=[
+            (decision.comment_id, kind)
+            for decision in todo
+            for kind in sorted({str(r["kind"]) for r in decision.reasons if "kind" in r})
         ],
     )
     store.add_audit_samples(
         session,
         comment_ids=[
             decision.comment_id
-            for decision, _ in todo
+            for decision in todo
             if decision.action == "approve"
             and in_audit_sample(decision.comment_id, audit_sample_rate)
         ],
         rate=audit_sample_rate,
         now=now,
     )
-    history = store.list_decisions_for(session, comment_ids=[comment.id for _, comment in todo])
-    resources = [comment_resource(comment, history[comment.id]) for _, comment in todo]
-    event_ids = _announce_all(session, resources, now=now) if webhooks else {}
-    recorded = {
-        resource["id"]: Recorded(resource, event_ids.get(resource["id"])) for resource in resources
-    }
+    event_ids = _announce_all(session, _resources(session, todo), now=now) if webhooks else {}
+    recorded = {d.comment_id: Recorded(event_ids.get(d.comment_id)) for d in todo}
     return [recorded.get(decision.comment_id) for decision in decisions]
+
+
+def _resources(session: Session, todo: Sequence[AutomatedDecision]) -> list[dict[str, Any]]:
+    """The comment resources as the webhook payloads carry them, decisions included."""
+    ids = [decision.comment_id for decision in todo]
+    comments = store.list_comments_by_id(session, comment_ids=ids)
+    history = store.list_decisions_for(session, comment_ids=ids)
+    return [comment_resource(comments[cid], history[cid]) for cid in ids]
 
 
 def _announce(session: Session, resource: dict[str, Any], *, now: datetime) -> str:

@@ -23,14 +23,12 @@ STOP_SECONDS = 2.0
 
 
 def publish_decided(client: redis.Redis | None, *comment_ids: str) -> None:
-    """One message per comment, a batch's all in one round trip; never raises."""
+    """One message for a batch, its ids separated by spaces (ids have none); never raises.
+    A message per comment cost the worker and every listening API a message's handling each."""
     if client is None or not comment_ids:
         return
     try:
-        pipeline = client.pipeline(transaction=False)
-        for comment_id in comment_ids:
-            pipeline.publish(DECIDED_CHANNEL, comment_id)
-        pipeline.execute()
+        client.publish(DECIDED_CHANNEL, " ".join(comment_ids))
     except redis.RedisError as exc:
         log.warning(
             "notify.publish_failed", comment_ids=list(comment_ids), error=type(exc).__name__
@@ -87,7 +85,8 @@ class DecisionListener:
                         if self._stopping:
                             return
                         if message.get("type") == "message":
-                            self._wake(message["data"].decode())
+                            for comment_id in message["data"].decode().split():
+                                self._wake(comment_id)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:

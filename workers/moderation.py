@@ -112,7 +112,7 @@ def _load_pending(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[Pending
     """The batch's pending comments with their text, in posting order."""
     pending: dict[str, PendingComment] = {}
     with rt.db.session() as session:
-        found = store.list_comments_by_id(session, comment_ids=comment_ids)
+        found = store.list_pending_rows(session, comment_ids=comment_ids)
         for comment_id in comment_ids:
             comment = found.get(comment_id)
             if comment_id in pending:

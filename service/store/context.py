@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from service.models import ArticleSettings, AuthorSettings, Comment
@@ -24,53 +24,88 @@ class AuthorComment(NamedTuple):
     text: str | None
 
 
+class PendingRow(NamedTuple):
+    """What moderating a comment reads of it."""
+
+    id: str
+    article_id: str
+    author_id: str
+    text: str | None
+    status: str
+    created_at: datetime
+
+
+# The statements of the worker's every batch, built once: SQLAlchemy spends more building and
+# keying a statement than the database spends running one of these.
+_COMMENTS = Comment.__table__
+_IDS = bindparam("ids", expanding=True)
+_COMMENTS_BY_ID = select(Comment).where(Comment.id.in_(_IDS))
+_PENDING_BY_ID = select(
+    *(_COMMENTS.c[field] for field in PendingRow._fields)  # type: ignore[attr-defined]
+).where(_COMMENTS.c.id.in_(_IDS))
+_NEWEST_FIRST = (_COMMENTS.c.created_at.desc(), _COMMENTS.c.id.desc())
+_RANKED = (
+    select(
+        _COMMENTS.c.author_id,
+        _COMMENTS.c.id,
+        _COMMENTS.c.created_at,
+        _COMMENTS.c.text,
+        func.row_number()
+        .over(partition_by=_COMMENTS.c.author_id, order_by=_NEWEST_FIRST)
+        .label("rank"),
+    )
+    .where(_COMMENTS.c.author_id.in_(_IDS))
+    .where(_COMMENTS.c.created_at >= bindparam("since"))
+    .where(_COMMENTS.c.created_at <= bindparam("until"))
+    .subquery()
+)
+_RECENT_BY_AUTHOR = (
+    select(_RANKED.c.author_id, _RANKED.c.id, _RANKED.c.created_at, _RANKED.c.text)
+    .where(_RANKED.c.rank <= bindparam("limit"))
+    .order_by(_RANKED.c.created_at.desc(), _RANKED.c.id.desc())
+)
+_AUTHOR_SETTINGS = select(AuthorSettings).where(AuthorSettings.author_id.in_(_IDS))
+_ARTICLE_SETTINGS = select(ArticleSettings).where(ArticleSettings.article_id.in_(_IDS))
+
+
+def _valid_ids(comment_ids: Iterable[str]) -> list[str]:
+    return sorted({comment_id for comment_id in comment_ids if could_be_comment_id(comment_id)})
+
+
 def list_comments_by_id(session: Session, *, comment_ids: Iterable[str]) -> dict[str, Comment]:
     """The named comments that exist, by id."""
-    wanted = sorted({comment_id for comment_id in comment_ids if could_be_comment_id(comment_id)})
+    wanted = _valid_ids(comment_ids)
     if not wanted:
         return {}
-    return {
-        comment.id: comment
-        for comment in session.scalars(select(Comment).where(Comment.id.in_(wanted)))
-    }
+    return {comment.id: comment for comment in session.scalars(_COMMENTS_BY_ID, {"ids": wanted})}
+
+
+def list_pending_rows(session: Session, *, comment_ids: Iterable[str]) -> dict[str, PendingRow]:
+    """`list_comments_by_id`, as plain rows of what moderation reads."""
+    wanted = _valid_ids(comment_ids)
+    if not wanted:
+        return {}
+    return {row.id: PendingRow(*row) for row in session.execute(_PENDING_BY_ID, {"ids": wanted})}
 
 
 def list_recent_comments_by_author(
     session: Session, *, windows: Mapping[str, tuple[datetime, datetime]], limit: int
 ) -> dict[str, list[AuthorComment]]:
-    """Each author's comments posted within their window (`since`, `until`, both included),
-    newest first (ties by id, as `list_author_texts_since` orders them), at most `limit` per
-    author: a flooder's thousands of rows stop at the newest `limit`."""
+    """Each author's comments posted within the windows' span (the earliest `since` to the
+    latest `until`, both included), newest first (ties by id, as `list_author_texts_since`
+    orders them), at most `limit` per author: a flooder's thousands of rows stop at the newest
+    `limit`. One span for all keeps the statement the same whatever the batch; a batch's
+    windows differ by the seconds between its comments, and callers filter by their own."""
     if not windows:
         return {}
-    in_window = or_(
-        *(
-            and_(
-                Comment.author_id == author_id,
-                Comment.created_at >= since,
-                Comment.created_at <= until,
-            )
-            for author_id, (since, until) in sorted(windows.items())
-        )
-    )
-    newest_first = (Comment.created_at.desc(), Comment.id.desc())
-    ranked = (
-        select(
-            Comment.author_id,
-            Comment.id,
-            Comment.created_at,
-            Comment.text,
-            func.row_number()
-            .over(partition_by=Comment.author_id, order_by=newest_first)
-            .label("rank"),
-        )
-        .where(in_window)
-        .subquery()
-    )
     rows = session.execute(
-        select(ranked.c.author_id, ranked.c.id, ranked.c.created_at, ranked.c.text)
-        .where(ranked.c.rank <= limit)
-        .order_by(ranked.c.created_at.desc(), ranked.c.id.desc())
+        _RECENT_BY_AUTHOR,
+        {
+            "ids": sorted(windows),
+            "since": min(since for since, _ in windows.values()),
+            "until": max(until for _, until in windows.values()),
+            "limit": limit,
+        },
     )
     found: dict[str, list[AuthorComment]] = {author_id: [] for author_id in windows}
     for author_id, comment_id, created_at, text in rows:
@@ -84,8 +119,7 @@ def list_author_settings(
     wanted = sorted(set(author_ids))
     if not wanted:
         return {}
-    rows = session.scalars(select(AuthorSettings).where(AuthorSettings.author_id.in_(wanted)))
-    return {row.author_id: row for row in rows}
+    return {row.author_id: row for row in session.scalars(_AUTHOR_SETTINGS, {"ids": wanted})}
 
 
 def list_article_settings(
@@ -94,5 +128,4 @@ def list_article_settings(
     wanted = sorted(set(article_ids))
     if not wanted:
         return {}
-    rows = session.scalars(select(ArticleSettings).where(ArticleSettings.article_id.in_(wanted)))
-    return {row.article_id: row for row in rows}
+    return {row.article_id: row for row in session.scalars(_ARTICLE_SETTINGS, {"ids": wanted})}

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Update, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Comment, Decision
+from service.models import Comment, Decision, HoldReason
+
+
+# Core inserts, built once: the ORM's bulk path costs more than the rows.
+_INSERT_DECISION = insert(Decision.__table__)
+_INSERT_HOLD_REASON = insert(HoldReason.__table__)
 
 
 def list_decisions(session: Session, *, comment_id: str) -> list[Decision]:
@@ -33,18 +39,68 @@ def add_decisions(
     """Rows in the order given, in one statement. Unlike `add_decision` it hands back no
     rows: fetching their new ids would cost a statement per row on SQLite."""
     if decisions:
-        session.execute(insert(Decision), [{"at": now, **fields} for fields in decisions])
+        session.execute(_INSERT_DECISION, [{"at": now, **fields} for fields in decisions])
 
 
 def set_comment_status(session: Session, *, comment: Comment, status: str, now: datetime) -> None:
-    set_comment_statuses(session, statuses=[(comment, status)], now=now)
-
-
-def set_comment_statuses(
-    session: Session, *, statuses: Sequence[tuple[Comment, str]], now: datetime
-) -> None:
-    for comment, status in statuses:
-        comment.status = status
-        comment.version += 1
-        comment.decided_at = now
+    comment.status = status
+    comment.version += 1
+    comment.decided_at = now
     session.flush()
+
+
+def decide_pending_comments(
+    session: Session, *, outcomes: Sequence[tuple[str, str, float | None]], now: datetime
+) -> set[str]:
+    """Give each (comment id, status, max score) that is still pending its status and score,
+    in one statement; the ids it changed. A comment that is gone, or that a moderator or
+    another run decided first, is left as it is: the row lock makes the check and the change
+    one step, so of two runs at once only one changes a comment."""
+    if not outcomes:
+        return set()
+    # Named apart from the names SQLAlchemy gives literals (`status_1`).
+    params: dict[str, Any] = {"d_now": now}
+    for index, (comment_id, status, score) in enumerate(outcomes):
+        params[f"d_id_{index}"], params[f"d_status_{index}"], params[f"d_score_{index}"] = (
+            comment_id,
+            status,
+            score,
+        )
+    return set(session.execute(_decide_pending_statement(len(outcomes)), params).scalars())
+
+
+@functools.lru_cache(maxsize=64)
+def _decide_pending_statement(size: int) -> Update:
+    """The UPDATE for `size` comments, built once per size (a worker's batches are of a few
+    sizes): building and keying it costs SQLAlchemy several times what running it does."""
+    comments = Comment.__table__
+    ids = [bindparam(f"d_id_{index}", type_=comments.c.id.type) for index in range(size)]
+
+    def each(name: str, column: Any) -> Any:
+        # The ELSE gives the CASE the column's type where every value is NULL.
+        whens = [
+            (comments.c.id == ids[index], bindparam(f"d_{name}_{index}", type_=column.type))
+            for index in range(size)
+        ]
+        return case(*whens, else_=column)
+
+    return (
+        update(comments)
+        .where(comments.c.id.in_(ids))
+        .where(comments.c.status == "pending")
+        .values(
+            status=each("status", comments.c.status),
+            max_score=each("score", comments.c.max_score),
+            version=comments.c.version + 1,
+            decided_at=bindparam("d_now", type_=comments.c.decided_at.type),
+        )
+        .returning(comments.c.id)
+    )
+
+
+def add_hold_reasons(session: Session, *, reasons: Sequence[tuple[str, str]]) -> None:
+    """(comment id, rule kind) rows, in one statement."""
+    if reasons:
+        session.execute(
+            _INSERT_HOLD_REASON, [{"comment_id": cid, "kind": kind} for cid, kind in reasons]
+        )

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from policy.sections import TOXICITY_LABELS
@@ -31,25 +31,6 @@ def highest_label_score(scores: Mapping[str, float]) -> float | None:
     """The score the queue sorts on: the highest of the labels that can hold a comment."""
     values = [float(scores[label]) for label in TOXICITY_LABELS if label in scores]
     return max(values, default=None)
-
-
-def record_hold_summary(
-    session: Session, *, comment: Comment, scores: Mapping[str, float], kinds: Iterable[str]
-) -> None:
-    record_hold_summaries(session, summaries=[(comment, scores, kinds)])
-
-
-def record_hold_summaries(
-    session: Session,
-    *,
-    summaries: Sequence[tuple[Comment, Mapping[str, float], Iterable[str]]],
-) -> None:
-    """`record_hold_summary` for a batch of comments, in one flush."""
-    for comment, scores, kinds in summaries:
-        comment.max_score = highest_label_score(scores)
-        for kind in sorted(set(kinds)):
-            session.add(HoldReason(comment_id=comment.id, kind=kind))
-    session.flush()
 
 
 def _score_key() -> ColumnElement[float]:
@@ -209,17 +190,21 @@ def list_decisions_for(
     return found
 
 
+# Built once: it runs for every batch a worker moderates.
+_STATUSES_BY_AUTHOR = (
+    select(Comment.author_id, Comment.status, func.count())
+    .where(Comment.author_id.in_(bindparam("ids", expanding=True)))
+    .group_by(Comment.author_id, Comment.status)
+)
+
+
 def count_statuses_by_author(
     session: Session, *, author_ids: Iterable[str]
 ) -> dict[str, dict[str, int]]:
     wanted = sorted(set(author_ids))
     counts: dict[str, dict[str, int]] = {author_id: {} for author_id in wanted}
     if wanted:
-        rows = session.execute(
-            select(Comment.author_id, Comment.status, func.count())
-            .where(Comment.author_id.in_(wanted))
-            .group_by(Comment.author_id, Comment.status)
-        )
+        rows = session.execute(_STATUSES_BY_AUTHOR, {"ids": wanted})
         for author_id, status, count in rows:
             counts[author_id][status] = count
     return counts

@@ -82,10 +82,11 @@ def add_audit_sample(session: Session, *, comment_id: str, rate: float, now: dat
 def add_audit_samples(
     session: Session, *, comment_ids: Sequence[str], rate: float, now: datetime
 ) -> None:
-    session.add_all(
-        AuditSample(comment_id=comment_id, rate=rate, sampled_at=now) for comment_id in comment_ids
-    )
-    session.flush()
+    if comment_ids:
+        session.execute(
+            insert(AuditSample.__table__),
+            [{"comment_id": cid, "rate": rate, "sampled_at": now} for cid in comment_ids],
+        )
 
 
 def lock_audit_sample_or_none(session: Session, *, comment_id: str) -> AuditSample | None:

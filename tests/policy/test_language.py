@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from policy import Policy, detect_language, preload_language_detector
-from policy.language import LANGUAGE_CODES, _identifiers
+from policy.language import DETECTABLE_LANGUAGES, LANGUAGE_CODES, _detector, _identifiers
 from tests.policy.conftest import evaluate
 
 SWAHILI = (
@@ -111,3 +111,47 @@ def test_worker_flow_under_the_multilingual_model(shipped: Policy, text: str, he
 def test_every_code_the_detector_answers_with_can_be_named_in_a_policy() -> None:
     _, unrestricted = _identifiers()
     assert set(unrestricted.nb_classes) - {"zxx"} <= LANGUAGE_CODES
+
+
+# Texts of every kind the detector answers on: scripts, cases, lengths, links, nothing.
+LIBRARY_CASES = [
+    "The mayor should resign before the next council meeting.",
+    "THE MAYOR SHOULD RESIGN BEFORE THE NEXT COUNCIL MEETING.",
+    "Ceci est un commentaire en français sur la politique locale.",
+    "Das ist doch Unsinn, der Bürgermeister muss zurücktreten.",
+    "Это комментарий на русском языке, очень интересно.",
+    "これは日本語のコメントです、ありがとう",
+    "Србија је лепа земља и ово је коментар на српском",
+    "Το άρθρο είναι πολύ καλό και ενδιαφέρον",
+    "هذا تعليق باللغة العربية عن السياسة المحلية",
+    SWAHILI,
+    ESPERANTO,
+    "hahaha hahaha hahaha hahaha hahaha hahaha hahaha hahaha",
+    "asdfgh jklqwe rtyuio pzxcvb nmasdf ghjklq wertyu iopzxc",
+    "see https://example.com/x and mail me@example.com #news @editor",
+    "12345 !!! 👍👍👍",
+    "",
+]
+
+
+@pytest.mark.parametrize("text", LIBRARY_CASES)
+def test_one_walk_gives_the_librarys_own_answers(text: str) -> None:
+    """The detector walks a text once for both of py3langid's answers; they are the very
+    numbers `rank` and the restricted identifier's `classify` give."""
+    restricted, unrestricted = _identifiers()
+    features = _detector().features(text)
+    assert _detector().restricted(features) == restricted.classify(text)
+    ranked = unrestricted.rank(text)
+    best, confidence, detectable = _detector().unrestricted(features)
+    assert (best, confidence) == ranked[0]
+    expected = sum(share for code, share in ranked if code in DETECTABLE_LANGUAGES)
+    assert detectable == pytest.approx(expected, abs=1e-6)
+
+
+def test_ascii_and_other_letters_count_alike() -> None:
+    # The ASCII path counts letters without looking each one up; a non-ASCII character
+    # elsewhere in the text takes the other path, with the same count.
+    assert detect_language("The mayor should resign now") == detect_language(
+        "The mayor should resign now ✓"
+    )
+    assert detect_language("1234567890 !!! ???") is None
