@@ -20,7 +20,10 @@ it is sure, and None ("too short or mixed to tell") counts as covered by the mod
   are plainly not English, whatever the detector restricted to news languages says about
   them; `hahaha hahaha ...` comes out Sesotho, but nowhere near that sure);
 - otherwise py3langid, restricted to `DETECTABLE_LANGUAGES`, must be at least
-  `MIN_CONFIDENCE` sure, or the answer is None.
+  `MIN_CONFIDENCE` sure, or the answer is None. (A long text whose likeliest language over
+  all is a detectable one, at least that sure, is answered without asking again: restricting
+  the choice can't change the answer, and asking costs a second pass over the model's table,
+  most of detection's cost in a worker whose caches the model has just flushed.)
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ MIN_CONFIDENCE = 0.8
 LONG_TEXT_WEIGHT = 40
 MAX_DETECTABLE_SHARE = 0.01
 MIN_CONFIDENCE_ELSEWHERE = 0.99
+# Past float32 rounding: a probability this far above MIN_CONFIDENCE over every language is
+# above it among the detectable ones, however the library's own sums round.
+_ROUNDING_MARGIN = 1e-4
 # The detector's answer for keyboard mash: "no linguistic content", which is no language.
 _NO_LANGUAGE = "zxx"
 
@@ -101,6 +107,10 @@ def detect_language(text: str) -> str | None:
             and confidence >= MIN_CONFIDENCE_ELSEWHERE
             and best != _NO_LANGUAGE
         ):
+            return best
+        if best in DETECTABLE_LANGUAGES and confidence >= MIN_CONFIDENCE + _ROUNDING_MARGIN:
+            # Restricted to the detectable languages, which include it, `best` stays the
+            # likeliest and only grows surer: the restricted detector would answer `best`.
             return best
     language, confidence = detector.restricted(features)
     return language if confidence >= MIN_CONFIDENCE else None
@@ -208,7 +218,7 @@ def _detector() -> _Detector:
 def _identifiers() -> tuple[Any, Any]:
     """The detector restricted to `DETECTABLE_LANGUAGES`, and over every language it knows."""
     # Imported here: it pulls in numpy, which the API process (it only evaluates) never needs.
-    from py3langid.langid import (  # type: ignore[import-untyped]
+    from py3langid.langid import (
         MODEL_FILE,
         LanguageIdentifier,
     )

@@ -107,8 +107,23 @@ def gather_contexts(
     model: str,
     max_author_rows: int = MAX_AUTHOR_ROWS,
 ) -> BatchContext:
-    """The batch's lookups, in one session of four queries whatever its size; only a heavy
-    author's comments that their `max_author_rows` newest rows can't settle add queries."""
+    """The batch's lookups, in a session of their own: `read_contexts`."""
+    with rt.db.session() as session:
+        return read_contexts(
+            session, comments, current=current, model=model, max_author_rows=max_author_rows
+        )
+
+
+def read_contexts(
+    session: Session,
+    comments: Sequence[PendingComment],
+    *,
+    current: policy.Policy,
+    model: str,
+    max_author_rows: int = MAX_AUTHOR_ROWS,
+) -> BatchContext:
+    """The batch's lookups, four queries whatever its size; only a heavy author's comments
+    that their `max_author_rows` newest rows can't settle add queries."""
     flood = timedelta(seconds=current.flood_window_seconds)
     repeat = timedelta(seconds=current.repeat_window_seconds)
     windows: dict[str, tuple[datetime, datetime]] = {}
@@ -117,26 +132,25 @@ def gather_contexts(
         if (known := windows.get(comment.subject.author_id)) is not None:
             since, until = min(since, known[0]), max(until, known[1])
         windows[comment.subject.author_id] = (since, until)
-    with rt.db.session() as session:
-        statuses = store.count_statuses_by_author(session, author_ids=windows)
-        authors = store.list_author_settings(session, author_ids=windows)
-        articles = store.list_article_settings(
-            session, article_ids=[comment.subject.article_id for comment in comments]
+    statuses = store.count_statuses_by_author(session, author_ids=windows)
+    authors = store.list_author_settings(session, author_ids=windows)
+    articles = store.list_article_settings(
+        session, article_ids=[comment.subject.article_id for comment in comments]
+    )
+    rows = store.list_recent_comments_by_author(session, windows=windows, limit=max_author_rows)
+    digests = _Digests()
+    histories = {
+        comment.comment_id: _history(
+            session,
+            comment,
+            rows[comment.subject.author_id],
+            complete=len(rows[comment.subject.author_id]) < max_author_rows,
+            flood=flood,
+            repeat=repeat,
+            digests=digests,
         )
-        rows = store.list_recent_comments_by_author(session, windows=windows, limit=max_author_rows)
-        digests = _Digests()
-        histories = {
-            comment.comment_id: _history(
-                session,
-                comment,
-                rows[comment.subject.author_id],
-                complete=len(rows[comment.subject.author_id]) < max_author_rows,
-                flood=flood,
-                repeat=repeat,
-                digests=digests,
-            )
-            for comment in comments
-        }
+        for comment in comments
+    }
     return BatchContext(
         statuses=statuses, authors=authors, articles=articles, histories=histories, model=model
     )

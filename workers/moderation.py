@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.orm import Session
 
 import policy
 from service import store
@@ -21,7 +22,7 @@ from service.models import utcnow
 from service.notify import publish_decided
 from service.queue import DELIVER_WEBHOOK_TASK
 from workers import metrics
-from workers.context import PendingComment, gather_contexts
+from workers.context import PendingComment, read_contexts
 from workers.memory import trim_heap_every
 from workers.runtime import WorkerRuntime
 from workers.scoring import Scorer
@@ -52,20 +53,23 @@ def moderate_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str
     """The action taken on each comment, None where there was nothing to do (missing, already
     decided, or named twice)."""
     assert rt.scorer is not None, "moderate tasks run only where the model is loaded"
-    pending = _load_pending(rt, comment_ids)
-    if not pending:
-        return [None] * len(comment_ids)
+    current = rt.policies.current()
+    # The comments and what the policy needs to know about them, in one transaction: the
+    # context is the one the database held as the batch began.
+    with rt.db.session() as session:
+        pending = _load_pending(session, comment_ids)
+        if not pending:
+            return [None] * len(comment_ids)
+        contexts = read_contexts(
+            session,
+            pending,
+            current=current,
+            # An unknown checkpoint counts as English-only for the language rule.
+            model=variant_of(rt.settings.model) or "custom",
+        )
     scored = _score(rt.scorer, pending)
     # The forward passes' freed activations leave holes in glibc's heap.
     trim_heap_every(TRIM_SECONDS)
-    current = rt.policies.current()
-    contexts = gather_contexts(
-        rt,
-        pending,
-        current=current,
-        # An unknown checkpoint counts as English-only for the language rule.
-        model=variant_of(rt.settings.model) or "custom",
-    )
     decided = []
     for comment, scores, scoring_seconds in scored:
         context = contexts.context_for(comment)
@@ -108,26 +112,25 @@ def moderate_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str
     return [actions.pop(comment_id, None) for comment_id in comment_ids]
 
 
-def _load_pending(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[PendingComment]:
+def _load_pending(session: Session, comment_ids: Sequence[str]) -> list[PendingComment]:
     """The batch's pending comments with their text, in posting order."""
     pending: dict[str, PendingComment] = {}
-    with rt.db.session() as session:
-        found = store.list_pending_rows(session, comment_ids=comment_ids)
-        for comment_id in comment_ids:
-            comment = found.get(comment_id)
-            if comment_id in pending:
-                log.info("moderation.duplicate", comment_id=comment_id)
-            elif comment is None or comment.status != "pending" or comment.text is None:
-                log.info(
-                    "moderation.skipped",
-                    comment_id=comment_id,
-                    status=None if comment is None else comment.status,
-                )
-            else:
-                subject = policy.Comment(
-                    text=comment.text, author_id=comment.author_id, article_id=comment.article_id
-                )
-                pending[comment_id] = PendingComment(comment_id, subject, comment.created_at)
+    found = store.list_pending_rows(session, comment_ids=comment_ids)
+    for comment_id in comment_ids:
+        comment = found.get(comment_id)
+        if comment_id in pending:
+            log.info("moderation.duplicate", comment_id=comment_id)
+        elif comment is None or comment.status != "pending" or comment.text is None:
+            log.info(
+                "moderation.skipped",
+                comment_id=comment_id,
+                status=None if comment is None else comment.status,
+            )
+        else:
+            subject = policy.Comment(
+                text=comment.text, author_id=comment.author_id, article_id=comment.article_id
+            )
+            pending[comment_id] = PendingComment(comment_id, subject, comment.created_at)
     return sorted(pending.values(), key=lambda comment: comment.posting_key)
 
 

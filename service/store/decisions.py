@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from service.models import Comment, Decision, HoldReason
 
-
 # Core inserts, built once: the ORM's bulk path costs more than the rows.
 _INSERT_DECISION = insert(Decision.__table__)
 _INSERT_HOLD_REASON = insert(HoldReason.__table__)

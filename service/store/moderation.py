@@ -210,11 +210,16 @@ def count_statuses_by_author(
     return counts
 
 
+_BANNED = select(AuthorBan.author_id).where(
+    AuthorBan.author_id.in_(bindparam("ids", expanding=True))
+)
+
+
 def list_banned_authors(session: Session, *, author_ids: Iterable[str]) -> set[str]:
     wanted = sorted(set(author_ids))
     if not wanted:
         return set()
-    return set(session.scalars(select(AuthorBan.author_id).where(AuthorBan.author_id.in_(wanted))))
+    return set(session.scalars(_BANNED, {"ids": wanted}))
 
 
 def get_ban_or_none(session: Session, *, author_id: str) -> AuthorBan | None:

@@ -121,8 +121,8 @@ LIBRARY_CASES = [
     "Das ist doch Unsinn, der Bürgermeister muss zurücktreten.",
     "Это комментарий на русском языке, очень интересно.",
     "これは日本語のコメントです、ありがとう",
-    "Србија је лепа земља и ово је коментар на српском",
-    "Το άρθρο είναι πολύ καλό και ενδιαφέρον",
+    "Србија је лепа земља и ово је коментар на српском",  # noqa: RUF001 - Cyrillic, on purpose
+    "Το άρθρο είναι πολύ καλό και ενδιαφέρον",  # noqa: RUF001 - Greek, on purpose
     "هذا تعليق باللغة العربية عن السياسة المحلية",
     SWAHILI,
     ESPERANTO,
@@ -155,3 +155,59 @@ def test_ascii_and_other_letters_count_alike() -> None:
         "The mayor should resign now ✓"
     )
     assert detect_language("1234567890 !!! ???") is None
+
+
+def _library_answer(text: str) -> str | None:
+    """`detect_language` as first written: py3langid's own calls, each over the whole text."""
+    from policy import language
+
+    prose = language._NOT_PROSE.sub(" ", text)
+    weights = language._script_weights(prose)
+    total = sum(weights.values())
+    if total < language.MIN_LETTER_WEIGHT:
+        return None
+    script, weight = weights.most_common(1)[0]
+    if weight / total < language.MIN_SCRIPT_SHARE:
+        return None
+    if script == "HANGUL":
+        return "ko"
+    restricted, unrestricted = _identifiers()
+    if total >= language.LONG_TEXT_WEIGHT:
+        ranked = unrestricted.rank(prose)
+        detectable = sum(share for code, share in ranked if code in DETECTABLE_LANGUAGES)
+        best, confidence = ranked[0]
+        if (
+            detectable < language.MAX_DETECTABLE_SHARE
+            and confidence >= language.MIN_CONFIDENCE_ELSEWHERE
+            and best != "zxx"
+        ):
+            return str(best)
+    code, confidence = restricted.classify(prose)
+    return str(code) if confidence >= language.MIN_CONFIDENCE else None
+
+
+# Long texts whose likeliest language over all is a detectable one, sure and unsure: the
+# shortcut answers the first kind without the restricted pass, the second kind takes it.
+SHORTCUT_CASES = [
+    "The council voted last night to close the library on Sundays, which nobody asked for.",
+    "Der Stadtrat hat gestern beschlossen, die Bibliothek am Sonntag zu schließen.",
+    "Mixing it up: the mayor est parti, el alcalde también, und niemand weiß warum.",
+    "ok ok ok fine fine fine yes yes yes no no no maybe maybe",
+]
+
+
+@pytest.mark.parametrize("text", [*LIBRARY_CASES, *SHORTCUT_CASES])
+def test_answers_are_the_ones_the_librarys_own_calls_give(text: str) -> None:
+    assert detect_language(text) == _library_answer(text)
+
+
+def test_the_shortcut_is_taken_and_skipped() -> None:
+    taken = skipped = 0
+    for text in SHORTCUT_CASES:
+        features = _detector().features(text)
+        best, confidence, _ = _detector().unrestricted(features)
+        if best in DETECTABLE_LANGUAGES and confidence >= 0.8001:
+            taken += 1
+        else:
+            skipped += 1
+    assert taken and skipped
