@@ -7,7 +7,7 @@ default). The model is random weights in BERT-base's exact shape (bench/shapes.p
 
   a. plain Detoxify `predict`, one comment at a time, fp32, torch's default threads;
   b. our scorer as the workers run it under a backlog (int8, one thread, one process per core,
-     a task's 16 comments per call), no plumbing;
+     a task's MAX_BATCH (32) comments per call), no plumbing;
   c. HTTP POST -> stored -> Redis -> worker -> decision stored, N comments posted at once
      (over keep-alive connections opened beforehand, as a site's HTTP client pool holds them);
   scaling: c with 1 worker process, then 2, and the ratio;
