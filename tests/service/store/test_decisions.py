@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from service import store
 from service.db import Database
 from service.decisions import record_automated_decision
-from service.models import WebhookEvent, utcnow
+from service.models import Comment, WebhookEvent, utcnow
 from tests.conftest import BACKENDS
 from tests.fixtures.comments import stored_comment
 
@@ -85,3 +85,73 @@ def test_a_task_that_runs_twice_stops_quietly(db: Database) -> None:
         # The whole transaction rolled back: no status change, no second announcement.
         assert (comment.status, comment.version) == ("pending", 1)
         assert session.scalar(select(func.count()).select_from(WebhookEvent)) == 0
+
+
+def test_deciding_changes_only_the_comments_still_pending(db: Database) -> None:
+    """One UPDATE for a batch: pending comments get their status, score and a new version;
+    one a moderator decided first, and an id that names nothing, are left alone."""
+    scored, unscored, decided = (pending_comment(db) for _ in range(3))
+    with db.session() as session:
+        store.set_comment_status(
+            session, comment=session.get(Comment, decided), status="rejected", now=utcnow()
+        )
+    now = utcnow()
+    with db.session() as session:
+        changed = store.decide_pending_comments(
+            session,
+            outcomes=[
+                (scored, "held", 0.93),
+                (unscored, "approved", None),
+                (decided, "approved", 0.01),
+                ("no-such-comment", "approved", 0.01),
+            ],
+            now=now,
+        )
+    assert changed == {scored, unscored}
+    with db.session() as session:
+        rows = {c.id: c for c in session.scalars(select(Comment))}
+    assert (rows[scored].status, rows[scored].max_score, rows[scored].version) == ("held", 0.93, 2)
+    assert (rows[unscored].status, rows[unscored].max_score) == ("approved", None)
+    assert rows[scored].decided_at == rows[unscored].decided_at == now
+    assert (rows[decided].status, rows[decided].max_score, rows[decided].version) == (
+        "rejected",
+        None,
+        2,
+    )
+
+
+def test_a_batch_without_scores_is_decided_too(db: Database) -> None:
+    # Every score NULL: the CASE must still have the column's type (PostgreSQL would type a
+    # CASE of NULLs as text and refuse it for a float column).
+    ids = [pending_comment(db) for _ in range(2)]
+    with db.session() as session:
+        changed = store.decide_pending_comments(
+            session, outcomes=[(i, "approved", None) for i in ids], now=utcnow()
+        )
+    assert changed == set(ids)
+
+
+def test_idempotency_keys_are_matched_as_pairs(db: Database) -> None:
+    """The lookup asks every author of a batch for every key; only the pairs asked count."""
+    with db.session() as session:
+        for author, key in (("reader-a", "k-2"), ("reader-b", "k-1")):
+            store.create_comment(
+                session,
+                article_id="a-1",
+                parent_id=None,
+                author_id=author,
+                author_name=None,
+                text="A comment",
+                idempotency_key=key,
+                body_hash=None,
+                now=utcnow(),
+            )
+    with db.session() as session:
+        crossed = store.find_comments_by_idempotency_keys(
+            session, keys=[("reader-a", "k-1"), ("reader-b", "k-2")]
+        )
+        found = store.find_comments_by_idempotency_keys(
+            session, keys=[("reader-a", "k-2"), ("reader-b", "k-2")]
+        )
+    assert crossed == {}
+    assert list(found) == [("reader-a", "k-2")]
