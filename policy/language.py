@@ -147,17 +147,13 @@ class _Detector:
         self._detectable = np.array(
             [code in DETECTABLE_LANGUAGES for code in unrestricted.nb_classes]
         )
-        self._empty = {
-            id(identifier): np.zeros(len(identifier.nb_classes), dtype=np.float32)
-            for identifier in (restricted, unrestricted)
-        }
 
     def features(self, prose: str) -> tuple[Any, int]:
         """The text's feature counts (None if it has none) and its length in bytes."""
         from py3langid.langid import visit_counts  # type: ignore[import-untyped]
 
-        encoded = self._unrestricted._encode(prose)
         identifier = self._unrestricted
+        encoded = identifier._encode(prose)
         visits = visit_counts(
             identifier.tk_nextmove, identifier._rowbase, identifier.tk_output, encoded
         )
@@ -184,7 +180,8 @@ class _Detector:
         if visits:
             scores = identifier._sparse_score(visits, identifier.nb_ptc)
         else:
-            scores = self._empty[id(identifier)].copy()
+            # No features: every language alike, as the library scores it.
+            scores = self._np.zeros(len(identifier.nb_classes), dtype=self._np.float32)
         scores *= 1.0 / math.sqrt(length or 1)
         self._np.exp(scores - scores.max(), out=scores)
         scores /= scores.sum()

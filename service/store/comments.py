@@ -15,10 +15,7 @@ from service.models import Comment, WebhookEvent
 COMMENT_ID = re.compile(r"[\x21-\x7e]{1,36}")
 # The accept path's statements, built once: SQLAlchemy spends more building and keying a
 # statement than the database spends running these.
-_NEW_COLUMNS = (
-    "id", "article_id", "parent_id", "author_id", "author_name", "text", "status", "version",
-    "created_at", "enqueued_at", "enqueue_count", "idempotency_key", "body_hash",
-)  # fmt: skip
+_COLUMNS = tuple(column.key for column in Comment.__table__.columns)
 _INSERT_COMMENT = insert(Comment.__table__)
 _BY_AUTHORS_AND_KEYS = select(Comment).where(
     Comment.author_id.in_(bindparam("authors", expanding=True)),
@@ -104,7 +101,7 @@ def add_comments(session: Session, *, comments: Sequence[Comment]) -> None:
     if comments:
         session.execute(
             _INSERT_COMMENT,
-            [{column: getattr(comment, column) for column in _NEW_COLUMNS} for comment in comments],
+            [{column: getattr(comment, column) for column in _COLUMNS} for comment in comments],
         )
 
 
