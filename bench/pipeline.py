@@ -107,6 +107,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--spike-seconds", type=float, default=30.0)
     parser.add_argument("--sqlite", action="store_true", help="SQLite instead of PostgreSQL")
     parser.add_argument("--quick", action="store_true", help="small numbers (~3 minutes)")
+    parser.add_argument(
+        "--int8-kernel",
+        choices=["auto", "rowwise", "per_tensor"],
+        default="auto",
+        help="the workers' MODERATION_INT8_KERNEL (per_tensor: as on an AVX2-only CPU)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.comments, args.plain, args.scaling, args.spike = 120, 20, 60, 300
@@ -122,7 +128,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     texts = comments(2 * args.plain, seed=7)
     pools = [
         _Pool(spawn, Setup("a", 1, quantize="none", plain=True), checkpoint, config),
-        _Pool(spawn, Setup("b", cores, per_call=MAX_BATCH), checkpoint, config),
+        _Pool(
+            spawn,
+            Setup("b", cores, per_call=MAX_BATCH, per_tensor=args.int8_kernel == "per_tensor"),
+            checkpoint,
+            config,
+        ),
     ]
     results: dict[str, Any] = {}
     try:
@@ -130,7 +141,13 @@ def main(argv: Sequence[str] | None = None) -> None:
             pool.wait_until_loaded()
         _time_round(pools, texts[: args.plain])
         for workers in (1, 2):
-            with service(checkpoint, config, workers=workers, sqlite=args.sqlite) as stack:
+            with service(
+                checkpoint,
+                config,
+                workers=workers,
+                sqlite=args.sqlite,
+                int8_kernel=args.int8_kernel,
+            ) as stack:
                 count = args.comments if workers == cores else args.scaling
                 results[f"warm-up {workers}"] = asyncio.run(
                     end_to_end(stack, WARM_UP, workers=workers)
@@ -155,7 +172,9 @@ def _time_round(pools: list[_Pool], texts: list[str]) -> None:
 
 
 class service:
-    def __init__(self, checkpoint: str, config: str, *, workers: int, sqlite: bool) -> None:
+    def __init__(
+        self, checkpoint: str, config: str, *, workers: int, sqlite: bool, int8_kernel: str
+    ) -> None:
         self.workers = workers
         self.database = None if sqlite else f"bench_{uuid.uuid4().hex[:10]}"
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
@@ -170,6 +189,7 @@ class service:
             MODERATION_MODEL=checkpoint,
             MODERATION_MODEL_CONFIG=config,
             MODERATION_LOG_LEVEL="WARNING",
+            MODERATION_INT8_KERNEL=int8_kernel,
             HF_HUB_OFFLINE="1",
         )
         if self.database:

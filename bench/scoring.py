@@ -100,10 +100,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         for pool in pools:
             pool.stop()
     memory = {}
-    for variant, (checkpoint, config) in checkpoints.items():
-        memory[variant] = _in_child(spawn, _memory, checkpoint, config, texts[:MEMORY_COMMENTS])
-        memory[variant]["checkpoint_mb"] = Path(checkpoint).stat().st_size / 2**20
-        print(f"  memory {variant}: {memory[variant]['rss_mb']:.0f} MB", flush=True)
+    kernels = [(variant, "auto") for variant in checkpoints]
+    # The fallback's memory, where the CPU can't run row-wise int8: the first variant's.
+    kernels.append((next(iter(checkpoints)), "per_tensor"))
+    for variant, kernel in kernels:
+        checkpoint, config = checkpoints[variant]
+        label = variant if kernel == "auto" else f"{variant}, per-tensor int8"
+        memory[label] = _in_child(
+            spawn, _memory, checkpoint, config, kernel, texts[:MEMORY_COMMENTS]
+        )
+        memory[label]["shape"] = SHAPES[variant].name
+        memory[label]["checkpoint_mb"] = Path(checkpoint).stat().st_size / 2**20
+        print(f"  memory {label}: {memory[label]['rss_mb']:.0f} MB", flush=True)
 
     report = _report(
         model=model,
@@ -216,12 +224,16 @@ def _plain_detoxify(checkpoint: str, config: str) -> tuple[Any, dict[str, Any]]:
 
 def _our_scorer(checkpoint: str, config: str, setup: Setup) -> tuple[Any, dict[str, Any]]:
     from service.settings import Settings
-    from workers.scoring import detoxify_scorer, load_scorer
+    from workers.scoring import load_scorer
 
-    if setup.per_tensor:
-        detoxify_scorer.rowwise_int8_works = lambda: False  # as on a CPU without VNNI or AMX
     scorer = load_scorer(
-        Settings(model=checkpoint, model_config_dir=config, quantize=setup.quantize)  # type: ignore[arg-type]
+        Settings(
+            model=checkpoint,
+            model_config_dir=config,
+            quantize=setup.quantize,  # type: ignore[arg-type]
+            # As on a CPU without VNNI or AMX; "auto" elsewhere, as the workers run.
+            int8_kernel="per_tensor" if setup.per_tensor else "auto",
+        )
     )
 
     def score(texts: list[str]) -> list[dict[str, float]]:
@@ -242,11 +254,13 @@ def _in_child(context: Any, target: Any, *args: Any) -> dict[str, Any]:
     return result
 
 
-def _memory(checkpoint: str, config: str, texts: list[str], queue: Any) -> None:
+def _memory(checkpoint: str, config: str, kernel: str, texts: list[str], queue: Any) -> None:
     from service.settings import Settings
     from workers.scoring import load_scorer
 
-    scorer = load_scorer(Settings(model=checkpoint, model_config_dir=config))
+    scorer = load_scorer(
+        Settings(model=checkpoint, model_config_dir=config, int8_kernel=kernel)  # type: ignore[arg-type]
+    )
     for text in texts:
         scorer.score([text])
     queue.put({"model_id": scorer.model_id, **_memory_figures()})
@@ -353,9 +367,9 @@ def _report(
         "| variant | shape | checkpoint MB | steady RSS MB | peak RSS MB |",
         "| --- | --- | ---: | ---: | ---: |",
     ]
-    for variant, figures in memory.items():
+    for label, figures in memory.items():
         lines.append(
-            f"| {variant} | {SHAPES[variant].name} | {figures['checkpoint_mb']:.0f} | "
+            f"| {label} | {figures['shape']} | {figures['checkpoint_mb']:.0f} | "
             f"{figures['rss_mb']:.0f} | {figures['peak_mb']:.0f} |"
         )
     return "\n".join(lines)

@@ -50,6 +50,12 @@ class Settings(BaseSettings):
     model: str = "unbiased"
     model_config_dir: str | None = Field(None, alias="MODERATION_MODEL_CONFIG")
     quantize: Literal["int8", "none"] = "int8"
+    int8_kernel: Literal["auto", "rowwise", "per_tensor"] = Field(
+        "auto",
+        description="Which int8 kernel scores on CPU: rowwise (oneDNN's exact int8, batches of "
+        "8; needs AVX-512 VNNI, AVX-VNNI or AMX), per_tensor (torch.ao's dynamic int8, one "
+        "comment a pass, any CPU) or auto (rowwise where this CPU runs it exactly).",
+    )
     device: str = Field("cpu", description="Where the model runs: cpu, cuda, cuda:N or mps.")
     max_tokens: int = Field(
         256,

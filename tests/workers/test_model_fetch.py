@@ -13,6 +13,7 @@ import pytest
 
 from service.settings import Settings
 from tests.fixtures.checkpoints import TinyCheckpoint
+from tests.fixtures.cpu import int8_suffix_here
 from tests.workers.conftest import REPO, FileServer, clean_env, named_after, publish, run_python
 from workers.model_fetch import FetchError, fetch_model
 from workers.scoring import VARIANTS, ScoringError, load_scorer
@@ -205,7 +206,7 @@ def test_the_command_fetches_a_model_that_then_loads_offline_from_its_path_alone
 
     model_id, labels, scores = json.loads(output)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert model_id == f"checkpoint:{variant.file_name}@{digest[:8]}+int8"
+    assert model_id == f"checkpoint:{variant.file_name}@{digest[:8]}{int8_suffix_here()}"
     assert labels == list(VARIANTS["unbiased"].labels)
     assert scores == load_scorer(checkpoint.settings()).score(["You are an idiot!"])[0]
     assert list(hf_home.iterdir()) == []

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
 import torch
+from structlog.testing import capture_logs
 
 from tests.fixtures.checkpoints import CORPUS, VARIANT_NAMES, TinyCheckpoint
-from workers.scoring import load_scorer
+from tests.fixtures.cpu import AS_IF_AVX2_ONLY, flags_say_exact_int8, int8_kernel_here
+from tests.workers.conftest import clean_env, run_python
+from workers.scoring import Scorer, load_scorer
 from workers.scoring.rowwise import (
     RowwiseInt8Embedding,
     RowwiseInt8Linear,
@@ -33,13 +37,49 @@ def linear(inputs: int, outputs: int, *, seed: int = 0, bias: bool = True) -> to
     return layer
 
 
-def test_this_cpu_runs_the_int8_kernel_exactly() -> None:
-    # The machines this suite runs on have VNNI or AMX: the fast path is the one under test.
-    assert rowwise_int8_works()
+def test_the_probe_answers_what_this_cpus_flags_say() -> None:
+    assert rowwise_int8_works() == flags_say_exact_int8()
+    assert int8_kernel_here() == ("rowwise" if flags_say_exact_int8() else "per_tensor")
+
+
+PROBE_SCRIPT = """
+from workers.scoring.rowwise import rowwise_int8_works
+print(rowwise_int8_works())
+"""
+
+
+def test_on_avx2s_int8_path_the_probe_says_no() -> None:
+    """An AVX2-only CPU's answer, had on any x86 CPU by limiting oneDNN to AVX2."""
+    output = run_python(PROBE_SCRIPT, clean_env(**AS_IF_AVX2_ONLY))
+
+    assert output.split() == ["False"]
+
+
+def assert_falls_back_to_per_tensor(scorer: Scorer, logs: list[dict[str, object]]) -> None:
+    """Where the row-wise kernel isn't exact: the fallback is taken, and said so twice."""
+    modules = list(scorer.model.modules())  # type: ignore[attr-defined]
+    assert sum(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules) > 2
+    assert not any(isinstance(m, RowwiseInt8Linear) for m in modules)
+    assert scorer.model_id.endswith("+int8-per-tensor")
+    assert scorer._batch_size == 1  # type: ignore[attr-defined]
+    [event] = [log for log in logs if log["event"] == "scoring.per_tensor_int8"]
+    assert event["reason"] == "this CPU can't run oneDNN's int8 exactly"
+
+
+def load_logged(settings: object) -> tuple[Scorer, list[dict[str, object]]]:
+    with capture_logs() as logs:
+        scorer = load_scorer(settings)  # type: ignore[arg-type]
+    return scorer, logs
 
 
 @pytest.mark.parametrize("bias", [True, False])
-def test_the_output_is_int8_arithmetic_with_one_scale_per_row_and_per_output(bias: bool) -> None:
+def test_the_output_is_int8_arithmetic_with_one_scale_per_row_and_per_output(
+    bias: bool, tiny_checkpoint: Build
+) -> None:
+    if int8_kernel_here() == "per_tensor":
+        # This CPU's int8 product isn't exact, so the scorer never uses the layer.
+        assert_falls_back_to_per_tensor(*load_logged(tiny_checkpoint("original").settings()))
+        return
     layer = linear(96, 40, bias=bias)
     x = torch.randn(3, 7, 96) * torch.tensor([0.01, 1.0, 50.0])[:, None, None]
     x[0, 0] = 0.0  # an all-zero row (a padding token's) stays zero
@@ -87,7 +127,12 @@ def test_every_linear_layer_is_replaced_and_shared_ones_once() -> None:
 
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
 def test_padding_never_changes_a_comments_logits(tiny_checkpoint: Build, variant: str) -> None:
-    scorer = load_scorer(tiny_checkpoint(variant, shape=SENSITIVE).settings())
+    scorer, logs = load_logged(tiny_checkpoint(variant, shape=SENSITIVE).settings())
+    if int8_kernel_here() == "per_tensor":
+        # One comment a pass: nothing is padded, and no neighbour shares a scale.
+        assert_falls_back_to_per_tensor(scorer, logs)
+        assert scorer.score(TEXTS) == [scorer.score([text])[0] for text in TEXTS]
+        return
 
     together = _logits(scorer, TEXTS)
 
@@ -100,13 +145,73 @@ def test_with_transformers_own_attention_padding_changes_the_logits(
 ) -> None:
     """The control for the test above: it can see the difference it guards against."""
     scorer = load_scorer(tiny_checkpoint("original", shape=SENSITIVE).settings())
-    scorer.model.set_attn_implementation("sdpa")  # type: ignore[attr-defined]
+    tolerance = 0.05
+    if int8_kernel_here() == "rowwise":
+        scorer.model.set_attn_implementation("sdpa")  # type: ignore[attr-defined]
+    else:
+        # Per-tensor int8: a batch also shares one activation scale, which couples it more.
+        tolerance = 0.15
 
     together = _logits(scorer, TEXTS)
 
     alone = torch.cat([_logits(scorer, [text]) for text in TEXTS])
     assert not torch.equal(together, alone)
-    assert torch.allclose(together, alone, atol=0.05)
+    assert torch.allclose(together, alone, atol=tolerance)
+
+
+def test_per_tensor_int8_couples_a_batch_so_it_scores_one_at_a_time(
+    tiny_checkpoint: Build,
+) -> None:
+    """Forced on every CPU, so the fallback's reason to score alone is shown everywhere."""
+    scorer = load_scorer(
+        tiny_checkpoint("original", shape=SENSITIVE).settings(int8_kernel="per_tensor")
+    )
+
+    together = _logits(scorer, TEXTS)
+
+    alone = torch.cat([_logits(scorer, [text]) for text in TEXTS])
+    assert not torch.equal(together, alone)
+    assert scorer.score(TEXTS) == [scorer.score([text])[0] for text in TEXTS]
+
+
+AUTO_SCRIPT = """
+import json, sys
+from structlog.testing import capture_logs
+from service.settings import Settings
+from workers.scoring import load_scorer
+
+with capture_logs() as logs:
+    scorer = load_scorer(Settings(model=sys.argv[1], model_config_dir=sys.argv[2]))
+texts = ["You are an idiot!", "Thanks for the article.", "so are you " * 20]
+print(json.dumps({
+    "model": scorer.model_id,
+    "batch": scorer._batch_size,
+    "logs": [log for log in logs if log["event"].startswith("scoring.")],
+    "together": scorer.score(texts),
+    "alone": [scorer.score([text])[0] for text in texts],
+}))
+"""
+
+
+def test_on_avx2s_int8_path_auto_falls_back_and_says_so(tiny_checkpoint: Build) -> None:
+    checkpoint = tiny_checkpoint("unbiased")
+
+    output = run_python(
+        AUTO_SCRIPT,
+        clean_env(**AS_IF_AVX2_ONLY),
+        str(checkpoint.checkpoint),
+        str(checkpoint.config_dir),
+    )
+
+    result = json.loads(output.splitlines()[-1])
+    assert result["model"].endswith("+int8-per-tensor")
+    assert result["batch"] == 1
+    assert {
+        "event": "scoring.per_tensor_int8",
+        "log_level": "info",
+        "reason": "this CPU can't run oneDNN's int8 exactly",
+    } in result["logs"]
+    assert result["together"] == result["alone"]
 
 
 def _logits(scorer: object, texts: list[str]) -> torch.Tensor:

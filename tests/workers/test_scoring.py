@@ -17,9 +17,11 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from structlog.testing import capture_logs
 
 from service.settings import Settings
 from tests.fixtures.checkpoints import CLEAN, CORPUS, TOXIC, VARIANT_NAMES, TinyCheckpoint
+from tests.fixtures.cpu import AS_IF_AVX2_ONLY, int8_kernel_here, int8_suffix_here
 from tests.workers.conftest import clean_env, named_after, run_python
 from workers.scoring import (
     VARIANTS,
@@ -27,7 +29,6 @@ from workers.scoring import (
     ScoringError,
     Variant,
     check_model_available,
-    detoxify_scorer,
     load_scorer,
     model_labels,
 )
@@ -50,6 +51,7 @@ LONG_TEXTS = [
 # Dynamic int8 on a 32-wide random model: the coarsest case. bench/scoring.py measures the
 # real (768-wide) shape.
 INT8_TOLERANCE = 0.08
+PER_TENSOR_LINEAR = torch.ao.nn.quantized.dynamic.Linear
 
 Build = Callable[..., TinyCheckpoint]
 
@@ -86,7 +88,9 @@ def test_each_layout_loads_with_every_label_and_scores_long_input(
     assert scorer.labels == checkpoint.labels == model_labels(variant)
     assert len(scorer.labels) == (6 if variant.startswith("original") else 16)
     digest = hashlib.sha256(checkpoint.checkpoint.read_bytes()).hexdigest()
-    assert scorer.model_id == f"checkpoint:{checkpoint.checkpoint.name}@{digest[:8]}+int8"
+    assert scorer.model_id == f"checkpoint:{checkpoint.checkpoint.name}@{digest[:8]}" + (
+        int8_suffix_here()
+    )
     results = scorer.score(["You are an idiot!", "", *LONG_TEXTS])
     assert len(results) == 5
     for scores in results:
@@ -124,11 +128,15 @@ def test_int8_quantizes_every_linear_layer_and_agrees_with_fp32(tiny_checkpoint:
 
     int8_modules = list(int8.model.modules())  # type: ignore[attr-defined]
     assert not any(type(m) is torch.nn.Linear for m in int8_modules)
-    assert sum(isinstance(m, RowwiseInt8Linear) for m in int8_modules) > 10
-    assert isinstance(int8.model.get_input_embeddings(), RowwiseInt8Embedding)  # type: ignore[attr-defined]
+    if int8_kernel_here() == "rowwise":
+        assert sum(isinstance(m, RowwiseInt8Linear) for m in int8_modules) > 10
+        assert isinstance(int8.model.get_input_embeddings(), RowwiseInt8Embedding)  # type: ignore[attr-defined]
+        assert int8._batch_size == CPU_BATCH_SIZE > 1  # type: ignore[attr-defined]
+    else:
+        assert sum(isinstance(m, PER_TENSOR_LINEAR) for m in int8_modules) > 10
+        assert int8._batch_size == 1  # type: ignore[attr-defined]
     assert not any(isinstance(m, RowwiseInt8Linear) for m in fp32.model.modules())  # type: ignore[attr-defined]
-    assert fp32.model_id.endswith("+fp32") and int8.model_id.endswith("+int8")
-    assert int8._batch_size == CPU_BATCH_SIZE > 1  # type: ignore[attr-defined]
+    assert fp32.model_id.endswith("+fp32") and int8.model_id.endswith(int8_suffix_here())
     assert fp32._batch_size == 1  # type: ignore[attr-defined]
     assert_agrees_with(fp32, int8)
 
@@ -144,23 +152,73 @@ def assert_agrees_with(fp32: object, int8: object) -> None:
     assert max(differences) > 0, "int8 scores identical to fp32: not quantized"
 
 
-def test_where_the_cpu_cant_run_rowwise_int8_it_falls_back_to_one_at_a_time(
-    tiny_checkpoint: Build, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # A mock, because this machine's CPU runs oneDNN's int8 exactly: the probe's "no" (an ARM or
-    # pre-VNNI CPU) can only be had by forcing it.
-    monkeypatch.setattr(detoxify_scorer, "rowwise_int8_works", lambda: False)
+def test_per_tensor_forced_runs_on_any_cpu_one_comment_at_a_time(tiny_checkpoint: Build) -> None:
     checkpoint = tiny_checkpoint("unbiased")
 
-    int8 = load_scorer(checkpoint.settings())
+    with capture_logs() as logs:
+        int8 = load_scorer(checkpoint.settings(int8_kernel="per_tensor"))
 
     modules = list(int8.model.modules())  # type: ignore[attr-defined]
-    assert sum(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in modules) > 10
+    assert sum(isinstance(m, PER_TENSOR_LINEAR) for m in modules) > 10
     assert not any(isinstance(m, RowwiseInt8Linear) for m in modules)
     # Per-tensor activation scales couple the comments of a batch: one comment per pass.
     assert int8._batch_size == 1  # type: ignore[attr-defined]
-    assert int8.model_id.endswith("+int8")
+    assert int8.model_id.endswith("+int8-per-tensor")
+    assert {
+        "event": "scoring.per_tensor_int8",
+        "log_level": "info",
+        "reason": "MODERATION_INT8_KERNEL=per_tensor",
+    } in logs
+    texts = [*CORPUS, "", "Idiot."]
+    assert int8.score(texts) == [int8.score([text])[0] for text in texts]
     assert_agrees_with(load_scorer(checkpoint.settings(quantize="none")), int8)
+
+
+def test_rowwise_forced_loads_rowwise_where_this_cpu_runs_it_and_refuses_elsewhere(
+    tiny_checkpoint: Build,
+) -> None:
+    settings = tiny_checkpoint("original").settings(int8_kernel="rowwise")
+
+    if int8_kernel_here() == "rowwise":
+        scorer = load_scorer(settings)
+        assert scorer.model_id.endswith("+int8")
+        assert any(isinstance(m, RowwiseInt8Linear) for m in scorer.model.modules())  # type: ignore[attr-defined]
+        return
+    with pytest.raises(ModelUnavailable, match="MODERATION_INT8_KERNEL=rowwise") as raised:
+        load_scorer(settings)
+    assert "\n" not in str(raised.value)
+
+
+def test_the_worker_forced_to_rowwise_on_avx2s_int8_path_stops_at_start_in_one_line(
+    tiny_checkpoint: Build, database_url: str, redis_server: str
+) -> None:
+    checkpoint = tiny_checkpoint("original")
+    env = clean_env(
+        MODERATION_MODEL=str(checkpoint.checkpoint),
+        MODERATION_MODEL_CONFIG=str(checkpoint.config_dir),
+        MODERATION_INT8_KERNEL="rowwise",
+        MODERATION_DATABASE_URL=database_url,
+        MODERATION_REDIS_URL=f"{redis_server}/15",
+        **AS_IF_AVX2_ONLY,
+    )
+
+    completed = subprocess.run(
+        [str(Path(sys.executable).with_name("moderation")), "worker", "--concurrency=1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert completed.returncode == 2
+    [line] = completed.stderr.splitlines()
+    assert line.startswith("moderation: MODERATION_INT8_KERNEL=rowwise, but this CPU can't")
+    assert "MODERATION_INT8_KERNEL=auto" in line
+
+
+def test_a_bad_int8_kernel_setting_is_refused() -> None:
+    with pytest.raises(ValueError, match="int8_kernel"):
+        Settings(int8_kernel="fast")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("variant", VARIANT_NAMES)
@@ -235,7 +293,7 @@ def test_a_variant_name_loads_from_a_local_checkpoint(
     check_model_available(settings)
     scorer = load_scorer(settings)
 
-    assert scorer.model_id == f"detoxify:original@{variant.sha256_prefix}+int8"
+    assert scorer.model_id == f"detoxify:original@{variant.sha256_prefix}{int8_suffix_here()}"
     assert scorer.labels == model_labels("original")
 
 
@@ -512,7 +570,9 @@ results = {}
 results["torch itself"] = warning_raised(
     lambda model: torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear})
 )
-scorer = load_scorer(Settings(model=sys.argv[1], model_config_dir=sys.argv[2]))
+scorer = load_scorer(
+    Settings(model=sys.argv[1], model_config_dir=sys.argv[2], int8_kernel="per_tensor")
+)
 results["model"] = scorer.model_id
 results["scores"] = scorer.score(["You are an idiot!"])[0]
 
@@ -543,7 +603,7 @@ def test_int8_loads_with_warnings_as_errors_and_hides_only_torchs_deprecation(
     assert results["torch itself"].startswith(
         "DeprecationWarning: torch.ao.quantization is deprecated"
     ), "torch no longer warns: the filter in _quantize_int8 can go"
-    assert results["model"].endswith("+int8")
+    assert results["model"].endswith("+int8-per-tensor")
     assert list(results["scores"]) == list(checkpoint.labels)
     # The filter matches torch's message, not every DeprecationWarning during quantization.
     assert results["unrelated"] == "DeprecationWarning: an unrelated deprecation"

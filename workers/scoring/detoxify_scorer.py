@@ -22,6 +22,7 @@ from service.settings import Settings
 from workers.scoring.attention import attend_unpadded
 from workers.scoring.device import device_problem
 from workers.scoring.errors import ModelUnavailable, ScoringError
+from workers.scoring.kernel import FALLBACK_REASON, MODEL_SUFFIX, choose_int8_kernel
 from workers.scoring.locate import (
     ModelSource,
     download_unavailable,
@@ -30,11 +31,7 @@ from workers.scoring.locate import (
     locate_model,
     sha256_of,
 )
-from workers.scoring.rowwise import (
-    quantize_rowwise,
-    quantize_token_embeddings,
-    rowwise_int8_works,
-)
+from workers.scoring.rowwise import quantize_rowwise, quantize_token_embeddings
 from workers.scoring.variants import checkpoint_labels
 
 log = structlog.get_logger(__name__)
@@ -146,16 +143,21 @@ def load_detoxify_scorer(settings: Settings) -> DetoxifyScorer:
         )
 
     model.eval()
-    quantized = settings.quantize == "int8" and device.type == "cpu"
+    precision = "fp32"
     batch_size = SOLO_BATCH_SIZE if device.type == "cpu" else ACCELERATOR_BATCH_SIZE
-    if quantized and rowwise_int8_works():
-        quantize_rowwise(model)
-        quantize_token_embeddings(model)
-        attend_unpadded(model)
-        batch_size = CPU_BATCH_SIZE
-    elif quantized:
-        log.info("scoring.per_tensor_int8", reason="this CPU can't run oneDNN's int8 exactly")
-        model = _quantize_int8(model)
+    if settings.quantize == "int8" and device.type == "cpu":
+        kernel = choose_int8_kernel(settings.int8_kernel)
+        precision = MODEL_SUFFIX[kernel]
+        if kernel == "rowwise":
+            quantize_rowwise(model)
+            quantize_token_embeddings(model)
+            attend_unpadded(model)
+            batch_size = CPU_BATCH_SIZE
+        else:
+            forced = settings.int8_kernel == "per_tensor"
+            reason = "MODERATION_INT8_KERNEL=per_tensor" if forced else FALLBACK_REASON
+            log.info("scoring.per_tensor_int8", reason=reason)
+            model = _quantize_int8(model)
     elif settings.quantize == "int8":
         log.info("scoring.int8_skipped", device=str(device), reason="dynamic int8 is CPU-only")
     model.to(device)
@@ -165,7 +167,7 @@ def load_detoxify_scorer(settings: Settings) -> DetoxifyScorer:
         model=model,
         tokenizer=tokenizer,
         labels=labels,
-        model_id=f"{_model_name(source)}+{'int8' if quantized else 'fp32'}",
+        model_id=f"{_model_name(source)}+{precision}",
         max_tokens=settings.max_tokens,
         device=device,
         batch_size=batch_size,

@@ -1,19 +1,15 @@
 """Whether MODERATION_DEVICE exists on this machine, asked of torch in a child process.
 
-The worker's parent must not import torch (nor initialise CUDA, which does not survive a
-fork), so `check_device` asks a short-lived interpreter; each worker child asks
-`device_problem` itself before loading the model.
+The worker's parent must not import torch, so `check_device` asks a short-lived interpreter
+(`workers.scoring.probe`); each worker child asks `device_problem` itself before loading the
+model.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 from workers.scoring.errors import ModelUnavailable
+from workers.scoring.probe import ask_torch
 
-# Importing torch from a cold disk takes seconds; this bounds a hung driver, not the import.
-PROBE_TIMEOUT_SECONDS = 120
 _PROBE = (
     "import sys\n"
     "from workers.scoring.device import device_problem\n"
@@ -25,22 +21,7 @@ def check_device(device: str) -> None:
     """Raise ModelUnavailable unless torch can use `device` here. Never imports torch."""
     if device == "cpu":
         return
-    try:
-        probe = subprocess.run(  # noqa: S603 - this interpreter; the device was validated
-            [sys.executable, "-c", _PROBE, device],
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise ModelUnavailable(
-            f"checking MODERATION_DEVICE={device} took over {PROBE_TIMEOUT_SECONDS} s"
-        ) from exc
-    if probe.returncode != 0:
-        last = (probe.stderr.strip().splitlines() or ["no output"])[-1]
-        raise ModelUnavailable(f"can't check MODERATION_DEVICE={device} ({last})")
-    problem = probe.stdout.strip()
+    problem = ask_torch(_PROBE, device, about=f"MODERATION_DEVICE={device}")
     if problem:
         raise ModelUnavailable(problem)
 

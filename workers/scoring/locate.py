@@ -16,6 +16,7 @@ import httpx
 from service.settings import Settings
 from workers.scoring.device import check_device
 from workers.scoring.errors import ModelUnavailable
+from workers.scoring.kernel import check_int8_kernel
 from workers.scoring.variants import DETOXIFY_DOWNLOAD_URL, VARIANTS, Variant
 
 PROBE_TIMEOUT = httpx.Timeout(10.0)
@@ -75,6 +76,7 @@ def check_model_available(settings: Settings) -> None:
     """
     source = locate_model(settings)
     check_device(settings.device)
+    check_int8_kernel(settings)
     if source.url is None:
         return
     assert source.variant is not None, "only named variants are downloaded"
