@@ -298,11 +298,12 @@ def _wait_until_ready(
 
 def _queue_backlog(env: dict[str, str], count: int) -> int:
     """`count` pending comments, stored and their moderate tasks sent, as the API would."""
-    from service import store
-    from service.db import Database
-    from service.models import utcnow
-    from service.queue import MODERATE_TASK, TaskProducer
+    from service.broker.contract import MODERATE_TASK
+    from service.broker.producer import TaskProducer
+    from service.db.engine import Database
+    from service.db.tables import utcnow
     from service.settings import Settings
+    from service.store.comments import create_comment
 
     settings = Settings(
         database_url=env["MODERATION_DATABASE_URL"], redis_url=env["MODERATION_REDIS_URL"]
@@ -312,7 +313,7 @@ def _queue_backlog(env: dict[str, str], count: int) -> int:
     try:
         with database.session() as session:
             ids = [
-                store.create_comment(
+                create_comment(
                     session,
                     article_id="bench",
                     parent_id=None,

@@ -49,7 +49,7 @@ from bench import loadgen
 from bench.comments import comments
 from bench.perspective import _start_redis
 from bench.scoring import BENCH_DIR, Setup, _build, _Pool
-from service.intake import MAX_BATCH
+from service.comments.intake import MAX_BATCH
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -257,8 +257,8 @@ async def post_all(
     `opened` runs once the connections are open, `then` (given the new ids) before they
     close: a site's HTTP client keeps its pool open, so what they cost to open and close is
     no comment's."""
+    from service.http.tokens import issue_token
     from service.settings import Settings
-    from service.tokens import issue_token
 
     settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
     texts = comments(count, seed=11)
@@ -357,8 +357,8 @@ async def spike(stack: Stack, count: int, within: float) -> dict[str, Any]:
 async def wait_decided(stack: Stack, ids: list[str], *, timeout: float = 1800) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from service.db import Database
-    from service.models import Comment
+    from service.db.engine import Database
+    from service.db.tables import Comment
 
     url = stack.env.get("MODERATION_DATABASE_URL") or (
         f"sqlite:///{Path(stack.env['MODERATION_VAR_DIR']) / 'moderation.db'}"

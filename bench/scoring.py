@@ -28,7 +28,7 @@ from typing import Any
 
 from bench.comments import SENTENCES, comments
 from bench.shapes import INIT_STD, SHAPES
-from service.intake import MAX_BATCH
+from service.comments.intake import MAX_BATCH
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "var" / "bench"
@@ -224,7 +224,7 @@ def _plain_detoxify(checkpoint: str, config: str) -> tuple[Any, dict[str, Any]]:
 
 def _our_scorer(checkpoint: str, config: str, setup: Setup) -> tuple[Any, dict[str, Any]]:
     from service.settings import Settings
-    from workers.scoring import load_scorer
+    from workers.scoring.scorer import load_scorer
 
     scorer = load_scorer(
         Settings(
@@ -256,7 +256,7 @@ def _in_child(context: Any, target: Any, *args: Any) -> dict[str, Any]:
 
 def _memory(checkpoint: str, config: str, kernel: str, texts: list[str], queue: Any) -> None:
     from service.settings import Settings
-    from workers.scoring import load_scorer
+    from workers.scoring.scorer import load_scorer
 
     scorer = load_scorer(
         Settings(model=checkpoint, model_config_dir=config, int8_kernel=kernel)  # type: ignore[arg-type]

@@ -280,8 +280,8 @@ class Load:
 
 
 async def soak(svc: Service, args: argparse.Namespace) -> dict[str, Any]:
+    from service.http.tokens import issue_token
     from service.settings import Settings
-    from service.tokens import issue_token
 
     settings = Settings(jwt_secret=SECRET)  # type: ignore[arg-type]
     texts = comments(2000, seed=23)
@@ -373,8 +373,8 @@ def _wait_decided(svc: Service, ids: list[str]) -> list[dict[str, Any]]:
     """Until every accepted comment is decided (at most DRAIN_SECONDS)."""
     from sqlalchemy import select
 
-    from service.db import Database
-    from service.models import Comment
+    from service.db.engine import Database
+    from service.db.tables import Comment
 
     database = Database(svc.database_url)
     deadline = time.monotonic() + DRAIN_SECONDS

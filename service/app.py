@@ -16,24 +16,29 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from service.auth import TokenVerifier
-from service.connections import redis_client
-from service.context import Services
-from service.db import Database
+from service.broker.connections import redis_client
+from service.broker.notify import DecisionListener
+from service.broker.producer import TaskProducer
+from service.comments import routes as comments
+from service.comments.flood import FloodGate
+from service.db.engine import Database
 from service.errors import ProblemError, handle_problem, problem_response, unavailable
-from service.flood import FloodGate
-from service.headers import SecurityHeadersMiddleware
-from service.metrics import BacklogCollector, render_metrics
-from service.middleware import RequestContextMiddleware
-from service.notify import DecisionListener
+from service.flags import routes as flags_routes
+from service.http import probes as health
+from service.http.auth import TokenVerifier
+from service.http.headers import SecurityHeadersMiddleware
+from service.http.metrics import BacklogCollector, render_metrics
+from service.http.middleware import RequestContextMiddleware
+from service.http.services import Services
+from service.moderation import page
+from service.moderation import routes as moderation
 from service.openapi import openapi_document
-from service.perspective import PerspectiveError
+from service.perspective import routes as perspective_routes
+from service.perspective.analyze import PerspectiveError
 from service.policies import policy_holder
-from service.queue import TaskProducer
-from service.routes import comments, health, insights, moderation, page, samples
-from service.routes import perspective as perspective_routes
-from service.routes import settings as settings_routes
 from service.settings import Settings
+from service.tuning import insights_routes as insights
+from service.tuning import sample_routes as samples
 
 log = structlog.get_logger(__name__)
 
@@ -62,14 +67,10 @@ ROUTES = [
     Route("/v1/comments/{comment_id}", comments.get_comment, methods=["GET"]),
     Route("/healthz", health.healthz, methods=["GET"]),
     Route("/readyz", health.readyz, methods=["GET"]),
-    Route(
-        "/v1/articles/{article_id}/settings", settings_routes.get_article_settings, methods=["GET"]
-    ),
-    Route(
-        "/v1/articles/{article_id}/settings", settings_routes.put_article_settings, methods=["PUT"]
-    ),
-    Route("/v1/authors/{author_id}/settings", settings_routes.get_author_settings, methods=["GET"]),
-    Route("/v1/authors/{author_id}/settings", settings_routes.put_author_settings, methods=["PUT"]),
+    Route("/v1/articles/{article_id}/settings", flags_routes.get_article_flags, methods=["GET"]),
+    Route("/v1/articles/{article_id}/settings", flags_routes.put_article_flags, methods=["PUT"]),
+    Route("/v1/authors/{author_id}/settings", flags_routes.get_author_flags, methods=["GET"]),
+    Route("/v1/authors/{author_id}/settings", flags_routes.put_author_flags, methods=["PUT"]),
     Route("/v1/comments/{comment_id}/history", moderation.get_history, methods=["GET"]),
     Route("/v1/moderation/queue", moderation.get_queue, methods=["GET"]),
     Route(
@@ -83,7 +84,7 @@ ROUTES = [
     Route("/v1/moderation/stats", moderation.get_stats, methods=["GET"]),
     Route(
         "/v1/moderation/comments/{comment_id}/sample-label",
-        samples.post_sample_label,
+        samples.post_sample_judgement,
         methods=["POST"],
     ),
     Route("/v1/moderation/insights", insights.get_insights, methods=["GET"]),

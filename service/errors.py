@@ -99,3 +99,16 @@ def problem_response(error: ProblemError) -> Response:
 async def handle_problem(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ProblemError)
     return problem_response(exc)
+
+
+class ScoringError(ModerationError):
+    """Base of every error the scoring layer (a model, its checkpoint, its device) raises."""
+
+
+class ModelUnavailable(ScoringError):
+    """The configured model can't be loaded here; the message is one line saying what to do."""
+
+    def __init__(self, message: str) -> None:
+        # Operators read this in a start-up log line; a nested error's traceback text
+        # would split it over several.
+        super().__init__(" ".join(message.split()))

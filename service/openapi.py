@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from service.openapi_moderation import MODERATION_PATHS, MODERATION_SCHEMAS
-from service.openapi_perspective import PERSPECTIVE_PATHS, PERSPECTIVE_SCHEMAS, SECURITY_SCHEMES
-from service.openapi_tuning import TUNING_PATHS, TUNING_SCHEMAS
+from service.moderation.openapi import MODERATION_SCHEMAS
+from service.moderation.openapi_paths import MODERATION_PATHS
+from service.perspective.openapi import PERSPECTIVE_PATHS, PERSPECTIVE_SCHEMAS, SECURITY_SCHEMES
+from service.tuning.openapi import TUNING_PATHS, TUNING_SCHEMAS
 
 PROBLEM = {"$ref": "#/components/schemas/Problem"}
 

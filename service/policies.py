@@ -34,7 +34,7 @@ def configured_model_labels(settings: Settings) -> tuple[str, ...] | None:
     """The labels MODERATION_MODEL scores, known without loading it; None for a checkpoint
     that is not a published variant (its labels are in the checkpoint itself)."""
     # The variant table imports no torch; it lives with the scorer, the labels' one source.
-    from workers.scoring.variants import model_labels, variant_of
+    from service.model_catalogue import model_labels, variant_of
 
     variant = variant_of(settings.model)
     return None if variant is None else model_labels(variant)

@@ -12,9 +12,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from policy import PolicyError
-from service.db import Database
+from service.db.engine import Database
+from service.db.migrate import is_up_to_date
 from service.errors import ConfigurationError
-from service.migrate import is_up_to_date
 from service.policies import check_policy_file
 from service.settings import Settings
 

@@ -71,8 +71,8 @@ def drop_postgres_database(admin_url: str, name: str) -> None:
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of the backend the test is parametrized with."""
     backend = getattr(request, "param", DEFAULT_BACKEND)
-    from service.db import Database
-    from service.migrate import upgrade_head
+    from service.db.engine import Database
+    from service.db.migrate import upgrade_head
 
     if backend == "sqlite":
         url = f"sqlite:///{tmp_path / 'moderation.db'}"
@@ -97,8 +97,8 @@ BACKENDS = ["sqlite", "postgresql"]
 
 @pytest.fixture
 def db(database_url: str) -> Iterator[Any]:
-    """A `service.db.Database` on `database_url`, disposed of afterwards."""
-    from service.db import Database
+    """A `service.db.engine.Database` on `database_url`, disposed of afterwards."""
+    from service.db.engine import Database
 
     database = Database(database_url)
     yield database

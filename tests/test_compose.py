@@ -171,7 +171,7 @@ MODERATION_ARGVS = moderation_argvs()
 
 @pytest.fixture(scope="module")
 def cli_main() -> click.Group:
-    return importlib.import_module("service.cli").main
+    return importlib.import_module("workers.cli.main").main
 
 
 def resolve(group: click.Group, args: list[str]) -> tuple[list[str], click.Command, list[str]]:

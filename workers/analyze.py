@@ -21,11 +21,12 @@ import structlog
 from prometheus_client import Histogram
 
 import policy
-from service.analysis import RESULT_PREFIX, RESULT_TTL_SECONDS
-from service.perspective_text import piece_spans, segment_spans
+from service.broker.contract import ANALYZE_RESULT_PREFIX
+from service.model_catalogue import variant_of
+from service.perspective.analysis import RESULT_TTL_SECONDS
+from service.perspective.text import piece_spans, segment_spans
 from workers.runtime import WorkerRuntime
-from workers.scoring import Scorer
-from workers.scoring.variants import variant_of
+from workers.scoring.scorer import Scorer
 
 log = structlog.get_logger(__name__)
 
@@ -115,7 +116,7 @@ def _push(client: redis.Redis | None, request_id: str, result: dict[str, Any]) -
     if client is None:
         log.warning("perspective.no_redis", request_id=request_id)
         return
-    key = RESULT_PREFIX + request_id
+    key = ANALYZE_RESULT_PREFIX + request_id
     try:
         with client.pipeline(transaction=True) as pipe:
             pipe.rpush(key, json.dumps(result))

@@ -21,17 +21,12 @@ from celery.signals import (
 )
 
 from policy import preload_language_detector
-from service.connections import redis_client
-from service.db import Database
+from service.broker.connections import redis_client
+from service.broker.contract import PURGE_TASK, RELAY_OUTBOX_TASK, SWEEP_TASK
+from service.broker.producer import TaskProducer, celery_config
+from service.db.engine import Database
 from service.logging import configure_logging
 from service.policies import configured_model_labels, policy_holder
-from service.queue import (
-    PURGE_TASK,
-    RELAY_OUTBOX_TASK,
-    SWEEP_TASK,
-    TaskProducer,
-    celery_config,
-)
 from service.settings import Settings
 from workers import child_failure, runtime
 from workers.heartbeat import start_heartbeat
@@ -74,7 +69,7 @@ def create_celery_app(settings: Settings) -> Celery:
 def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRuntime:
     scorer = None
     if load_model:
-        from workers.scoring import load_scorer
+        from workers.scoring.scorer import load_scorer
 
         scorer = load_scorer(settings)
     # A checkpoint that is no published variant says which labels it has only once loaded.

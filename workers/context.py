@@ -15,9 +15,16 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 import policy
-from service import store
-from service.decisions import STATUS_AFTER
-from service.models import ArticleSettings, AuthorSettings
+from service.comments.decisions import STATUS_AFTER
+from service.db.tables import ArticleFlags, AuthorFlags
+from service.store.comments import count_author_comments_since, list_author_texts_since
+from service.store.context import (
+    AuthorComment,
+    list_article_flags,
+    list_author_flags,
+    list_recent_comments_by_author,
+)
+from service.store.moderation import count_statuses_by_author
 from workers.runtime import WorkerRuntime
 
 # The repeat rule compares against the author's recent texts (their digests); a flooder's
@@ -36,7 +43,7 @@ class PendingComment:
 
     @property
     def posting_key(self) -> tuple[datetime, str]:
-        """Posting order: by time, ties by id (as `store.list_author_texts_since` orders)."""
+        """Posting order: by time, ties by id (as `list_author_texts_since` orders)."""
         return (self.created_at, self.comment_id)
 
 
@@ -55,8 +62,8 @@ class BatchContext:
         self,
         *,
         statuses: dict[str, dict[str, int]],
-        authors: dict[str, AuthorSettings],
-        articles: dict[str, ArticleSettings],
+        authors: dict[str, AuthorFlags],
+        articles: dict[str, ArticleFlags],
         histories: dict[str, _History],
         model: str,
     ) -> None:
@@ -132,12 +139,12 @@ def read_contexts(
         if (known := windows.get(comment.subject.author_id)) is not None:
             since, until = min(since, known[0]), max(until, known[1])
         windows[comment.subject.author_id] = (since, until)
-    statuses = store.count_statuses_by_author(session, author_ids=windows)
-    authors = store.list_author_settings(session, author_ids=windows)
-    articles = store.list_article_settings(
+    statuses = count_statuses_by_author(session, author_ids=windows)
+    authors = list_author_flags(session, author_ids=windows)
+    articles = list_article_flags(
         session, article_ids=[comment.subject.article_id for comment in comments]
     )
-    rows = store.list_recent_comments_by_author(session, windows=windows, limit=max_author_rows)
+    rows = list_recent_comments_by_author(session, windows=windows, limit=max_author_rows)
     digests = _Digests()
     histories = {
         comment.comment_id: _history(
@@ -173,7 +180,7 @@ class _Digests:
 def _history(
     session: Session,
     comment: PendingComment,
-    rows: Sequence[store.AuthorComment],
+    rows: Sequence[AuthorComment],
     *,
     complete: bool,
     flood: timedelta,
@@ -193,7 +200,7 @@ def _history(
             1 for row in rows if row.created_at >= flood_since and (row.created_at, row.id) <= key
         )
     else:
-        flood_count = store.count_author_comments_since(
+        flood_count = count_author_comments_since(
             session,
             author_id=author_id,
             since=flood_since,
@@ -215,7 +222,7 @@ def _history(
     ):
         recent = tuple(digests.of(comment_id, text) for comment_id, text in earlier)
     else:
-        texts = store.list_author_texts_since(
+        texts = list_author_texts_since(
             session,
             author_id=author_id,
             since=repeat_since,
@@ -227,18 +234,18 @@ def _history(
     return _History(flood_count, recent)
 
 
-def author_record(statuses: dict[str, int], settings: AuthorSettings | None) -> dict[str, object]:
+def author_record(statuses: dict[str, int], flags: AuthorFlags | None) -> dict[str, object]:
     return {
         "approved": statuses.get("approved", 0),
         "rejected": statuses.get("rejected", 0),
         "held": statuses.get("held", 0),
-        "always_hold": bool(settings and settings.always_hold),
-        "trusted": bool(settings and settings.trusted),
+        "always_hold": bool(flags and flags.always_hold),
+        "trusted": bool(flags and flags.trusted),
     }
 
 
-def article_record(settings: ArticleSettings | None) -> dict[str, object]:
+def article_record(flags: ArticleFlags | None) -> dict[str, object]:
     return {
-        "premoderated": bool(settings and settings.premoderated),
-        "closed": bool(settings and settings.closed),
+        "premoderated": bool(flags and flags.premoderated),
+        "closed": bool(flags and flags.closed),
     }

@@ -4,7 +4,7 @@ A feedback row says what a person thought of a text (Coral sends 1 for rejected,
 approved) but not what the model thought: analyze stores nothing, so its scores are gone.
 Here the worker scores the stored text as analyze would (long texts in pieces, each label
 its highest piece's score) and keeps the summary on the row; the insights builder then
-places it on each threshold of the label it names (service/labels.py).
+places it on each threshold of the label it names (service/tuning/judgements.py).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 import structlog
 
-from service import store
-from service.db import Database
+from service.db.engine import Database
+from service.store.perspective import list_unscored_feedback, set_feedback_scores
 from workers.analyze import analyze_text
-from workers.scoring import Scorer
+from workers.scoring.scorer import Scorer
 
 log = structlog.get_logger(__name__)
 
@@ -29,7 +29,7 @@ _NO_LANGUAGES: frozenset[str] = frozenset()
 def score_feedback(db: Database, scorer: Scorer, feedback_ids: Sequence[int]) -> int:
     """How many rows got scores; rows already scored (a re-sent task) are left as they are."""
     with db.session() as session:
-        rows = store.list_unscored_feedback(session, feedback_ids=feedback_ids)
+        rows = list_unscored_feedback(session, feedback_ids=feedback_ids)
         # One suggestscore stores a row per attribute, all with the same text: score it once.
         summaries: dict[str, dict[str, float]] = {}
         for row in rows:
@@ -38,6 +38,6 @@ def score_feedback(db: Database, scorer: Scorer, feedback_ids: Sequence[int]) ->
                     scorer, row.text, spans=False, deadline=_NO_DEADLINE, covered=_NO_LANGUAGES
                 )
                 summaries[row.text] = result["summary"]
-            store.set_feedback_scores(session, feedback=row, scores=summaries[row.text])
+            set_feedback_scores(session, feedback=row, scores=summaries[row.text])
     log.info("perspective.feedback_scored", rows=len(rows), model=scorer.model_id)
     return len(rows)

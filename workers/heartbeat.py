@@ -11,7 +11,7 @@ import time
 import redis
 import structlog
 
-from service.health import WORKER_HEARTBEAT_PREFIX
+from service.broker.contract import WORKER_HEARTBEAT_PREFIX
 
 log = structlog.get_logger(__name__)
 

@@ -6,7 +6,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 
-from service.queue import QUEUES
+from service.broker.contract import QUEUES
 from service.settings import Settings
 
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import redis
 
-from service.db import Database
+from service.broker.producer import TaskProducer
+from service.db.engine import Database
 from service.policies import PolicyHolder
-from service.queue import TaskProducer
 from service.settings import Settings
-from workers.scoring import Scorer
+from workers.scoring.scorer import Scorer
 from workers.shadow import ShadowPolicy
 
 

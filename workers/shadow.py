@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 import structlog
 
 import policy
-from service import store
-from service.models import utcnow
+from service.db.tables import utcnow
 from service.policies import PolicyHolder
+from service.store.tuning import add_shadow_decisions
 
 if TYPE_CHECKING:
     from workers.runtime import WorkerRuntime
@@ -151,7 +151,7 @@ def _write(
     rt: WorkerRuntime, version: str, decided: Sequence[tuple[ShadowCase, policy.Decision]]
 ) -> None:
     with rt.db.session() as session:
-        store.add_shadow_decisions(
+        add_shadow_decisions(
             session,
             policy_version=version,
             decisions=[

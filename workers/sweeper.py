@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import structlog
 
-from service import store
-from service.db import Database
-from service.models import utcnow
-from service.queue import MODERATE_QUEUE, MODERATE_TASK, TaskProducer
+from service.broker.contract import MODERATE_QUEUE, MODERATE_TASK
+from service.broker.producer import TaskProducer
+from service.db.engine import Database
+from service.db.tables import utcnow
+from service.store.comments import count_pending_comments, mark_enqueued
+from service.store.resend import list_comments_due_for_resend
 
 log = structlog.get_logger(__name__)
 
@@ -29,7 +31,7 @@ def sweep_pending(
     # Counted before the queue is read: a comment decided in between leaves the queue too,
     # so the estimate of what is missing errs towards a re-send, never away from one.
     with db.session() as session:
-        pending = store.count_pending_comments(session)
+        pending = count_pending_comments(session)
     if pending == 0:
         return 0
     queued = _queued_moderations(producer)
@@ -44,13 +46,13 @@ def sweep_pending(
         # killed mid-task until its visibility timeout (an hour).
         limit = min(limit, pending - queued)
     with db.session() as session:
-        due = store.list_comments_due_for_resend(
+        due = list_comments_due_for_resend(
             session, now=now, grace_seconds=grace_seconds, limit=limit
         )
     sent = [comment_id for comment_id in due if producer.send(MODERATE_TASK, comment_id)]
     if sent:
         with db.session() as session:
-            store.mark_enqueued(session, comment_ids=sent, now=now)
+            mark_enqueued(session, comment_ids=sent, now=now)
         log.info("sweeper.resent", count=len(sent), pending=pending, queued=queued)
     return len(sent)
 

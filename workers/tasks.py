@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import structlog
 
-from service.queue import (
+from service.broker.contract import (
     ANALYZE_TASK,
     DELIVER_WEBHOOK_TASK,
     MODERATE_TASK,
@@ -16,15 +16,15 @@ from service.queue import (
     SCORE_FEEDBACK_TASK,
     SWEEP_TASK,
 )
+from service.retention import purge_expired_text
+from service.webhooks import deliver_event, relay_due_events
 from workers import runtime
 from workers.analyze import analyze_request
 from workers.celery_app import app
+from workers.decide import decide_comments
 from workers.feedback import score_feedback
 from workers.metrics import WEBHOOK_DELIVERIES
-from workers.moderation import moderate_comments
-from workers.retention import purge_expired_text
 from workers.sweeper import sweep_pending
-from workers.webhooks import deliver_event, relay_due_events
 
 _http = httpx.Client()
 
@@ -46,12 +46,12 @@ def score_feedback_rows(feedback_ids: list[int]) -> int:
 @app.task(name=MODERATE_TASK)
 def moderate(*comment_ids: str) -> list[str | None]:
     # One id names every line of the task, Celery's own included; a batch's lines name the
-    # batch, and those about one comment name it too (workers/moderation.py).
+    # batch, and those about one comment name it too (workers/decide.py).
     if len(comment_ids) == 1:
         structlog.contextvars.bind_contextvars(comment_id=comment_ids[0])
     else:
         structlog.contextvars.bind_contextvars(comment_ids=list(comment_ids))
-    return moderate_comments(runtime.current(), comment_ids)
+    return decide_comments(runtime.current(), comment_ids)
 
 
 @app.task(name=DELIVER_WEBHOOK_TASK)

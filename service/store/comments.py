@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Comment, WebhookEvent
+from service.db.tables import Comment, WebhookEvent
 
 COMMENT_ID = re.compile(r"[\x21-\x7e]{1,36}")
 # The accept path's statements, built once: SQLAlchemy spends more building and keying a

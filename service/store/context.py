@@ -14,7 +14,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from service.models import ArticleSettings, AuthorSettings, Comment
+from service.db.tables import ArticleFlags, AuthorFlags, Comment
 from service.store.comments import could_be_comment_id
 
 
@@ -64,8 +64,8 @@ _RECENT_BY_AUTHOR = (
     .where(_RANKED.c.rank <= bindparam("limit"))
     .order_by(_RANKED.c.created_at.desc(), _RANKED.c.id.desc())
 )
-_AUTHOR_SETTINGS = select(AuthorSettings).where(AuthorSettings.author_id.in_(_IDS))
-_ARTICLE_SETTINGS = select(ArticleSettings).where(ArticleSettings.article_id.in_(_IDS))
+_AUTHOR_SETTINGS = select(AuthorFlags).where(AuthorFlags.author_id.in_(_IDS))
+_ARTICLE_SETTINGS = select(ArticleFlags).where(ArticleFlags.article_id.in_(_IDS))
 
 
 def _valid_ids(comment_ids: Iterable[str]) -> list[str]:
@@ -113,18 +113,14 @@ def list_recent_comments_by_author(
     return found
 
 
-def list_author_settings(
-    session: Session, *, author_ids: Iterable[str]
-) -> dict[str, AuthorSettings]:
+def list_author_flags(session: Session, *, author_ids: Iterable[str]) -> dict[str, AuthorFlags]:
     wanted = sorted(set(author_ids))
     if not wanted:
         return {}
     return {row.author_id: row for row in session.scalars(_AUTHOR_SETTINGS, {"ids": wanted})}
 
 
-def list_article_settings(
-    session: Session, *, article_ids: Iterable[str]
-) -> dict[str, ArticleSettings]:
+def list_article_flags(session: Session, *, article_ids: Iterable[str]) -> dict[str, ArticleFlags]:
     wanted = sorted(set(article_ids))
     if not wanted:
         return {}

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Update, bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
-from service.models import Comment, Decision, HoldReason
+from service.db.tables import Comment, Decision, HoldReason
 
 # Core inserts, built once: the ORM's bulk path costs more than the rows.
 _INSERT_DECISION = insert(Decision.__table__)

@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, 
 from sqlalchemy.orm import Session
 
 from policy.sections import TOXICITY_LABELS
-from service.models import AuthorBan, Comment, Decision, HoldReason, ModerationAudit
+from service.db.tables import AuthorBan, Comment, Decision, HoldReason, ModerationAudit
 from service.store.comments import could_be_comment_id
 
 QueueSort = Literal["oldest", "newest", "score"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service.models import PerspectiveFeedback, PerspectiveKey
+from service.db.tables import PerspectiveFeedback, PerspectiveKey
 
 
 def create_perspective_key(

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from service.models import Comment
+from service.db.tables import Comment
 
 # The wait before a re-send doubles with each send, up to 64 grace periods (the 7th send on).
 BACKOFF_CAP_SENDS = 7

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from service.models import AuditSample, Comment, Decision, ShadowDecision
+from service.db.tables import AuditSample, Comment, Decision, ShadowDecision
 
 POLICY = Decision.by == "policy"
 
@@ -93,14 +93,14 @@ def lock_audit_sample_or_none(session: Session, *, comment_id: str) -> AuditSamp
     return session.get(AuditSample, comment_id, with_for_update=True, populate_existing=True)
 
 
-def set_audit_label(
+def set_audit_judgement(
     session: Session, *, sample: AuditSample, label: str, moderator_id: str, now: datetime
 ) -> None:
     sample.label, sample.labelled_by, sample.labelled_at = label, moderator_id, now
     session.flush()
 
 
-def list_unlabelled_samples(
+def list_unjudged_samples(
     session: Session,
     *,
     article_id: str | None,
@@ -185,7 +185,7 @@ def list_reviews_since(session: Session, *, since: datetime) -> list[tuple[str, 
     return [(comment_id, action, at) for comment_id, action, at in rows]
 
 
-def list_sample_labels_since(
+def list_sample_judgements_since(
     session: Session, *, since: datetime
 ) -> list[tuple[str, str | None, datetime | None, float]]:
     """(comment id, label, labelled at, rate) of samples drawn from comments decided since."""

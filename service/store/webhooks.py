@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from service.models import WebhookEvent
+from service.db.tables import WebhookEvent
 
 
 def add_webhook_event(

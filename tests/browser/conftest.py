@@ -21,13 +21,13 @@ import pytest
 import uvicorn
 
 from service.app import create_app
-from service.db import Database
-from service.decisions import record_automated_decision
-from service.migrate import upgrade_head
-from service.models import utcnow
+from service.comments.decisions import record_automated_decision
+from service.db.engine import Database
+from service.db.migrate import upgrade_head
+from service.db.tables import utcnow
+from service.http.tokens import issue_token
 from service.settings import Settings
-from service.store import create_comment
-from service.tokens import issue_token
+from service.store.comments import create_comment
 from tests.conftest import REPO
 
 ARTIFACTS = REPO / "test-artifacts"

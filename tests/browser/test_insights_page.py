@@ -14,14 +14,15 @@ from typing import Any
 import pytest
 
 import policy
-from service import store
-from service.auth import Principal
-from service.decisions import record_automated_decision
-from service.models import utcnow
-from service.moderation import review_comment
-from service.moderation_schemas import Review
-from service.sampling import label_sample
+from service.comments.decisions import record_automated_decision
+from service.db.tables import utcnow
+from service.http.auth import Principal
+from service.moderation.review import review_comment
+from service.moderation.schemas import Review
 from service.settings import DEFAULT_POLICY
+from service.store.comments import create_comment
+from service.store.tuning import add_shadow_decision, lock_audit_sample_or_none
+from service.tuning.sampling import judge_sample
 from tests.browser.conftest import Site
 
 MODERATOR = Principal("mod-1", roles=frozenset({"moderator"}))
@@ -72,7 +73,7 @@ def seed_month(site: Site) -> dict[str, int]:
                 context,
             )
             with site.db.session() as session:
-                comment_id = store.create_comment(
+                comment_id = create_comment(
                     session,
                     article_id="news-1",
                     parent_id=None,
@@ -99,7 +100,7 @@ def seed_month(site: Site) -> dict[str, int]:
             counts["comments"] += 1
             if day <= 7:
                 with site.db.session() as session:
-                    store.add_shadow_decision(
+                    add_shadow_decision(
                         session,
                         comment_id=comment_id,
                         policy_version="sha256:shadow-candidate",
@@ -129,9 +130,9 @@ def seed_month(site: Site) -> dict[str, int]:
                     )
             else:
                 with site.db.session() as session:
-                    sampled = store.lock_audit_sample_or_none(session, comment_id=comment_id)
+                    sampled = lock_audit_sample_or_none(session, comment_id=comment_id)
                 if sampled is not None and day > 2:
-                    label_sample(
+                    judge_sample(
                         site.db,
                         moderator=MODERATOR,
                         comment_id=comment_id,

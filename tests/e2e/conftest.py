@@ -23,9 +23,9 @@ import redis
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.health import WORKER_HEARTBEAT_PREFIX
+from service.broker.contract import WORKER_HEARTBEAT_PREFIX
+from service.http.tokens import issue_token
 from service.settings import DEFAULT_POLICY, Settings
-from service.tokens import issue_token
 from tests.conftest import REPO, create_postgres_database, drop_postgres_database
 from tests.fixtures.checkpoints import CLEAN, TOXIC, build_checkpoint
 
@@ -224,8 +224,8 @@ def wait_for(predicate: Callable[[], Any], *, timeout: float = 30, what: str = "
 
 
 def decisions_of(settings: Settings, comment_id: str) -> list[dict[str, Any]]:
-    from service import store
-    from service.db import Database
+    from service.db.engine import Database
+    from service.store.decisions import list_decisions
 
     database = Database(settings.effective_database_url)
     try:
@@ -237,7 +237,7 @@ def decisions_of(settings: Settings, comment_id: str) -> list[dict[str, Any]]:
                     "policy_version": d.policy_version,
                     "context": d.context,
                 }
-                for d in store.list_decisions(session, comment_id=comment_id)
+                for d in list_decisions(session, comment_id=comment_id)
             ]
     finally:
         database.dispose()

@@ -11,9 +11,9 @@ import httpx
 import pytest
 import redis
 
-from service.comments import comment_status
-from service.db import Database
-from service.queue import MODERATE_QUEUE
+from service.broker.contract import MODERATE_QUEUE
+from service.comments.accept import comment_status
+from service.db.engine import Database
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import decisions_of, wait_for
 from tests.e2e.test_operations import free_port

@@ -14,9 +14,9 @@ import pytest
 import redis
 from sqlalchemy import select
 
-from service.comments import comment_status
-from service.db import Database
-from service.models import Decision, utcnow
+from service.comments.accept import comment_status
+from service.db.engine import Database
+from service.db.tables import Decision, utcnow
 from tests.conftest import BACKENDS
 from tests.e2e.conftest import wait_for
 from tests.faults.conftest import SLOW_MAX_TOKENS, SLOW_SHAPE, SLOW_TEXT

@@ -28,10 +28,11 @@ import redis
 from sqlalchemy import inspect, text
 from starlette.testclient import TestClient
 
-from service.db import Database
-from service.models import utcnow
-from service.perspective_keys import create_key
-from service.queue import ANALYZE_QUEUE, MODERATE_QUEUE, MODERATE_TASK, TaskProducer
+from service.broker.contract import ANALYZE_QUEUE, MODERATE_QUEUE, MODERATE_TASK
+from service.broker.producer import TaskProducer
+from service.db.engine import Database
+from service.db.tables import utcnow
+from service.perspective.keys import create_key
 from service.settings import DEFAULT_POLICY, Settings
 from tests.conftest import REPO
 from tests.e2e import conftest as e2e

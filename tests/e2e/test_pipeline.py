@@ -8,7 +8,8 @@ import sys
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from service.queue import MODERATE_TASK, TaskProducer
+from service.broker.contract import MODERATE_TASK
+from service.broker.producer import TaskProducer
 from tests.conftest import BACKENDS, REPO
 from tests.e2e.conftest import WEBHOOK_SECRET, decisions_of, json_body, wait_for
 

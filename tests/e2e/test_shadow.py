@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import select
 
 import policy
-from service.db import Database
-from service.models import AuditSample, ShadowDecision
+from service.db.engine import Database
+from service.db.tables import AuditSample, ShadowDecision
 from service.settings import Settings
 from tests.conftest import BACKENDS, REPO
 from tests.e2e.conftest import decisions_of, json_body, wait_for

@@ -22,7 +22,7 @@ import pytest
 import redis
 from sqlalchemy.engine import make_url
 
-from service.health import WORKER_HEARTBEAT_PREFIX
+from service.broker.contract import WORKER_HEARTBEAT_PREFIX
 from service.settings import DEFAULT_POLICY, Settings
 from tests.conftest import REPO, create_postgres_database, drop_postgres_database
 from tests.e2e.conftest import SECRET, WEBHOOK_SECRET, Stack, _env_for

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from standardwebhooks.webhooks import Webhook
 
-from service.db import Database
-from service.models import Comment, Decision, WebhookEvent
+from service.db.engine import Database
+from service.db.tables import Comment, Decision, WebhookEvent
 from tests.faults.harness import WebhookReceiver
 
 POLL_SECONDS = 0.25

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import redis
 
-from service.queue import MODERATE_QUEUE
+from service.broker.contract import MODERATE_QUEUE
 from tests.faults.conftest import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
 from tests.faults.harness import START_SECONDS
 

@@ -11,8 +11,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from service.db import Database
-from service.models import WebhookEvent
+from service.db.engine import Database
+from service.db.tables import WebhookEvent
 from tests.faults.conftest import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
 
 WHILE_DOWN, AFTER = 8, 3

@@ -26,9 +26,9 @@ import psutil
 import pytest
 import redis
 
-from service.comments import comment_status
-from service.db import Database
-from service.queue import MAINTENANCE_QUEUE, MODERATE_QUEUE, MODERATE_TASK
+from service.broker.contract import MAINTENANCE_QUEUE, MODERATE_QUEUE, MODERATE_TASK
+from service.comments.accept import comment_status
+from service.db.engine import Database
 from tests.faults.conftest import (
     SLOW_TEXT,
     STARTUP_SECONDS,

@@ -20,7 +20,7 @@ from sqlalchemy import func, inspect, select
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.models import Comment
+from service.db.tables import Comment
 from tests.service.conftest import API_REDIS_DB, Api, api_settings
 
 ApiFactory = Callable[..., Api]

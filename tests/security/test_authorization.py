@@ -13,7 +13,7 @@ import jwt
 import pytest
 from starlette.routing import Mount, Route
 
-from service.headers import SECURITY_HEADERS
+from service.http.headers import SECURITY_HEADERS
 from tests.conftest import BACKENDS
 from tests.security.conftest import assert_problem
 from tests.security.forge import claims

@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 import pytest
 
-from service.cursors import encode_cursor
+from service.moderation.cursors import encode_cursor
 from service.openapi import openapi_document
-from service.store import QueueFilters
+from service.store.moderation import QueueFilters
 from tests.conftest import BACKENDS
 from tests.security.conftest import assert_problem, count_comments, table_names
 from tests.security.test_authorization import BODIES, _fill

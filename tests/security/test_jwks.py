@@ -13,7 +13,7 @@ import jwt
 import pytest
 import structlog
 
-from service.jwks import JwksKeys
+from service.http.jwks import JwksKeys
 from tests.security.conftest import ApiFactory, JwksServer, KeyPair, assert_problem
 from tests.security.forge import b64, claims, hs256, rs256, unsigned
 from tests.service.conftest import Api

@@ -24,9 +24,9 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from service.models import utcnow
+from service.db.tables import utcnow
 from service.openapi import openapi_document
-from service.perspective_keys import create_key
+from service.perspective.keys import create_key
 from tests.conftest import BACKENDS
 from tests.security.conftest import ApiFactory
 from tests.service.holds import database, hold

@@ -10,8 +10,8 @@ import structlog
 from pydantic import ValidationError
 from sqlalchemy import text
 
-from service.models import utcnow
-from service.perspective_keys import create_key, hash_key
+from service.db.tables import utcnow
+from service.perspective.keys import create_key, hash_key
 from service.settings import Settings
 from tests.security.conftest import ApiFactory
 from tests.service.holds import database

@@ -14,8 +14,8 @@ import structlog
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from service.auth import TokenVerifier
 from service.errors import ConfigurationError
+from service.http.auth import TokenVerifier
 from service.settings import Settings
 from tests.security.conftest import ApiFactory, KeyPair, assert_problem, count_comments
 from tests.security.forge import claims, hs256, unsigned

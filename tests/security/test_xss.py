@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.headers import SECURITY_HEADERS
+from service.http.headers import SECURITY_HEADERS
 from tests.browser.conftest import Site
 
 PAYLOADS = [

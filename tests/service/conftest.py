@@ -9,8 +9,8 @@ import redis
 from starlette.testclient import TestClient
 
 from service.app import create_app
+from service.http.tokens import issue_token
 from service.settings import Settings
-from service.tokens import issue_token
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 API_REDIS_DB = 7

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from service import store
-from service.db import Database
-from service.decisions import record_automated_decision
-from service.models import utcnow
+from service.comments.decisions import record_automated_decision
+from service.db.engine import Database
+from service.db.tables import utcnow
+from service.store.comments import create_comment
 from tests.service.conftest import Api
 
 INSULT = {
@@ -49,7 +49,7 @@ def make_comment(
     at: datetime | None = None,
 ) -> str:
     with database(api).session() as session:
-        comment = store.create_comment(
+        comment = create_comment(
             session,
             article_id=article,
             parent_id=None,

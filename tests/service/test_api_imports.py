@@ -19,7 +19,7 @@ ALLOWED_FROM_WORKERS = {
     "workers.scoring.device",
     "workers.scoring.errors",
     "workers.scoring.locate",
-    "workers.scoring.variants",
+    "service.model_catalogue",
 }
 
 # Import the ASGI module as uvicorn does (it builds the app), run its lifespan, and serve a
@@ -28,7 +28,7 @@ PROBE = """
 import json, sys
 from starlette.testclient import TestClient
 import service.asgi
-from service.tokens import issue_token
+from service.http.tokens import issue_token
 
 with TestClient(service.asgi.app) as client:
     client.get("/healthz")

@@ -20,8 +20,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from service.http.tokens import issue_token
 from service.settings import DEFAULT_POLICY, Settings
-from service.tokens import issue_token
 from tests.conftest import REPO
 from tests.service.test_metrics import sample
 

@@ -7,9 +7,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from service import store
-from service.models import AuditSample, ModerationAudit
-from service.sampling import in_audit_sample
+from service.db.tables import AuditSample, ModerationAudit
+from service.store.moderation import list_audit_entries
+from service.tuning.sampling import in_audit_sample
 from tests.service.conftest import Api
 from tests.service.holds import database, decide_automatically, hold, make_comment, problem
 
@@ -42,8 +42,8 @@ def test_the_share_sampled_is_the_rate() -> None:
 
 def draw(api: Api, *, rate: float, action: str = "approve", text: str = "Fine words.") -> str:
     comment_id = make_comment(api, text=text)
-    from service.decisions import record_automated_decision
-    from service.models import utcnow
+    from service.comments.decisions import record_automated_decision
+    from service.db.tables import utcnow
 
     recorded = record_automated_decision(
         database(api),
@@ -146,7 +146,7 @@ def test_labelling_keeps_the_comment_published_and_leaves_the_queue(api: Api) ->
     changed = label(api, sampled, {"label": "fine", "override": True}, sub="mod-2")
     assert changed.json()["label"] == "fine" and changed.json()["labelled_by"] == "mod-2"
     with database(api).session() as session:
-        audit = store.list_audit_entries(session, comment_id=sampled)
+        audit = list_audit_entries(session, comment_id=sampled)
     assert [(entry.action, entry.moderator_id, entry.override) for entry in audit] == [
         ("sample_not_fine", "mod-1", False),
         ("sample_fine", "mod-2", True),

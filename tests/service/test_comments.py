@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from service import store
-from service.auth import Principal
-from service.comments import accept_comment
-from service.db import Database
-from service.models import utcnow
-from service.schemas import NewComment
+from service.comments.accept import accept_comment
+from service.comments.schemas import NewComment
+from service.db.engine import Database
+from service.db.tables import utcnow
+from service.http.auth import Principal
+from service.store.comments import create_comment
 
 WINDOW = timedelta(hours=24)
 
@@ -28,7 +28,7 @@ def test_a_retried_attempt_is_counted_once_by_the_flood_limit(database_url: str)
             # Another request takes the same key while this attempt runs (its row is stale, so
             # the retry forgets it and goes on): the insert below hits the unique index.
             with db.session() as session:
-                store.create_comment(
+                create_comment(
                     session,
                     article_id="a-1",
                     parent_id=None,

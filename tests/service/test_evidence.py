@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.evidence import (
+from service.tuning.evidence import (
     THRESHOLDS,
     Hold,
     Observation,

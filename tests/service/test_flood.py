@@ -10,7 +10,7 @@ import redis
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
-from service.flood import FloodGate
+from service.comments.flood import FloodGate
 
 
 @pytest.fixture

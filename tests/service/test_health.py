@@ -10,7 +10,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.health import WORKER_HEARTBEAT_PREFIX
+from service.broker.contract import WORKER_HEARTBEAT_PREFIX
 from tests.conftest import BACKENDS
 from tests.service.conftest import API_REDIS_DB, DOWN_DATABASE_URLS, Api, api_settings
 
@@ -55,7 +55,7 @@ def test_redis_down_is_degraded_and_comments_are_still_accepted(
         body = response.json()
         assert body["status"] == "degraded"
         assert body["checks"]["redis"]["status"] == "down"
-        from service.tokens import issue_token
+        from service.http.tokens import issue_token
 
         token = issue_token(settings, "reader-1")
         posted = client.post(
@@ -76,7 +76,7 @@ def test_database_down_is_503_unavailable(redis_server: str, tmp_path: Path, bac
         assert ready.status_code == 503
         assert ready.json()["status"] == "unavailable"
         assert ready.json()["checks"]["database"]["status"] == "down"
-        from service.tokens import issue_token
+        from service.http.tokens import issue_token
 
         token = issue_token(settings, "reader-1")
         posted = client.post(

@@ -13,8 +13,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from service import store
-from service.models import utcnow
+from service.db.tables import utcnow
+from service.store.tuning import add_shadow_decision
 from tests.conftest import REPO
 from tests.service.conftest import Api
 from tests.service.holds import database, problem
@@ -149,7 +149,7 @@ def add_shadows(api: Api, made: dict[str, str]) -> None:
     """What a shadow policy that holds everything but links would have recorded."""
     with database(api).session() as session:
         for key in ("close_call", "unjudged", "trusted", "spam", "abusive", "polite", "rude"):
-            store.add_shadow_decision(
+            add_shadow_decision(
                 session,
                 comment_id=made[key],
                 policy_version="sha256:shadow",

@@ -18,20 +18,23 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from starlette.applications import Starlette
 
-from service import store
 from service.app import create_app
-from service.auth import Principal
-from service.comment_batch import Outcome, Submission, accept_comments
-from service.comments import Accepted, accept_comment
-from service.context import Services
-from service.db import Database
+from service.broker.contract import FLOOD_PREFIX, MODERATE_QUEUE
+from service.broker.producer import TaskProducer
+from service.comments.accept import Accepted, accept_comment
+from service.comments.batch import Outcome, Submission, accept_comments
+from service.comments.flood import FloodGate
+from service.comments.schemas import NewComment
+from service.db.engine import Database
+from service.db.tables import Comment, utcnow
 from service.errors import ProblemError
-from service.flood import KEY_PREFIX, FloodGate
-from service.models import Comment, utcnow
-from service.queue import MODERATE_QUEUE, TaskProducer
-from service.schemas import NewComment
+from service.http.auth import Principal
+from service.http.services import Services
+from service.http.tokens import issue_token
 from service.settings import Settings
-from service.tokens import issue_token
+from service.store.comments import create_comment
+from service.store.flags import put_article_flags
+from service.store.moderation import save_ban
 from tests.conftest import BACKENDS
 from tests.faults.harness import PrivateRedis, TcpProxy
 from tests.faults.test_worker_killed import moderation_ids
@@ -118,7 +121,7 @@ def scenario(db: Database, prefix: str) -> tuple[list[Submission], dict[str, str
         return NewComment(article_id=prefix + article, text=text, parent_id=parent_id)
 
     def stored(session: Any, author: str, key: str | None, text: str, *, age: timedelta) -> str:
-        comment = store.create_comment(
+        comment = create_comment(
             session,
             article_id=prefix + "open",
             parent_id=None,
@@ -132,10 +135,10 @@ def scenario(db: Database, prefix: str) -> tuple[list[Submission], dict[str, str
         return comment.id
 
     with db.session() as session:
-        store.save_ban(
+        save_ban(
             session, author_id=prefix + "banned", reason="Spam.", moderator_id="mod-1", now=now
         )
-        store.put_article_settings(
+        put_article_flags(
             session, article_id=prefix + "closed", premoderated=False, closed=True, by="m", now=now
         )
         names = {
@@ -221,7 +224,7 @@ def stored_rows(db: Database, prefix: str, names: dict[str, str]) -> list[tuple[
 
 
 def flood_counts(client: redis.Redis, prefix: str, authors: Sequence[str]) -> dict[str, int]:
-    return {author: int(client.zcard(KEY_PREFIX + prefix + author)) for author in authors}
+    return {author: int(client.zcard(FLOOD_PREFIX + prefix + author)) for author in authors}
 
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -358,7 +361,7 @@ def test_a_database_lost_during_a_batch_fails_it_all_and_stores_nothing(
     proxy.start()
     through_proxy = Database(upstream.set(port=proxy.port).render_as_string(hide_password=False))
     with db.session() as session:
-        store.save_ban(session, author_id="banned", reason="Spam.", moderator_id="m", now=utcnow())
+        save_ban(session, author_id="banned", reason="Spam.", moderator_id="m", now=utcnow())
     submissions = [
         Submission(Principal(sub=sub), NewComment("a-1", f"From {sub}.", None), key)
         for sub, key in [("reader-1", None), ("banned", None), ("reader-2", "k-1")]

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from service import evidence
-from service.labels import feedback_label
+from service.tuning import evidence
+from service.tuning.judgements import feedback_judgement
 
 AT = datetime(2026, 11, 30, tzinfo=UTC)
 SCORES = {
@@ -39,7 +39,9 @@ SCORES = {
 def test_a_feedback_row_is_a_label_of_the_attributes_model_label(
     attribute: str, value: float, label: str, outcome: str
 ) -> None:
-    found = feedback_label(feedback_id=7, attribute=attribute, value=value, scores=SCORES, at=AT)
+    found = feedback_judgement(
+        feedback_id=7, attribute=attribute, value=value, scores=SCORES, at=AT
+    )
     assert found is not None
     assert found.observation.scores == {label: SCORES[label]}
     assert found.observation.outcome == outcome
@@ -60,7 +62,10 @@ def test_a_feedback_row_is_a_label_of_the_attributes_model_label(
     ["SEXUALLY_EXPLICIT", "LIKELY_TO_REJECT"],
 )
 def test_feedback_the_scores_cant_place_is_no_label(attribute: str) -> None:
-    assert feedback_label(feedback_id=1, attribute=attribute, value=1, scores=SCORES, at=AT) is None
+    assert (
+        feedback_judgement(feedback_id=1, attribute=attribute, value=1, scores=SCORES, at=AT)
+        is None
+    )
 
 
 def test_feedback_counts_in_precision_and_recall_but_not_in_rule_evidence() -> None:
@@ -72,7 +77,7 @@ def test_feedback_counts_in_precision_and_recall_but_not_in_rule_evidence() -> N
     ]
     observations = []
     for i, (attribute, value, scores) in enumerate(rows):
-        found = feedback_label(
+        found = feedback_judgement(
             feedback_id=i, attribute=attribute, value=value, scores=scores, at=AT
         )
         assert found is not None

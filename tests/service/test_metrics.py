@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.tokens import issue_token
+from service.http.tokens import issue_token
 from tests.conftest import BACKENDS
 from tests.service.conftest import DOWN_DATABASE_URLS, Api, api_settings
 

@@ -10,8 +10,8 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 
-from service.db import Database
-from service.migrate import alembic_config, upgrade_head
+from service.db.engine import Database
+from service.db.migrate import alembic_config, upgrade_head
 from tests.conftest import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)

@@ -6,8 +6,8 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from service.db import Database
-from service.models import Base
+from service.db.engine import Database
+from service.db.tables import Base
 from tests.conftest import BACKENDS
 from tests.service.test_migration_0002 import migrate
 

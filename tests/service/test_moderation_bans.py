@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from service.models import ModerationAudit
+from service.db.tables import ModerationAudit
 from tests.conftest import BACKENDS
 from tests.service.conftest import Api
 from tests.service.holds import database, hold, problem

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.models import ModerationAudit, WebhookEvent
+from service.db.tables import ModerationAudit, WebhookEvent
 from tests.conftest import BACKENDS
 from tests.service.conftest import API_REDIS_DB, Api, api_settings
 from tests.service.holds import database, decide_automatically, hold, make_comment, problem

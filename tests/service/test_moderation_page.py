@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from service.headers import CONTENT_SECURITY_POLICY
-from service.routes.page import STATIC_DIR
+from service.http.headers import CONTENT_SECURITY_POLICY
+from service.moderation.page import STATIC_DIR
 from tests.service.conftest import Api
 
 SECURITY_HEADERS = {

@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 from sqlalchemy import update
 
-from service.auth import Principal
-from service.models import Comment, utcnow
-from service.moderation import read_queue
-from service.moderation_schemas import parse_queue_query
+from service.db.tables import Comment, utcnow
+from service.http.auth import Principal
+from service.moderation.review import read_queue
+from service.moderation.schemas import parse_queue_query
 from tests.conftest import BACKENDS
 from tests.service.conftest import Api
 from tests.service.holds import (

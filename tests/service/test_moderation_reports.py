@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 from sqlalchemy import update
 
-from service.models import Comment, Decision, utcnow
+from service.db.tables import Comment, Decision, utcnow
 from tests.conftest import BACKENDS
 from tests.service.conftest import Api
 from tests.service.holds import INSULT, database, hold, make_comment, problem, terms_reason

@@ -9,7 +9,8 @@ import time
 import redis
 from structlog.testing import capture_logs
 
-from service.notify import DECIDED_CHANNEL, DecisionListener, publish_decided
+from service.broker.contract import DECIDED_CHANNEL
+from service.broker.notify import DecisionListener, publish_decided
 from tests.fixtures.aio import run as run_async
 
 # Pub/sub ignores the database number; this one keeps the client off the default database.

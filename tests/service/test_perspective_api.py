@@ -21,10 +21,10 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.db import Database
-from service.models import PerspectiveFeedback, utcnow
-from service.perspective import labels_of_model
-from service.perspective_keys import KeyManagementError, create_key, list_keys, revoke_key
+from service.db.engine import Database
+from service.db.tables import PerspectiveFeedback, utcnow
+from service.perspective.analyze import labels_of_model
+from service.perspective.keys import KeyManagementError, create_key, list_keys, revoke_key
 from service.settings import Settings
 from tests.conftest import BACKENDS
 from tests.service.conftest import API_REDIS_DB, api_settings

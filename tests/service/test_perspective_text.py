@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from service.perspective_text import piece_spans, segment_spans, sentence_spans, utf16_offsets
+from service.perspective.text import piece_spans, segment_spans, sentence_spans, utf16_offsets
 
 
 @pytest.mark.parametrize(

@@ -7,19 +7,16 @@ import redis
 from kombu import Connection, Message, Queue
 from kombu.utils.scheduling import cycle_by_name
 
-from service.errors import ConfigurationError
-from service.queue import (
+from service.broker.contract import (
     ANALYZE_FIRST_CYCLE,
     ANALYZE_QUEUE,
     ANALYZE_TASK,
-    DIRECT,
     MODERATE_QUEUE,
     MODERATE_TASK,
     QUEUES,
-    TaskProducer,
-    celery_config,
-    parse_queues,
 )
+from service.broker.producer import DIRECT, TaskProducer, celery_config, parse_queues
+from service.errors import ConfigurationError
 from service.settings import Settings
 from tests.service.conftest import API_REDIS_DB
 from tests.service.test_cli import run

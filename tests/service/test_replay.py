@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 import policy
-from service.db import Database
-from service.models import utcnow
-from service.replay import count_replayable, replay_policy
+from service.db.engine import Database
+from service.db.tables import utcnow
 from service.settings import DEFAULT_POLICY
+from service.tuning.replay import count_replayable, replay_policy
 from tests.conftest import BACKENDS, REPO
 from tests.service.tuning_history import seed_history, write_candidate
 

@@ -7,7 +7,12 @@ import unicodedata
 
 import pytest
 
-from service.text import MAX_GRAPHEMES, check_comment_text, count_graphemes, has_invalid_characters
+from service.comments.text import (
+    MAX_GRAPHEMES,
+    check_comment_text,
+    count_graphemes,
+    has_invalid_characters,
+)
 
 
 def test_invalid_characters_are_exactly_controls_but_newline_and_tab_and_surrogates() -> None:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from service.windows import InvalidWindow, parse_since
+from service.tuning.windows import InvalidWindow, parse_since
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 

@@ -25,15 +25,16 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import policy
-from service import store
-from service.auth import Principal
-from service.db import Database
-from service.decisions import record_automated_decision
-from service.models import utcnow
-from service.moderation import review_comment
-from service.moderation_schemas import Review
-from service.sampling import label_sample
+from service.comments.decisions import record_automated_decision
+from service.db.engine import Database
+from service.db.tables import utcnow
+from service.http.auth import Principal
+from service.moderation.review import review_comment
+from service.moderation.schemas import Review
 from service.settings import DEFAULT_POLICY
+from service.store.comments import create_comment, get_comment_or_none
+from service.store.tuning import add_audit_sample
+from service.tuning.sampling import judge_sample
 
 CANDIDATE = """\
 schema: 1
@@ -115,7 +116,7 @@ def seed_history(db: Database, *, now: datetime | None = None) -> dict[str, str]
     for seed in SEEDS:
         at = now - timedelta(days=seed.days_ago)
         with db.session() as session:
-            comment = store.create_comment(
+            comment = create_comment(
                 session,
                 article_id="news-1",
                 parent_id=None,
@@ -148,7 +149,7 @@ def seed_history(db: Database, *, now: datetime | None = None) -> dict[str, str]
         )
         if seed.review is not None:
             with db.session() as session:
-                version = store.get_comment_or_none(session, comment_id=made[seed.key]).version  # type: ignore[union-attr]
+                version = get_comment_or_none(session, comment_id=made[seed.key]).version  # type: ignore[union-attr]
             review_comment(
                 db,
                 moderator=MODERATOR,
@@ -158,10 +159,10 @@ def seed_history(db: Database, *, now: datetime | None = None) -> dict[str, str]
             )
         if seed.sample is not None:
             with db.session() as session:
-                store.add_audit_sample(
+                add_audit_sample(
                     session, comment_id=made[seed.key], rate=0.5, now=at + timedelta(seconds=2)
                 )
-            label_sample(
+            judge_sample(
                 db,
                 moderator=MODERATOR,
                 comment_id=made[seed.key],
@@ -171,5 +172,5 @@ def seed_history(db: Database, *, now: datetime | None = None) -> dict[str, str]
             )
         if seed.purge:
             with db.session() as session:
-                store.get_comment_or_none(session, comment_id=made[seed.key]).text = None  # type: ignore[union-attr]
+                get_comment_or_none(session, comment_id=made[seed.key]).text = None  # type: ignore[union-attr]
     return made

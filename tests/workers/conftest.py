@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from service.model_catalogue import VARIANTS, Variant
 from tests.fixtures.checkpoints import TinyCheckpoint, build_checkpoint
-from workers.scoring import VARIANTS, Variant
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,18 +13,19 @@ from pathlib import Path
 import pytest
 import redis
 
-from service.analysis import RESULT_PREFIX, RESULT_TTL_SECONDS
-from service.db import Database
-from service.perspective import ATTRIBUTES, parse_analyze_request, render_analysis
-from service.perspective_text import piece_spans, segment_spans
+from service.broker.contract import ANALYZE_RESULT_PREFIX
+from service.broker.producer import TaskProducer
+from service.db.engine import Database
+from service.perspective.analysis import RESULT_TTL_SECONDS
+from service.perspective.analyze import ATTRIBUTES, parse_analyze_request, render_analysis
+from service.perspective.text import piece_spans, segment_spans
 from service.policies import PolicyHolder
-from service.queue import TaskProducer
 from service.settings import DEFAULT_POLICY, Settings
 from tests.fixtures.checkpoints import CORPUS, TinyCheckpoint
 from tests.service.conftest import API_REDIS_DB
 from workers.analyze import PIECE_CHARS, analyze_request, analyze_text
 from workers.runtime import WorkerRuntime
-from workers.scoring import Scorer, load_scorer
+from workers.scoring.scorer import Scorer, load_scorer
 
 UNBIASED_BIAS = {
     "toxicity": 2.0,
@@ -116,7 +117,7 @@ def test_the_answer_is_left_in_redis_for_a_short_while(runtime: WorkerRuntime) -
     payload = {"request_id": request_id, "text": "Hi there.", "deadline": time.time() + 30}
     assert analyze_request(runtime, payload) == "answered"
     assert runtime.redis is not None
-    key = RESULT_PREFIX + request_id
+    key = ANALYZE_RESULT_PREFIX + request_id
     assert 0 < runtime.redis.ttl(key) <= RESULT_TTL_SECONDS
     answer = json.loads(runtime.redis.lpop(key) or b"")
     assert set(answer) == {"model", "labels", "summary", "spans", "detected", "covered"}
@@ -128,4 +129,4 @@ def test_a_request_past_its_deadline_is_dropped_unscored(runtime: WorkerRuntime)
     payload = {"request_id": request_id, "text": "Too late.", "deadline": time.time() - 1}
     assert analyze_request(runtime, payload) == "expired"
     assert runtime.redis is not None
-    assert not runtime.redis.exists(RESULT_PREFIX + request_id)
+    assert not runtime.redis.exists(ANALYZE_RESULT_PREFIX + request_id)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from celery.app.defaults import DEFAULTS
 
-from service.queue import ANALYZE_TASK, MODERATE_TASK
+from service.broker.contract import ANALYZE_TASK, MODERATE_TASK
 from tests.workers.conftest import clean_env, run_python
 
 # Everything the parent of the prefork children runs before `worker_main` forks them.

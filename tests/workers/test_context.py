@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import MetaData, select
 
 import policy
-from service import store
-from service.db import Database
-from service.decisions import record_automated_decision
-from service.models import Decision, WebhookEvent, utcnow
+from service.comments.decisions import record_automated_decision
+from service.db.engine import Database
+from service.db.tables import Decision, WebhookEvent, utcnow
+from service.retention import purge_expired_text
 from service.settings import Settings
+from service.store.comments import get_comment_or_none
 from tests.conftest import BACKENDS
 from tests.fixtures.comments import stored_comment
 from tests.policy.conftest import SHIPPED
 from workers.context import gather_context
-from workers.retention import purge_expired_text
 from workers.runtime import WorkerRuntime
 
 SHIPPED_POLICY = policy.load_policy(SHIPPED)
@@ -43,7 +43,7 @@ def post(db: Database, text: str, *, at: datetime, author_id: str = "reader-1") 
 
 def decide(db: Database, comment_id: str) -> tuple[policy.Decision, policy.Context]:
     with db.session() as session:
-        comment = store.get_comment_or_none(session, comment_id=comment_id)
+        comment = get_comment_or_none(session, comment_id=comment_id)
         assert comment is not None and comment.text is not None
         subject = policy.Comment(comment.text, comment.author_id, comment.article_id)
         created_at = comment.created_at

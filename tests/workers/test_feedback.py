@@ -22,15 +22,15 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.db import Database
-from service.models import PerspectiveFeedback, utcnow
-from service.perspective_keys import create_key
-from service.queue import MODERATE_QUEUE, SCORE_FEEDBACK_TASK
+from service.broker.contract import MODERATE_QUEUE, SCORE_FEEDBACK_TASK
+from service.db.engine import Database
+from service.db.tables import PerspectiveFeedback, utcnow
+from service.perspective.keys import create_key
 from tests.conftest import BACKENDS
 from tests.fixtures.checkpoints import TinyCheckpoint
 from tests.service.conftest import API_REDIS_DB, Api, api_settings
 from workers.feedback import score_feedback
-from workers.scoring import Scorer, load_scorer
+from workers.scoring.scorer import Scorer, load_scorer
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+from service.errors import ScoringError
+from service.model_catalogue import VARIANTS
 from service.settings import Settings
 from tests.fixtures.checkpoints import TinyCheckpoint
 from tests.fixtures.cpu import int8_suffix_here
 from tests.workers.conftest import REPO, FileServer, clean_env, named_after, publish, run_python
-from workers.model_fetch import FetchError, fetch_model
-from workers.scoring import VARIANTS, ScoringError, load_scorer
+from workers.scoring.fetch import FetchError, fetch_model
+from workers.scoring.scorer import load_scorer
 
 Build = Callable[..., TinyCheckpoint]
 
@@ -157,16 +159,16 @@ def test_the_command_refuses_a_checksum_mismatch_in_one_line(
 # match: this registers `unbiased` under the tiny file's own hash, then runs the real command.
 FETCH_AS_PUBLISHED = """
 import dataclasses, sys
-from workers.scoring.variants import VARIANTS
+from service.model_catalogue import VARIANTS
 VARIANTS["unbiased"] = dataclasses.replace(VARIANTS["unbiased"], release_path=sys.argv[1])
-from service.cli import main
+from workers.cli.main import main
 main(sys.argv[2:], prog_name="moderation")
 """
 
 LOAD_FROM_THE_ENVIRONMENT = """
 import json
 from service.settings import Settings
-from workers.scoring import load_scorer
+from workers.scoring.scorer import load_scorer
 scorer = load_scorer(Settings())
 print(json.dumps([scorer.model_id, list(scorer.labels), scorer.score(["You are an idiot!"])[0]]))
 """

@@ -7,18 +7,19 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from service import store
-from service.db import Database
-from service.models import utcnow
+from service.comments.resources import comment_resource
+from service.db.engine import Database
+from service.db.tables import utcnow
+from service.model_catalogue import IDENTITY_LABELS, model_labels
 from service.policies import PolicyHolder
-from service.resources import comment_resource
 from service.settings import DEFAULT_POLICY
+from service.store.comments import create_comment, get_comment_or_none
+from service.store.decisions import list_decisions
 from tests.conftest import BACKENDS
 from tests.fixtures.checkpoints import TOXIC, TinyCheckpoint
-from workers.moderation import moderate_comment
+from workers.decide import decide_comment
 from workers.runtime import WorkerRuntime
-from workers.scoring import load_scorer, model_labels
-from workers.scoring.variants import IDENTITY_LABELS
+from workers.scoring.scorer import load_scorer
 
 FLAGGED = ("female", "muslim")
 
@@ -45,7 +46,7 @@ def runtime(
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def test_identity_labels_of_unbiased_reach_the_stored_decision(runtime: WorkerRuntime) -> None:
     with runtime.db.session() as session:
-        comment_id = store.create_comment(
+        comment_id = create_comment(
             session,
             article_id="a-1",
             parent_id=None,
@@ -57,12 +58,12 @@ def test_identity_labels_of_unbiased_reach_the_stored_decision(runtime: WorkerRu
             now=utcnow(),
         ).id
 
-    assert moderate_comment(runtime, comment_id) is not None
+    assert decide_comment(runtime, comment_id) is not None
 
     with runtime.db.session() as session:
-        comment = store.get_comment_or_none(session, comment_id=comment_id)
+        comment = get_comment_or_none(session, comment_id=comment_id)
         assert comment is not None
-        resource = comment_resource(comment, store.list_decisions(session, comment_id=comment_id))
+        resource = comment_resource(comment, list_decisions(session, comment_id=comment_id))
     scores = resource["decision"]["scores"]
     assert set(IDENTITY_LABELS) <= set(scores)
     # As a set: PostgreSQL's JSONB keeps no key order.

@@ -17,11 +17,10 @@ from sqlalchemy import event, func, inspect, select
 from structlog.testing import capture_logs
 
 import policy
-from service import store
-from service.db import Database
-from service.decisions import record_automated_decision
-from service.migrate import upgrade_head
-from service.models import (
+from service.comments.decisions import record_automated_decision
+from service.db.engine import Database
+from service.db.migrate import upgrade_head
+from service.db.tables import (
     AuditSample,
     Comment,
     Decision,
@@ -30,16 +29,31 @@ from service.models import (
     WebhookEvent,
     utcnow,
 )
+from service.model_catalogue import variant_of
 from service.policies import PolicyHolder
 from service.settings import DEFAULT_POLICY
+from service.store.comments import (
+    count_author_comments_since,
+    count_author_statuses,
+    erase_comment_text,
+    get_comment_or_none,
+    list_author_texts_since,
+)
+from service.store.context import list_comments_by_id, list_recent_comments_by_author
+from service.store.decisions import add_decision, list_decisions
+from service.store.flags import (
+    get_article_flags_or_none,
+    get_author_flags_or_none,
+    put_article_flags,
+    put_author_flags,
+)
 from tests.conftest import BACKENDS, create_postgres_database, drop_postgres_database
 from tests.fixtures.checkpoints import CLEAN, TinyCheckpoint
 from tests.fixtures.comments import stored_comment
 from workers.context import MAX_AUTHOR_ROWS, MAX_RECENT_TEXTS, PendingComment, gather_contexts
-from workers.moderation import moderate_comment, moderate_comments
+from workers.decide import decide_comment, decide_comments
 from workers.runtime import WorkerRuntime
-from workers.scoring import Scorer, load_scorer
-from workers.scoring.variants import variant_of
+from workers.scoring.scorer import Scorer, load_scorer
 from workers.shadow import ShadowPolicy
 
 CURRENT = PolicyHolder(DEFAULT_POLICY).current()
@@ -142,16 +156,16 @@ def build_scene(dbs: Sequence[Database]) -> tuple[list[str], str]:
     t0 = utcnow() - timedelta(minutes=10)
     for db in dbs:
         with db.session() as session:
-            store.put_author_settings(
+            put_author_flags(
                 session, author_id="trusted", always_hold=False, trusted=True, by="m", now=t0
             )
-            store.put_author_settings(
+            put_author_flags(
                 session, author_id="watched", always_hold=True, trusted=False, by="m", now=t0
             )
-            store.put_article_settings(
+            put_article_flags(
                 session, article_id="a-pre", premoderated=True, closed=False, by="m", now=t0
             )
-            store.put_article_settings(
+            put_article_flags(
                 session, article_id="a-closed", premoderated=False, closed=True, by="m", now=t0
             )
     earlier = post(dbs, REPEATED, author="r-1", at=t0 - timedelta(hours=2))
@@ -196,7 +210,7 @@ def _s(seconds: float) -> timedelta:
 
 def posting_order(db: Database, comment_ids: Sequence[str]) -> list[str]:
     with db.session() as session:
-        comments = store.list_comments_by_id(session, comment_ids=comment_ids)
+        comments = list_comments_by_id(session, comment_ids=comment_ids)
     return sorted(comment_ids, key=lambda c: (comments[c].created_at, comments[c].id))
 
 
@@ -205,11 +219,11 @@ def snapshot(db: Database, comment_ids: Sequence[str]) -> dict[str, Any]:
     found: dict[str, Any] = {}
     with db.session() as session:
         for comment_id in comment_ids:
-            comment = store.get_comment_or_none(session, comment_id=comment_id)
+            comment = get_comment_or_none(session, comment_id=comment_id)
             assert comment is not None
             decisions = [
                 (d.by, d.action, d.reasons, d.scores, d.policy_version, d.model, d.context)
-                for d in store.list_decisions(session, comment_id=comment_id)
+                for d in list_decisions(session, comment_id=comment_id)
             ]
             kinds = sorted(
                 session.scalars(select(HoldReason.kind).where(HoldReason.comment_id == comment_id))
@@ -263,11 +277,11 @@ def test_a_batch_decides_as_one_comment_at_a_time_in_posting_order(
     for comment_id in in_order:
         (pending,) = pending_comments(single.db, [comment_id])
         gathered = one_at_a_time(single.db, pending, model=model_of(single))
-        one_by_one[comment_id] = moderate_comment(single, comment_id)
+        one_by_one[comment_id] = decide_comment(single, comment_id)
         assert snapshot(single.db, [comment_id])[comment_id]["decisions"][0][6] == gathered
     # Sent in no particular order: the batch is decided in posting order all the same.
     shuffled = in_order[1::2][::-1] + in_order[::2]
-    assert moderate_comments(batched, shuffled) == [one_by_one[c] for c in shuffled]
+    assert decide_comments(batched, shuffled) == [one_by_one[c] for c in shuffled]
 
     expected, got = snapshot(single.db, [*batch, later]), snapshot(batched.db, [*batch, later])
     assert got == expected
@@ -299,12 +313,12 @@ def test_skipped_ids_in_a_batch_leave_the_rest_decided(
         post([rt.db], f"Comment number {n} on the budget.", author=f"r-{n}", at=now + _s(n))
         for n in range(4)
     )
-    moderate_comment(rt, decided)
+    decide_comment(rt, decided)
     with rt.db.session() as session:
-        store.erase_comment_text(session, comment_ids=[erased])
+        erase_comment_text(session, comment_ids=[erased])
 
     with capture_logs() as logs:
-        actions = moderate_comments(
+        actions = decide_comments(
             rt, ["no-such-comment", fresh, decided, "\x00", erased, other, fresh]
         )
 
@@ -346,10 +360,10 @@ def test_a_batch_of_sixteen_takes_the_statements_of_a_batch_of_one(
     counted = count_statements(rt.db)
 
     before = counted()
-    assert moderate_comments(rt, [later]) == ["hold"]
+    assert decide_comments(rt, [later]) == ["hold"]
     one = counted() - before
     before = counted()
-    moderate_comments(rt, batch)
+    decide_comments(rt, batch)
     sixteen = counted() - before
 
     # The batch adds what a single held comment has no need of (an audit sample insert, say);
@@ -363,10 +377,10 @@ def test_a_task_delivered_twice_records_nothing_twice(
 ) -> None:
     rt = make_runtime(database_url)
     batch, _ = build_scene([rt.db])
-    first = moderate_comments(rt, batch)
+    first = decide_comments(rt, batch)
     recorded = table_counts(rt.db)
 
-    assert moderate_comments(rt, batch) == [None] * len(batch)
+    assert decide_comments(rt, batch) == [None] * len(batch)
 
     assert all(first)
     assert table_counts(rt.db) == recorded
@@ -384,7 +398,7 @@ def test_a_duplicate_run_that_got_there_first_costs_only_its_comment(
     # What the other run has written by the time this one records: its decision row, with
     # the comment still pending as this run saw it when it loaded the batch.
     with rt.db.session() as session:
-        store.add_decision(
+        add_decision(
             session,
             comment_id=raced,
             now=now,
@@ -397,7 +411,7 @@ def test_a_duplicate_run_that_got_there_first_costs_only_its_comment(
         )
 
     with capture_logs() as logs:
-        actions = moderate_comments(rt, ids)
+        actions = decide_comments(rt, ids)
 
     assert actions == ["approve", "approve", None, "approve"]
     assert "decisions.batch_conflict" in [entry["event"] for entry in logs]
@@ -425,15 +439,15 @@ def one_at_a_time(db: Database, comment: PendingComment, *, model: str) -> dict[
     """The context as workers gathered it before batches: five queries for each comment."""
     subject = comment.subject
     with db.session() as session:
-        statuses = store.count_author_statuses(session, author_id=subject.author_id)
-        flood_count = store.count_author_comments_since(
+        statuses = count_author_statuses(session, author_id=subject.author_id)
+        flood_count = count_author_comments_since(
             session,
             author_id=subject.author_id,
             since=comment.created_at - timedelta(seconds=CURRENT.flood_window_seconds),
             up_to=comment.created_at,
             up_to_id=comment.comment_id,
         )
-        recent = store.list_author_texts_since(
+        recent = list_author_texts_since(
             session,
             author_id=subject.author_id,
             since=comment.created_at - timedelta(seconds=CURRENT.repeat_window_seconds),
@@ -441,8 +455,8 @@ def one_at_a_time(db: Database, comment: PendingComment, *, model: str) -> dict[
             before_id=comment.comment_id,
             limit=MAX_RECENT_TEXTS,
         )
-        author = store.get_author_settings_or_none(session, author_id=subject.author_id)
-        article = store.get_article_settings_or_none(session, article_id=subject.article_id)
+        author = get_author_flags_or_none(session, author_id=subject.author_id)
+        article = get_article_flags_or_none(session, article_id=subject.article_id)
     return policy.Context(
         author={
             "approved": statuses.get("approved", 0),
@@ -464,7 +478,7 @@ def one_at_a_time(db: Database, comment: PendingComment, *, model: str) -> dict[
 
 def pending_comments(db: Database, comment_ids: Sequence[str]) -> list[PendingComment]:
     with db.session() as session:
-        found = store.list_comments_by_id(session, comment_ids=comment_ids)
+        found = list_comments_by_id(session, comment_ids=comment_ids)
     pending = [
         PendingComment(c.id, policy.Comment(c.text or "", c.author_id, c.article_id), c.created_at)
         for c in found.values()
@@ -521,7 +535,7 @@ def test_a_heavy_author_is_read_to_a_cap_and_the_rest_asked_per_comment(
     assert statements[10 * MAX_AUTHOR_ROWS] <= 5
     assert statements[1] > statements[MAX_AUTHOR_ROWS] > statements[10 * MAX_AUTHOR_ROWS]
     with rt.db.session() as session:
-        rows = store.list_recent_comments_by_author(
+        rows = list_recent_comments_by_author(
             session, windows={"heavy": (base - timedelta(days=2), base)}, limit=MAX_AUTHOR_ROWS
         )
     assert len(rows["heavy"]) == MAX_AUTHOR_ROWS

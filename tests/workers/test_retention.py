@@ -8,18 +8,23 @@ from datetime import timedelta
 
 import pytest
 
-from service import store
-from service.db import Database
-from service.decisions import record_automated_decision
-from service.models import Comment, Decision, PerspectiveFeedback, WebhookEvent, utcnow
+from service.comments.decisions import record_automated_decision
+from service.db.engine import Database
+from service.db.tables import Comment, Decision, PerspectiveFeedback, WebhookEvent, utcnow
+from service.retention import purge_expired_text
+from service.store.comments import create_comment
+from service.store.perspective import (
+    add_perspective_feedback,
+    create_perspective_key,
+    set_feedback_scores,
+)
 from tests.conftest import BACKENDS, REPO
-from workers.retention import purge_expired_text
 
 
 def seed(db: Database, text: str, action: str | None, *, age_days: float) -> str:
     now = utcnow() - timedelta(days=age_days)
     with db.session() as session:
-        comment = store.create_comment(
+        comment = create_comment(
             session,
             article_id="a",
             parent_id=None,
@@ -98,9 +103,9 @@ def test_purge_erases_old_feedback_text_and_keeps_its_label(database_url: str) -
     db = Database(database_url)
     now = utcnow()
     with db.session() as session:
-        store.create_perspective_key(session, name="coral", key_hash="0" * 64, qps=10, now=now)
+        create_perspective_key(session, name="coral", key_hash="0" * 64, qps=10, now=now)
         for age_days, text in ((91, "old feedback, mail me at a@b.example"), (1, "recent")):
-            row = store.add_perspective_feedback(
+            row = add_perspective_feedback(
                 session,
                 key_name="coral",
                 attribute="TOXICITY",
@@ -110,7 +115,7 @@ def test_purge_erases_old_feedback_text_and_keeps_its_label(database_url: str) -
                 client_token=None,
                 now=now - timedelta(days=age_days),
             )
-            store.set_feedback_scores(session, feedback=row, scores={"toxicity": 0.9})
+            set_feedback_scores(session, feedback=row, scores={"toxicity": 0.9})
 
     try:
         purge_expired_text(db, retention_days=90)

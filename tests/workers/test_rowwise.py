@@ -12,13 +12,13 @@ from structlog.testing import capture_logs
 from tests.fixtures.checkpoints import CORPUS, VARIANT_NAMES, TinyCheckpoint
 from tests.fixtures.cpu import AS_IF_AVX2_ONLY, flags_say_exact_int8, int8_kernel_here
 from tests.workers.conftest import clean_env, run_python
-from workers.scoring import Scorer, load_scorer
 from workers.scoring.rowwise import (
     RowwiseInt8Embedding,
     RowwiseInt8Linear,
     quantize_rowwise,
     rowwise_int8_works,
 )
+from workers.scoring.scorer import Scorer, load_scorer
 from workers.scoring.synthetic import ModelShape
 
 Build = Callable[..., TinyCheckpoint]
@@ -178,7 +178,7 @@ AUTO_SCRIPT = """
 import json, sys
 from structlog.testing import capture_logs
 from service.settings import Settings
-from workers.scoring import load_scorer
+from workers.scoring.scorer import load_scorer
 
 with capture_logs() as logs:
     scorer = load_scorer(Settings(model=sys.argv[1], model_config_dir=sys.argv[2]))

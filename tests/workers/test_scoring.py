@@ -19,22 +19,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
+from service.errors import ModelUnavailable, ScoringError
+from service.model_catalogue import VARIANTS, Variant, model_labels
 from service.settings import Settings
 from tests.fixtures.checkpoints import CLEAN, CORPUS, TOXIC, VARIANT_NAMES, TinyCheckpoint
 from tests.fixtures.cpu import AS_IF_AVX2_ONLY, int8_kernel_here, int8_suffix_here
 from tests.workers.conftest import clean_env, named_after, run_python
-from workers.scoring import (
-    VARIANTS,
-    ModelUnavailable,
-    ScoringError,
-    Variant,
-    check_model_available,
-    load_scorer,
-    model_labels,
-)
 from workers.scoring.detoxify_scorer import CPU_BATCH_SIZE
-from workers.scoring.locate import release_url, torch_hub_checkpoints_dir
+from workers.scoring.locate import check_model_available, release_url, torch_hub_checkpoints_dir
 from workers.scoring.rowwise import RowwiseInt8Embedding, RowwiseInt8Linear
+from workers.scoring.scorer import load_scorer
 
 MODEL_CLASSES = {
     "original": "BertForSequenceClassification",
@@ -401,7 +395,8 @@ def test_model_labels_of_an_unknown_variant_is_an_error() -> None:
 AVAILABILITY_SCRIPT = """
 import json, sys
 from service.settings import Settings
-from workers.scoring import ModelUnavailable, check_model_available
+from service.errors import ModelUnavailable
+from workers.scoring.locate import check_model_available
 path, config_dir, device = sys.argv[1:]
 try:
     check_model_available(Settings(model=path, model_config_dir=config_dir, device=device))
@@ -448,7 +443,8 @@ OFFLINE_SCRIPT = """
 import json, shutil, sys, tempfile
 from pathlib import Path
 from service.settings import Settings
-from workers.scoring import ModelUnavailable, load_scorer
+from service.errors import ModelUnavailable
+from workers.scoring.scorer import load_scorer
 
 results = {}
 for path, config_dir in json.loads(sys.argv[1]):
@@ -556,7 +552,7 @@ WARNINGS_SCRIPT = """
 import json, sys, warnings
 import torch
 from service.settings import Settings
-from workers.scoring import load_scorer
+from workers.scoring.scorer import load_scorer
 from workers.scoring.detoxify_scorer import _quantize_int8
 
 def warning_raised(quantize):

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from structlog.testing import capture_logs
 
 import policy
-from service.db import Database
-from service.models import ShadowDecision
+from service.db.engine import Database
+from service.db.tables import ShadowDecision
 from service.settings import Settings
 from tests.service.holds import INSULT
 from workers.runtime import WorkerRuntime
@@ -40,11 +40,11 @@ def runtime(db: Database, shadow: Path | None) -> WorkerRuntime:
 
 
 def a_comment(db: Database) -> str:
-    from service import store
-    from service.models import utcnow
+    from service.db.tables import utcnow
+    from service.store.comments import create_comment
 
     with db.session() as session:
-        return store.create_comment(
+        return create_comment(
             session,
             article_id="a-1",
             parent_id=None,

@@ -15,11 +15,13 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from service import store
-from service.db import Database
-from service.models import Comment, utcnow
-from service.queue import MODERATE_QUEUE, MODERATE_TASK, TaskProducer
+from service.broker.contract import MODERATE_QUEUE, MODERATE_TASK
+from service.broker.producer import TaskProducer
+from service.db.engine import Database
+from service.db.tables import Comment, utcnow
 from service.settings import Settings
+from service.store.comments import create_comment
+from service.store.resend import list_comments_due_for_resend
 from tests.conftest import BACKENDS
 from tests.faults.harness import PrivateRedis
 from workers.sweeper import sweep_pending
@@ -48,7 +50,7 @@ def seed(db: Database, count: int, *, sent_ago: float, sends: int = 1) -> list[s
     ids = []
     with db.session() as session:
         for n in range(count):
-            comment = store.create_comment(
+            comment = create_comment(
                 session,
                 article_id="breaking-news",
                 parent_id=None,
@@ -158,7 +160,5 @@ def test_each_re_send_doubles_the_wait_up_to_64_grace_periods(db: Database) -> N
         [comment_id] = seed(db, 1, sent_ago=sent_ago, sends=sends)
         expected[comment_id] = is_due
     with db.session() as session:
-        due = store.list_comments_due_for_resend(
-            session, now=utcnow(), grace_seconds=GRACE, limit=100
-        )
+        due = list_comments_due_for_resend(session, now=utcnow(), grace_seconds=GRACE, limit=100)
     assert set(due) == {comment_id for comment_id, is_due in expected.items() if is_due}

@@ -11,13 +11,13 @@ import httpx
 import pytest
 import redis
 
-from service import store
-from service.db import Database
-from service.models import utcnow
-from service.queue import TaskProducer
+from service.broker.producer import TaskProducer
+from service.db.engine import Database
+from service.db.tables import utcnow
 from service.settings import Settings
+from service.store.webhooks import add_webhook_event, get_webhook_event_or_none
+from service.webhooks import deliver_event
 from tests.fixtures.comments import stored_comment
-from workers.webhooks import deliver_event
 
 REDIS_DB = 12
 SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
@@ -52,7 +52,7 @@ def make_settings(database_url: str, broker: str, tmp_path: Path, **overrides: A
 def new_event(db: Database) -> str:
     with db.session() as session:
         comment = stored_comment(session)
-        return store.add_webhook_event(
+        return add_webhook_event(
             session,
             comment_id=comment.id,
             event_type="comment.decided",
@@ -63,7 +63,7 @@ def new_event(db: Database) -> str:
 
 def event_row(db: Database, event_id: str) -> tuple[str, int, str | None]:
     with db.session() as session:
-        event = store.get_webhook_event_or_none(session, event_id=event_id)
+        event = get_webhook_event_or_none(session, event_id=event_id)
         assert event is not None
         return event.status, event.attempts, event.last_error
 
@@ -127,7 +127,7 @@ def test_a_misconfigured_webhook_fails_its_attempts(
     assert error is not None and "MODERATION_WEBHOOK_" in error
     assert (overrides.get("webhook_secret") or SECRET) not in error
     with db.session() as session:
-        event = store.get_webhook_event_or_none(session, event_id=event_id)
+        event = get_webhook_event_or_none(session, event_id=event_id)
         assert event is not None
         event.next_attempt_at = utcnow()
     assert deliver_event(settings, db, producer, http, event_id).outcome == "failed"

@@ -18,10 +18,11 @@ import structlog
 import torch
 import transformers
 
+from service.errors import ModelUnavailable, ScoringError
+from service.model_catalogue import checkpoint_labels
 from service.settings import Settings
 from workers.scoring.attention import attend_unpadded
 from workers.scoring.device import device_problem
-from workers.scoring.errors import ModelUnavailable, ScoringError
 from workers.scoring.kernel import FALLBACK_REASON, MODEL_SUFFIX, choose_int8_kernel
 from workers.scoring.locate import (
     ModelSource,
@@ -32,7 +33,6 @@ from workers.scoring.locate import (
     sha256_of,
 )
 from workers.scoring.rowwise import quantize_rowwise, quantize_token_embeddings
-from workers.scoring.variants import checkpoint_labels
 
 log = structlog.get_logger(__name__)
 

@@ -7,7 +7,7 @@ model.
 
 from __future__ import annotations
 
-from workers.scoring.errors import ModelUnavailable
+from service.errors import ModelUnavailable
 from workers.scoring.probe import ask_torch
 
 _PROBE = (

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from workers.scoring.errors import ModelUnavailable
+from service.errors import ModelUnavailable
 from workers.scoring.probe import ask_torch
 
 if TYPE_CHECKING:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import httpx
 
+from service.errors import ModelUnavailable
+from service.model_catalogue import DETOXIFY_DOWNLOAD_URL, VARIANTS, Variant
 from service.settings import Settings
 from workers.scoring.device import check_device
-from workers.scoring.errors import ModelUnavailable
 from workers.scoring.kernel import check_int8_kernel
-from workers.scoring.variants import DETOXIFY_DOWNLOAD_URL, VARIANTS, Variant
 
 PROBE_TIMEOUT = httpx.Timeout(10.0)
 HASH_CHUNK_BYTES = 1 << 20

@@ -10,7 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from workers.scoring.errors import ModelUnavailable
+from service.errors import ModelUnavailable
 
 # Importing torch from a cold disk takes seconds; this bounds a hung driver, not the import.
 PROBE_TIMEOUT_SECONDS = 120

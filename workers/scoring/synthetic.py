@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from workers.scoring.variants import BIAS_LABELS, IDENTITY_LABELS
+from service.model_catalogue import BIAS_LABELS, IDENTITY_LABELS
 
 if TYPE_CHECKING:
     from service.settings import Settings

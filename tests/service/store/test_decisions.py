@@ -6,10 +6,20 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from service import store
-from service.db import Database
-from service.decisions import record_automated_decision
-from service.models import Comment, WebhookEvent, utcnow
+from service.comments.decisions import record_automated_decision
+from service.db.engine import Database
+from service.db.tables import Comment, WebhookEvent, utcnow
+from service.store.comments import (
+    create_comment,
+    find_comments_by_idempotency_keys,
+    get_comment_or_none,
+)
+from service.store.decisions import (
+    add_decision,
+    decide_pending_comments,
+    list_decisions,
+    set_comment_status,
+)
 from tests.conftest import BACKENDS
 from tests.fixtures.comments import stored_comment
 
@@ -25,7 +35,7 @@ def policy_decision(db: Database, comment_id: str) -> None:
     """What a first run of the task writes, leaving the comment pending, as a second run that
     is already past its status check finds it."""
     with db.session() as session:
-        store.add_decision(
+        add_decision(
             session,
             comment_id=comment_id,
             now=utcnow(),
@@ -40,7 +50,7 @@ def policy_decision(db: Database, comment_id: str) -> None:
 
 def decisions_of(db: Database, comment_id: str) -> list[tuple[str, str | None]]:
     with db.session() as session:
-        return [(d.by, d.model) for d in store.list_decisions(session, comment_id=comment_id)]
+        return [(d.by, d.model) for d in list_decisions(session, comment_id=comment_id)]
 
 
 def test_a_second_policy_decision_is_refused_by_the_database(db: Database) -> None:
@@ -56,7 +66,7 @@ def test_moderator_decisions_are_not_limited(db: Database) -> None:
     policy_decision(db, comment_id)
     for action in ("reject", "approve"):
         with db.session() as session:
-            store.add_decision(
+            add_decision(
                 session, comment_id=comment_id, now=utcnow(), by="moderator", action=action
             )
     assert [by for by, _ in decisions_of(db, comment_id)] == ["policy", "moderator", "moderator"]
@@ -80,7 +90,7 @@ def test_a_task_that_runs_twice_stops_quietly(db: Database) -> None:
     assert recorded is None
     assert decisions_of(db, comment_id) == [("policy", "first-run")]
     with db.session() as session:
-        comment = store.get_comment_or_none(session, comment_id=comment_id)
+        comment = get_comment_or_none(session, comment_id=comment_id)
         assert comment is not None
         # The whole transaction rolled back: no status change, no second announcement.
         assert (comment.status, comment.version) == ("pending", 1)
@@ -92,12 +102,12 @@ def test_deciding_changes_only_the_comments_still_pending(db: Database) -> None:
     one a moderator decided first, and an id that names nothing, are left alone."""
     scored, unscored, decided = (pending_comment(db) for _ in range(3))
     with db.session() as session:
-        store.set_comment_status(
+        set_comment_status(
             session, comment=session.get(Comment, decided), status="rejected", now=utcnow()
         )
     now = utcnow()
     with db.session() as session:
-        changed = store.decide_pending_comments(
+        changed = decide_pending_comments(
             session,
             outcomes=[
                 (scored, "held", 0.93),
@@ -125,7 +135,7 @@ def test_a_batch_without_scores_is_decided_too(db: Database) -> None:
     # CASE of NULLs as text and refuse it for a float column).
     ids = [pending_comment(db) for _ in range(2)]
     with db.session() as session:
-        changed = store.decide_pending_comments(
+        changed = decide_pending_comments(
             session, outcomes=[(i, "approved", None) for i in ids], now=utcnow()
         )
     assert changed == set(ids)
@@ -135,7 +145,7 @@ def test_idempotency_keys_are_matched_as_pairs(db: Database) -> None:
     """The lookup asks every author of a batch for every key; only the pairs asked count."""
     with db.session() as session:
         for author, key in (("reader-a", "k-2"), ("reader-b", "k-1")):
-            store.create_comment(
+            create_comment(
                 session,
                 article_id="a-1",
                 parent_id=None,
@@ -147,10 +157,10 @@ def test_idempotency_keys_are_matched_as_pairs(db: Database) -> None:
                 now=utcnow(),
             )
     with db.session() as session:
-        crossed = store.find_comments_by_idempotency_keys(
+        crossed = find_comments_by_idempotency_keys(
             session, keys=[("reader-a", "k-1"), ("reader-b", "k-2")]
         )
-        found = store.find_comments_by_idempotency_keys(
+        found = find_comments_by_idempotency_keys(
             session, keys=[("reader-a", "k-2"), ("reader-b", "k-2")]
         )
     assert crossed == {}

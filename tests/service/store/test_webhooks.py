@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from service import store
-from service.db import Database
-from service.models import utcnow
+from service.db.engine import Database
+from service.db.tables import utcnow
+from service.store.webhooks import add_webhook_event, claim_webhook_event
 from tests.conftest import BACKENDS
 from tests.fixtures.comments import stored_comment
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def event_due_at(db: Database, due: datetime) -> str:
     with db.session() as session:
         comment = stored_comment(session)
-        event = store.add_webhook_event(
+        event = add_webhook_event(
             session,
             comment_id=comment.id,
             event_type="comment.decided",
@@ -32,7 +32,7 @@ def event_due_at(db: Database, due: datetime) -> str:
 def claim(db: Database, event_id: str, now: datetime) -> int | None:
     """The claimed attempt's number, or None."""
     with db.session() as session:
-        event = store.claim_webhook_event(
+        event = claim_webhook_event(
             session, event_id=event_id, now=now, lock_until=now + timedelta(seconds=120)
         )
         return None if event is None else event.attempts

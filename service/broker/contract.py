@@ -1,0 +1,36 @@
+"""The whole contract between the API and the workers: task and queue names, Redis keys and
+channels. A name changes here and nowhere else; both sides import it from here.
+"""
+
+from __future__ import annotations
+
+# Tasks, sent by name: the API process never imports task code.
+MODERATE_TASK = "moderate"
+DELIVER_WEBHOOK_TASK = "deliver_webhook"
+SWEEP_TASK = "sweep"
+RELAY_OUTBOX_TASK = "relay_outbox"
+PURGE_TASK = "purge_expired_text"
+ANALYZE_TASK = "analyze"
+SCORE_FEEDBACK_TASK = "score_feedback"
+
+# Queues.
+MODERATE_QUEUE = "moderate"
+DELIVER_QUEUE = "deliver"
+MAINTENANCE_QUEUE = "maintenance"
+# Synchronous Perspective-style calls: workers always ask this queue first (broker/cycle.py).
+ANALYZE_QUEUE = "analyze"
+QUEUES = (ANALYZE_QUEUE, MODERATE_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
+# By dotted name: kombu imports it in each process that consumes.
+ANALYZE_FIRST_CYCLE = "service.broker.cycle:AnalyzeFirstCycle"
+
+# Redis channels and keys.
+DECIDED_CHANNEL = "moderation:decided"
+"""Pub/sub: the ids of a batch of comments just decided, separated by spaces."""
+ANALYZE_RESULT_PREFIX = "moderation:analyze:"
+"""+ request id: a list the worker pushes one `comments:analyze` result onto."""
+WORKER_HEARTBEAT_PREFIX = "moderation:worker:"
+"""+ host:pid: a live worker's heartbeat, with the model it loaded."""
+FLOOD_PREFIX = "moderation:flood:"
+"""+ author id: the author's recent comments, for the hard flood limit (API only)."""
+PERSPECTIVE_QUOTA_PREFIX = "moderation:perspective:quota:"
+"""+ key name: a Perspective API key's queries this second (API only)."""

@@ -1,0 +1,158 @@
+"""Sending tasks by name: the API process never imports task code or torch.
+
+The broker configuration lives here because both sides need it: the API sends, the
+workers (`workers/celery_app.py`) consume with the same settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import structlog
+from celery import Celery
+from kombu import Exchange, Queue
+from kombu.exceptions import ChannelError
+
+from service.broker.contract import (
+    ANALYZE_FIRST_CYCLE,
+    ANALYZE_QUEUE,
+    ANALYZE_TASK,
+    DELIVER_QUEUE,
+    DELIVER_WEBHOOK_TASK,
+    MAINTENANCE_QUEUE,
+    MODERATE_QUEUE,
+    MODERATE_TASK,
+    PURGE_TASK,
+    QUEUES,
+    RELAY_OUTBOX_TASK,
+    SCORE_FEEDBACK_TASK,
+    SWEEP_TASK,
+)
+from service.errors import ConfigurationError
+from service.settings import Settings
+
+log = structlog.get_logger(__name__)
+
+
+# Synchronous Perspective-style calls: workers always ask this queue first (queue_cycle.py).
+
+VISIBILITY_TIMEOUT_SECONDS = 3600
+# By dotted name: kombu imports it in each process that consumes.
+DIRECT = Exchange("", type="direct")
+
+
+def parse_queues(value: str | None) -> tuple[str, ...]:
+    """`moderation worker --queues a,b`: every queue when None; ConfigurationError if unknown."""
+    if value is None:
+        return QUEUES
+    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    unknown = [name for name in names if name not in QUEUES]
+    if unknown or not names:
+        given = f"unknown queue(s) {', '.join(unknown)}" if unknown else "no queue named"
+        raise ConfigurationError(f"--queues: {given}; known: {', '.join(QUEUES)}")
+    return names
+
+
+def _route(queue: str) -> dict[str, str]:
+    return {"queue": queue, "exchange": "", "routing_key": queue}
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    broker = settings.effective_broker_url
+    config: dict[str, Any] = {
+        "broker_url": broker,
+        "broker_connection_retry_on_startup": True,
+        "broker_connection_timeout": 2,
+        "task_default_queue": MODERATE_QUEUE,
+        "task_default_exchange": "",
+        "task_default_routing_key": MODERATE_QUEUE,
+        # Published through the anonymous exchange straight to the queue named by the routing
+        # key: nothing depends on exchange bindings that a flushed or restarted Redis without
+        # persistence would have lost (kombu would then drop messages silently).
+        "task_queues": [Queue(name, DIRECT, routing_key=name) for name in QUEUES],
+        "task_routes": {
+            MODERATE_TASK: _route(MODERATE_QUEUE),
+            DELIVER_WEBHOOK_TASK: _route(DELIVER_QUEUE),
+            SWEEP_TASK: _route(MAINTENANCE_QUEUE),
+            RELAY_OUTBOX_TASK: _route(MAINTENANCE_QUEUE),
+            PURGE_TASK: _route(MAINTENANCE_QUEUE),
+            ANALYZE_TASK: _route(ANALYZE_QUEUE),
+            # Background work like a comment's scoring, never in front of an analyze call.
+            SCORE_FEEDBACK_TASK: _route(MODERATE_QUEUE),
+        },
+        "task_serializer": "json",
+        "accept_content": ["json"],
+        "task_ignore_result": True,
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        "worker_prefetch_multiplier": 1,
+        "worker_hijack_root_logger": False,
+        "worker_send_task_events": False,
+        "timezone": "UTC",
+    }
+    if broker.startswith("filesystem://"):
+        folder = filesystem_broker_dir(settings)
+        config["broker_transport_options"] = {
+            "data_folder_in": str(folder / "queue"),
+            "data_folder_out": str(folder / "queue"),
+            "processed_folder": str(folder / "processed"),
+            "store_processed": False,
+        }
+    else:
+        config["broker_transport_options"] = {
+            "visibility_timeout": VISIBILITY_TIMEOUT_SECONDS,
+            "socket_connect_timeout": 2,
+            "socket_timeout": 5,
+            "retry_on_timeout": False,
+            "queue_order_strategy": ANALYZE_FIRST_CYCLE,
+        }
+    return config
+
+
+def filesystem_broker_dir(settings: Settings) -> Path:
+    folder = (settings.var_dir / "broker").resolve()
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class TaskProducer:
+    """Sends tasks by name; a failed send is logged and left to the sweeper."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.app = Celery("moderation-producer", set_as_current=False)
+        self.app.conf.update(celery_config(settings))
+        if not settings.effective_broker_url.startswith("filesystem://"):
+            # `retry=False` covers publishing only: connecting to a Redis that is down still
+            # retried for broker_connection_timeout, stalling every POST 2 s in an outage.
+            # One attempt, then the sweeper's re-send.
+            self.app.conf.broker_transport_options = {
+                **self.app.conf.broker_transport_options,
+                "max_retries": 0,
+            }
+
+    def send(self, task: str, *args: Any, countdown: float | None = None) -> bool:
+        try:
+            self.app.send_task(task, args=list(args), countdown=countdown, retry=False)
+        except Exception as exc:
+            log.warning("task.send_failed", task=task, error=type(exc).__name__)
+            return False
+        return True
+
+    def queue_depths(self) -> dict[str, int]:
+        with self.app.connection_for_write() as connection:
+            channel = connection.default_channel
+            return {name: _message_count(channel, name) for name in QUEUES}
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def _message_count(channel: Any, queue: str) -> int:
+    try:
+        return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except ChannelError:
+        # Redis deletes a list once its last message is taken: to kombu, an empty queue is
+        # one that doesn't exist.
+        return 0

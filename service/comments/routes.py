@@ -1,0 +1,107 @@
+"""POST /v1/comments and GET /v1/comments/{id}."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import InterfaceError, OperationalError
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+
+from service.comments.accept import read_comment
+from service.comments.schemas import parse_new_comment, parse_prefer_wait
+from service.comments.waiting import wait_until_decided
+from service.errors import ProblemError
+from service.http.body import read_json
+from service.http.metrics import COMMENTS_RECEIVED
+from service.http.services import authenticate, services
+
+log = structlog.get_logger(__name__)
+
+MAX_WAIT_SECONDS = 10
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+
+
+async def post_comment(request: Request) -> JSONResponse:
+    """Every answer is counted: the exception handlers in `service.app` turn the database
+    errors into 503 `unavailable` and anything else into 500 `internal_error`."""
+    try:
+        response = await _post_comment(request)
+    except ProblemError as exc:
+        COMMENTS_RECEIVED.labels(result=exc.code).inc()
+        raise
+    except (OperationalError, InterfaceError):
+        COMMENTS_RECEIVED.labels(result="unavailable").inc()
+        raise
+    except Exception:
+        COMMENTS_RECEIVED.labels(result="internal_error").inc()
+        raise
+    replayed = "idempotent-replayed" in response.headers
+    COMMENTS_RECEIVED.labels(result="replayed" if replayed else "accepted").inc()
+    return response
+
+
+async def _post_comment(request: Request) -> JSONResponse:
+    svc = services(request)
+    principal = await authenticate(request)
+    body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
+    key = _idempotency_key(request)
+    new = parse_new_comment(body)
+    accepted = await svc.intake.accept(principal, new, key)
+    comment_id = accepted.resource["id"]
+    # Here, not in the batch's thread: the line carries this request's id.
+    structlog.contextvars.bind_contextvars(comment_id=comment_id)
+    if accepted.created:
+        log.info("comment.accepted", article_id=new.article_id)
+    else:
+        log.info("comment.replayed")
+    headers = {"Idempotent-Replayed": "true"} if not accepted.created else {}
+    return await _answer(request, accepted.resource, principal_read=principal, headers=headers)
+
+
+async def get_comment(request: Request) -> JSONResponse:
+    svc = services(request)
+    principal = await authenticate(request)
+    resource = await run_in_threadpool(
+        read_comment, svc.db, principal=principal, comment_id=request.path_params["comment_id"]
+    )
+    return await _answer(request, resource, principal_read=principal, status_when_pending=200)
+
+
+async def _answer(
+    request: Request,
+    resource: dict[str, Any],
+    *,
+    principal_read: Any,
+    headers: dict[str, str] | None = None,
+    status_when_pending: int = 202,
+) -> JSONResponse:
+    svc = services(request)
+    headers = dict(headers or {})
+    headers["Location"] = f"/v1/comments/{resource['id']}"
+    wait = parse_prefer_wait(request.headers.get("prefer"), maximum=MAX_WAIT_SECONDS)
+    if wait is not None:
+        headers["Preference-Applied"] = f"wait={wait}"
+        if resource["status"] == "pending" and wait > 0:
+            await wait_until_decided(svc, resource["id"], wait)
+            resource = await run_in_threadpool(
+                read_comment, svc.db, principal=principal_read, comment_id=resource["id"]
+            )
+    status = status_when_pending if resource["status"] == "pending" else 200
+    return JSONResponse(resource, status_code=status, headers=headers)
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise ProblemError(
+            400,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1-255 printable ASCII characters.",
+        )
+    return key

@@ -1,0 +1,369 @@
+"""The moderators' side: the hold queue, leases, human decisions, bans, history and stats.
+
+A human decision is one transaction, like an automated one: the comment row is locked, its
+version checked, and the decision row, the audit row and the webhook outbox row are written
+together, so no decision is lost, made twice, or left unannounced.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy.orm import Session
+
+from service.comments.decisions import _announce
+from service.comments.resources import comment_resource, isoformat
+from service.db.engine import Database
+from service.db.tables import Comment, utcnow
+from service.errors import FieldError, ProblemError
+from service.http.auth import Principal
+from service.moderation.cursors import encode_cursor
+from service.moderation.schemas import Ban, QueueQuery, Review
+from service.store.decisions import add_decision, list_decisions, set_comment_status
+from service.store.moderation import (
+    add_audit_entry,
+    claim_held_comments,
+    count_statuses_by_author,
+    delete_ban,
+    list_banned_authors,
+    list_decisions_for,
+    list_held_comment_ids_by_author,
+    list_held_comments,
+    lock_comment_or_none,
+    release_claim,
+    save_ban,
+    sort_key,
+)
+
+log = structlog.get_logger(__name__)
+
+CLAIM_SECONDS = 300
+REVIEW_STATUS = {"approve": "approved", "reject": "rejected"}
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[dict[str, Any]]
+    next: str | None
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    resource: dict[str, Any]
+    webhook_event_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    results: list[dict[str, Any]]
+    webhook_event_ids: list[str]
+
+
+def read_queue(
+    db: Database, *, moderator: Principal, query: QueueQuery, now: datetime | None = None
+) -> QueuePage:
+    now = now or utcnow()
+    with db.session() as session:
+        if query.claim is not None:
+            comments = claim_held_comments(
+                session,
+                filters=query.filters,
+                sort=query.sort,
+                moderator_id=moderator.sub,
+                now=now,
+                until=now + timedelta(seconds=CLAIM_SECONDS),
+                limit=query.claim,
+            )
+            if comments:
+                log.info("queue.claimed", moderator_id=moderator.sub, count=len(comments))
+            return QueuePage(_queue_items(session, comments, now=now), next=None)
+        comments = list_held_comments(
+            session,
+            filters=query.filters,
+            sort=query.sort,
+            after=query.after,
+            limit=query.limit + 1,
+        )
+        page, more = comments[: query.limit], len(comments) > query.limit
+        cursor = None
+        if more:
+            cursor = encode_cursor(query.sort, query.filters, sort_key(query.sort, page[-1]))
+        return QueuePage(_queue_items(session, page, now=now), next=cursor)
+
+
+def review_comment(
+    db: Database,
+    *,
+    moderator: Principal,
+    review: Review,
+    webhooks: bool,
+    now: datetime | None = None,
+) -> Reviewed:
+    """Apply one moderator decision, or raise the 404/409 that says why not."""
+    now = now or utcnow()
+    with db.session() as session:
+        comment = lock_comment_or_none(session, comment_id=review.comment_id)
+        if comment is None:
+            raise ProblemError(404, "not_found", "No such comment.")
+        refusal = _refusal(comment, review, moderator_id=moderator.sub, now=now)
+        if refusal is not None:
+            raise refusal
+        event_id = _apply(
+            session,
+            comment,
+            moderator_id=moderator.sub,
+            action=review.action,
+            reason=review.reason,
+            override=review.override,
+            webhooks=webhooks,
+            now=now,
+        )
+        resource = comment_resource(comment, list_decisions(session, comment_id=comment.id))
+    log.info(
+        "review.recorded",
+        comment_id=review.comment_id,
+        action=review.action,
+        moderator_id=moderator.sub,
+        override=review.override,
+    )
+    return Reviewed(resource, [event_id] if event_id else [])
+
+
+def review_comments(
+    db: Database,
+    *,
+    moderator: Principal,
+    items: list[tuple[str | None, Review | FieldError]],
+    webhooks: bool,
+    now: datetime | None = None,
+) -> BulkResult:
+    """Each decision in its own transaction: one refusal never undoes or blocks another."""
+    results: list[dict[str, Any]] = []
+    event_ids: list[str] = []
+    for comment_id, item in items:
+        try:
+            if isinstance(item, FieldError):
+                raise item
+            reviewed = review_comment(
+                db, moderator=moderator, review=item, webhooks=webhooks, now=now
+            )
+        except ProblemError as refusal:
+            results.append(
+                {
+                    "id": comment_id,
+                    "status": refusal.status,
+                    "code": refusal.code,
+                    "detail": refusal.detail,
+                }
+            )
+            continue
+        event_ids.extend(reviewed.webhook_event_ids)
+        results.append(
+            {
+                "id": comment_id,
+                "status": 200,
+                "comment_status": reviewed.resource["status"],
+                "version": reviewed.resource["version"],
+            }
+        )
+    return BulkResult(results, event_ids)
+
+
+def ban_author(
+    db: Database,
+    *,
+    moderator: Principal,
+    author_id: str,
+    ban: Ban,
+    webhooks: bool,
+    now: datetime | None = None,
+) -> Reviewed:
+    """Ban the author and, if asked, reject their held comments, all in one transaction."""
+    now = now or utcnow()
+    event_ids: list[str] = []
+    rejected: list[str] = []
+    with db.session() as session:
+        saved = save_ban(
+            session, author_id=author_id, reason=ban.reason, moderator_id=moderator.sub, now=now
+        )
+        add_audit_entry(
+            session,
+            now=now,
+            moderator_id=moderator.sub,
+            action="ban",
+            author_id=author_id,
+            reason=ban.reason,
+        )
+        if ban.reject_held:
+            for comment_id in list_held_comment_ids_by_author(session, author_id=author_id):
+                comment = lock_comment_or_none(session, comment_id=comment_id)
+                if comment is None or comment.status != "held":
+                    continue
+                event_id = _apply(
+                    session,
+                    comment,
+                    moderator_id=moderator.sub,
+                    action="reject",
+                    reason=f"Author banned: {ban.reason}",
+                    override=False,
+                    webhooks=webhooks,
+                    now=now,
+                )
+                rejected.append(comment_id)
+                if event_id:
+                    event_ids.append(event_id)
+        resource = {
+            "author_id": author_id,
+            "banned": True,
+            "reason": saved.reason,
+            "banned_by": saved.banned_by,
+            "banned_at": isoformat(saved.banned_at),
+            "rejected": rejected,
+        }
+    log.info(
+        "author.banned", author_id=author_id, moderator_id=moderator.sub, rejected=len(rejected)
+    )
+    return Reviewed(resource, event_ids)
+
+
+def unban_author(
+    db: Database, *, moderator: Principal, author_id: str, now: datetime | None = None
+) -> bool:
+    """True when a ban was lifted; unbanning an author who isn't banned changes nothing."""
+    now = now or utcnow()
+    with db.session() as session:
+        lifted = delete_ban(session, author_id=author_id)
+        if lifted:
+            add_audit_entry(
+                session, now=now, moderator_id=moderator.sub, action="unban", author_id=author_id
+            )
+    if lifted:
+        log.info("author.unbanned", author_id=author_id, moderator_id=moderator.sub)
+    return lifted
+
+
+def _refusal(
+    comment: Comment, review: Review, *, moderator_id: str, now: datetime
+) -> ProblemError | None:
+    if comment.status == "pending":
+        return ProblemError(
+            409,
+            "not_held",
+            "The policy has not decided this comment yet.",
+            comment_status="pending",
+        )
+    if comment.status == "held":
+        if _claimed_by_other(comment, moderator_id, now):
+            return ProblemError(
+                409,
+                "claimed",
+                "Another moderator is reviewing this comment.",
+                claimed_by=comment.claimed_by,
+                claimed_until=isoformat(comment.claimed_until),
+            )
+        if review.version != comment.version:
+            return _already_decided(comment, "The comment changed since you loaded it.")
+        return None
+    if not review.override:
+        return _already_decided(
+            comment, "The comment is already decided; send override: true to reverse it."
+        )
+    if review.version != comment.version:
+        return _already_decided(comment, "The comment changed since you loaded it.")
+    if REVIEW_STATUS[review.action] == comment.status:
+        return _already_decided(comment, f"The comment is already {comment.status}.")
+    return None
+
+
+def _already_decided(comment: Comment, detail: str) -> ProblemError:
+    return ProblemError(
+        409, "already_decided", detail, comment_status=comment.status, version=comment.version
+    )
+
+
+def _claimed_by_other(comment: Comment, moderator_id: str, now: datetime) -> bool:
+    return (
+        comment.claimed_by is not None
+        and comment.claimed_by != moderator_id
+        and comment.claimed_until is not None
+        and comment.claimed_until > now
+    )
+
+
+def _apply(
+    session: Session,
+    comment: Comment,
+    *,
+    moderator_id: str,
+    action: str,
+    reason: str | None,
+    override: bool,
+    webhooks: bool,
+    now: datetime,
+) -> str | None:
+    """Record the decision, its audit row and (if webhooks are on) its outbox event."""
+    previous = comment.status
+    decision = add_decision(
+        session,
+        comment_id=comment.id,
+        now=now,
+        by="moderator",
+        action=action,
+        reasons=[],
+        scores={},
+        context={},
+        moderator_id=moderator_id,
+        reason=reason,
+    )
+    set_comment_status(session, comment=comment, status=REVIEW_STATUS[action], now=now)
+    release_claim(session, comment=comment)
+    add_audit_entry(
+        session,
+        now=now,
+        moderator_id=moderator_id,
+        action=action,
+        comment_id=comment.id,
+        decision_id=decision.id,
+        author_id=comment.author_id,
+        previous_status=previous,
+        new_status=comment.status,
+        override=override and previous != "held",
+        reason=reason,
+    )
+    if not webhooks:
+        return None
+    resource = comment_resource(comment, list_decisions(session, comment_id=comment.id))
+    return _announce(session, resource, now=now)
+
+
+def _queue_items(
+    session: Session, comments: list[Comment], *, now: datetime
+) -> list[dict[str, Any]]:
+    ids = [comment.id for comment in comments]
+    decisions = list_decisions_for(session, comment_ids=ids)
+    authors = {comment.author_id for comment in comments}
+    counts = count_statuses_by_author(session, author_ids=authors)
+    banned = list_banned_authors(session, author_ids=authors)
+    items = []
+    for comment in comments:
+        record = counts.get(comment.author_id, {})
+        claim = None
+        if comment.claimed_by is not None and comment.claimed_until and comment.claimed_until > now:
+            claim = {"moderator_id": comment.claimed_by, "until": isoformat(comment.claimed_until)}
+        items.append(
+            comment_resource(comment, decisions[comment.id])
+            | {
+                "max_score": comment.max_score,
+                "claim": claim,
+                "author_record": {
+                    "approved": record.get("approved", 0),
+                    "rejected": record.get("rejected", 0),
+                    "held": record.get("held", 0),
+                    "banned": comment.author_id in banned,
+                },
+            }
+        )
+    return items

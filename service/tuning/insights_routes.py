@@ -1,0 +1,62 @@
+"""GET /v1/moderation/insights (moderators) and the page that charts it, /moderate/insights.
+
+The page, like /moderate, holds no data and needs no token: its script signs in with the
+moderator's token and draws the charts as SVG from the API's numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cache
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from service.db.tables import utcnow
+from service.http.auth import require_moderator
+from service.http.services import authenticate, services
+from service.moderation.page import STATIC_DIR, STATIC_PATH, TEMPLATES
+from service.tuning.insights import InsightsRequest, build_insights
+from service.tuning.schemas import parse_insights_query
+
+
+async def get_insights(request: Request) -> JSONResponse:
+    principal = await authenticate(request)
+    require_moderator(principal)
+    svc = services(request)
+    now = utcnow()
+    query = parse_insights_query(request.query_params, now=now)
+    current = svc.policies.current()
+    report = await run_in_threadpool(
+        build_insights,
+        svc.db,
+        request=InsightsRequest(
+            since=query.since,
+            now=now,
+            target_precision=query.target_precision,
+            thresholds=current.thresholds,
+            policy_version=current.version,
+            sample_rate=svc.settings.audit_sample,
+        ),
+    )
+    return JSONResponse(report)
+
+
+async def insights_page(request: Request) -> Response:
+    root = request.scope.get("root_path", "").rstrip("/")
+
+    def asset(name: str) -> str:
+        return f"{root}{STATIC_PATH}/{name}?v={_fingerprint(name)}"
+
+    return TEMPLATES.TemplateResponse(
+        request,
+        "insights.html",
+        {"asset": asset, "api_base": root},
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@cache
+def _fingerprint(name: str) -> str:
+    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
