@@ -8,23 +8,28 @@ FROM python:3.11-slim AS builder
 # the default index, whose Linux torch wheels pull in the CUDA libraries (several GB). Put no
 # credentials in it: build args are kept in the image history.
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
-ARG TORCH_VERSION=2.13.0
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
-RUN if [ -n "$TORCH_INDEX_URL" ]; then \
-        pip install "torch==${TORCH_VERSION}" --index-url "$TORCH_INDEX_URL"; \
-    else \
-        pip install "torch==${TORCH_VERSION}"; \
-    fi
 WORKDIR /src
+# As `make install` does: torch from its one pin (requirements/torch.txt), then every other
+# runtime package from the hashed lock (requirements/main.txt, `make lock`) exactly, then the
+# project itself without dependencies; `pip check` proves the lock complete.
+COPY requirements/torch.txt ./requirements/
+RUN if [ -n "$TORCH_INDEX_URL" ]; then \
+        pip install -r requirements/torch.txt --index-url "$TORCH_INDEX_URL"; \
+    else \
+        pip install -r requirements/torch.txt; \
+    fi
+COPY requirements/main.txt ./requirements/
+RUN pip install --require-hashes --no-deps -r requirements/main.txt
 COPY pyproject.toml README.md ./
 COPY service ./service
 COPY workers ./workers
 COPY policy ./policy
-RUN pip install .
+RUN pip install --no-deps . && pip check
 
 FROM builder AS models
 ARG MODERATION_VARIANT=unbiased

@@ -53,7 +53,7 @@ test: install ## Run every test (needs Redis, PostgreSQL and Chromium; see .ci/r
 	$(PY) -m pytest tests/policy -q --cov=policy --cov-branch --cov-report=term-missing:skip-covered --cov-fail-under=100
 	$(PY) -m pytest --ignore=tests/policy
 	@# Tests that name no database ran on SQLite above: the same again on PostgreSQL.
-	MODERATION_TEST_DATABASE=postgresql $(PY) -m pytest tests/service tests/workers tests/security -q -k "not sqlite and not postgresql"
+	MODERATION_TEST_DATABASE=postgresql $(PY) -m pytest tests/service tests/workers tests/security -q -m default_backend
 
 lint: install ## ruff, ruff format --check, mypy strict and the import layers (import-linter)
 	$(VENV)/bin/ruff check .

@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="perspective-", dir=_bench_dir()))
     processes: list[subprocess.Popen[bytes]] = []
     try:
-        redis_url = _start_redis(work, processes)
+        redis_url = start_redis(work, processes)
         env = _environment(work, redis_url, checkpoint, config)
         _cli(env, "migrate")
         key = _cli(env, "keys", "create", "bench", "--qps", "100000").strip()
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 def _checkpoint(*, tiny: bool) -> tuple[str, str, str]:
-    from tests.fixtures.checkpoints import TINY, build_checkpoint
+    from tests.support.checkpoints import TINY, build_checkpoint
 
     shape = TINY if tiny else SHAPES["original"]
     print(f"building (or reusing) the {shape.name} checkpoint", flush=True)
@@ -198,7 +198,7 @@ def _bench_dir() -> Path:
     return BENCH_DIR
 
 
-def _start_redis(work: Path, processes: list[subprocess.Popen[bytes]]) -> str:
+def start_redis(work: Path, processes: list[subprocess.Popen[bytes]]) -> str:
     server = shutil.which("redis-server")
     if server is None:
         raise SystemExit("bench.perspective needs redis-server on PATH (a private instance)")
@@ -250,7 +250,7 @@ def _environment(work: Path, redis_url: str, checkpoint: str, config: str) -> di
 
 def _cli(env: dict[str, str], *args: str) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "service", *args],
+        [sys.executable, "-m", "workers", *args],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -265,7 +265,7 @@ def _cli(env: dict[str, str], *args: str) -> str:
 def _spawn(env: dict[str, str], work: Path, name: str, *args: str) -> subprocess.Popen[bytes]:
     with open(work / f"{name}.log", "ab") as log:
         return subprocess.Popen(
-            [sys.executable, "-m", "service", *args],
+            [sys.executable, "-m", "workers", *args],
             env=env,
             cwd=REPO,
             stdout=log,

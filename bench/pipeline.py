@@ -47,8 +47,8 @@ import redis
 
 from bench import loadgen
 from bench.comments import comments
-from bench.perspective import _start_redis
-from bench.scoring import BENCH_DIR, Setup, _build, _Pool
+from bench.perspective import start_redis
+from bench.scoring import BENCH_DIR, ScoringPool, Setup, build_variant
 from service.comments.intake import MAX_BATCH
 
 REPO = Path(__file__).resolve().parent.parent
@@ -75,7 +75,7 @@ class Stack:
     def start(self, name: str, *args: str) -> None:
         log = open(BENCH_DIR / f"pipeline-{name}.log", "ab")  # noqa: SIM115 - lives with the process
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", "service", *args],
+            [sys.executable, "-m", "workers", *args],
             env=self.env,
             cwd=REPO,
             stdout=log,
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         args.comments, args.plain, args.scaling, args.spike = 120, 20, 60, 300
         args.spike_seconds = 10.0
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
-    checkpoint, config = _build("original")
+    checkpoint, config = build_variant("original")
     cores = os.cpu_count() or 1
     print(f"model: random weights, BERT-base shape ({checkpoint}); same compute as the real one")
     print(f"machine: {cores} cores; database: {'SQLite' if args.sqlite else 'PostgreSQL'}")
@@ -127,8 +127,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     spawn = multiprocessing.get_context("spawn")
     texts = comments(2 * args.plain, seed=7)
     pools = [
-        _Pool(spawn, Setup("a", 1, quantize="none", plain=True), checkpoint, config),
-        _Pool(
+        ScoringPool(spawn, Setup("a", 1, quantize="none", plain=True), checkpoint, config),
+        ScoringPool(
             spawn,
             Setup("b", cores, per_call=MAX_BATCH, per_tensor=args.int8_kernel == "per_tensor"),
             checkpoint,
@@ -165,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     report(plain, ours, results, cores)
 
 
-def _time_round(pools: list[_Pool], texts: list[str]) -> None:
+def _time_round(pools: list[ScoringPool], texts: list[str]) -> None:
     for pool in pools:
         pool.run(texts)
         print(f"({pool.setup.name}) {len(pool.scores)} comments timed", flush=True)
@@ -180,7 +180,7 @@ class service:
         self.tmp = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
         self.redis: list[subprocess.Popen[bytes]] = []
         # A private Redis: its CPU time is this run's alone.
-        redis_url = _start_redis(self.tmp, self.redis)
+        redis_url = start_redis(self.tmp, self.redis)
         env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
         env.update(
             MODERATION_VAR_DIR=str(self.tmp),
@@ -207,7 +207,7 @@ class service:
 
     def __enter__(self) -> Stack:
         subprocess.run(
-            [sys.executable, "-m", "service", "migrate"],
+            [sys.executable, "-m", "workers", "migrate"],
             env=self.stack.env,
             cwd=REPO,
             check=True,

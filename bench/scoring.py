@@ -67,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     cores = os.cpu_count() or 1
     spawn = multiprocessing.get_context("spawn")  # clean children: their RSS is theirs alone
 
-    checkpoints = {variant: _build(variant) for variant in SHAPES}
+    checkpoints = {variant: build_variant(variant) for variant in SHAPES}
     if args.checkpoint:
         timed = (str(args.checkpoint), str(args.config))
         model = f"`{args.checkpoint.name}` (real weights)"
@@ -87,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         Setup("per-tensor int8 (the fallback), one at a time", cores, per_tensor=True),
     ]
     print(f"timing {len(texts)} comments in {rounds} rounds on {model}", flush=True)
-    pools = [_Pool(spawn, setup, *timed) for setup in setups]
+    pools = [ScoringPool(spawn, setup, *timed) for setup in setups]
     try:
         for pool in pools:
             pool.wait_until_loaded()
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         _update_docs(report)
 
 
-class _Pool:
+class ScoringPool:
     """A setup's worker processes, loaded once, timed round after round."""
 
     def __init__(self, context: Any, setup: Setup, checkpoint: str, config: str) -> None:
@@ -274,7 +274,7 @@ def _memory_figures() -> dict[str, float]:
     }
 
 
-def _build(variant: str) -> tuple[str, str]:
+def build_variant(variant: str) -> tuple[str, str]:
     from workers.scoring.synthetic import build_checkpoint
 
     built = build_checkpoint(
@@ -308,7 +308,7 @@ def _report(
     model: str,
     texts: list[str],
     rounds: int,
-    pools: list[_Pool],
+    pools: list[ScoringPool],
     memory: dict[str, dict[str, Any]],
     minutes: float,
     load: tuple[float, float],

@@ -165,7 +165,7 @@ def running_service(
     svc = Service(f"http://127.0.0.1:{api_port}", database_url, tmp, deliveries=receiver.ids)
     try:
         subprocess.run(
-            [sys.executable, "-m", "service", "migrate"],
+            [sys.executable, "-m", "workers", "migrate"],
             env=env,
             cwd=REPO,
             check=True,
@@ -178,7 +178,7 @@ def running_service(
         ):
             with open(_log_path(name), "wb") as log:
                 svc.processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", "service", *args],
+                    [sys.executable, "-m", "workers", *args],
                     env=env,
                     cwd=REPO,
                     stdout=log,

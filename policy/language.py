@@ -77,8 +77,8 @@ LANGUAGE_CODES = frozenset(
 )
 
 # Not language: links, addresses and handles, removed before counting letters.
-_NOT_PROSE = regex.compile(r"(?:https?://|www\.)\S+|\S+@\S+|[@#][\p{L}\p{N}_]+")
-# What every match of `_NOT_PROSE` contains: most comments have none, and this is cheaper.
+NOT_PROSE = regex.compile(r"(?:https?://|www\.)\S+|\S+@\S+|[@#][\p{L}\p{N}_]+")
+# What every match of `NOT_PROSE` contains: most comments have none, and this is cheaper.
 _MAY_HAVE_NON_PROSE = regex.compile(r"[@#]|://|www\.")
 _ASCII_NOT_LETTERS = bytes(code for code in range(128) if not chr(code).isalpha())
 _SCRIPT_WEIGHTS = {"HANGUL SYLLABLE": 3, "CJK": 3, "HIRAGANA": 2, "KATAKANA": 2}
@@ -88,8 +88,8 @@ _SCRIPT_FAMILIES = {"CJK": "CJK", "HIRAGANA": "CJK", "KATAKANA": "CJK"}
 
 def detect_language(text: str) -> str | None:
     """An ISO 639-1 code, or None when the text is too short or too mixed to tell."""
-    prose = _NOT_PROSE.sub(" ", text) if _MAY_HAVE_NON_PROSE.search(text) else text
-    weights = _script_weights(prose)
+    prose = NOT_PROSE.sub(" ", text) if _MAY_HAVE_NON_PROSE.search(text) else text
+    weights = script_weights(prose)
     total = sum(weights.values())
     if total < MIN_LETTER_WEIGHT:
         return None
@@ -98,7 +98,7 @@ def detect_language(text: str) -> str | None:
         return None
     if script == "HANGUL":
         return "ko"
-    detector = _detector()
+    detector = language_detector()
     features = detector.features(prose)
     if total >= LONG_TEXT_WEIGHT:
         best, confidence, detectable = detector.unrestricted(features)
@@ -116,7 +116,8 @@ def detect_language(text: str) -> str | None:
     return language if confidence >= MIN_CONFIDENCE else None
 
 
-def _script_weights(prose: str) -> Counter[str]:
+def script_weights(prose: str) -> Counter[str]:
+    """The text's letters counted by script, each weighted by how much one letter says."""
     if prose.isascii():
         # Every ASCII letter is Latin: counted without a lookup per character.
         letters = len(prose.encode("ascii").translate(None, _ASCII_NOT_LETTERS))
@@ -150,7 +151,7 @@ class _Detector:
 
     def features(self, prose: str) -> tuple[Any, int]:
         """The text's feature counts (None if it has none) and its length in bytes."""
-        from py3langid.langid import visit_counts  # type: ignore[import-untyped]
+        from py3langid.langid import visit_counts
 
         identifier = self._unrestricted
         encoded = identifier._encode(prose)
@@ -193,7 +194,7 @@ class _Detector:
 
 def preload_language_detector() -> None:
     """Load the detector's model now (about a second) rather than on the first comment."""
-    _detector()
+    language_detector()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -207,12 +208,13 @@ def _script(char: str) -> tuple[str, int]:
 
 
 @functools.cache
-def _detector() -> _Detector:
-    return _Detector(*_identifiers())
+def language_detector() -> _Detector:
+    """The detector, loaded once: both of py3langid's answers from one walk of a text."""
+    return _Detector(*language_identifiers())
 
 
 @functools.cache
-def _identifiers() -> tuple[Any, Any]:
+def language_identifiers() -> tuple[Any, Any]:
     """The detector restricted to `DETECTABLE_LANGUAGES`, and over every language it knows."""
     # Imported here: it pulls in numpy, which the API process (it only evaluates) never needs.
     from py3langid.langid import (

@@ -6,14 +6,14 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import AsyncIterator
+from typing import Any
 
 import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from service.broker.connections import redis_client
@@ -24,15 +24,17 @@ from service.comments.flood import FloodGate
 from service.db.engine import Database
 from service.errors import ProblemError, handle_problem, problem_response, unavailable
 from service.flags import routes as flags_routes
+from service.http import docs as integrators_docs
 from service.http import probes as health
 from service.http.auth import TokenVerifier
+from service.http.bodies import Problem
 from service.http.headers import SecurityHeadersMiddleware
-from service.http.metrics import BacklogCollector, render_metrics
+from service.http.metrics import BacklogCollector
 from service.http.middleware import RequestContextMiddleware
+from service.http.openapi import openapi_document
 from service.http.services import Services
 from service.moderation import page
 from service.moderation import routes as moderation
-from service.openapi import openapi_document
 from service.perspective import routes as perspective_routes
 from service.perspective.analyze import PerspectiveError
 from service.policies import policy_holder
@@ -92,6 +94,9 @@ ROUTES = [
     Route("/v1alpha1/comments:analyze", perspective_routes.analyze, methods=["POST"]),
     Route("/v1alpha1/comments:suggestscore", perspective_routes.suggest_score, methods=["POST"]),
     Route("/moderate", page.moderate, methods=["GET"]),
+    Route("/docs", integrators_docs.docs, methods=["GET"]),
+    Route("/openapi.json", integrators_docs.openapi, methods=["GET"]),
+    Route("/metrics", health.metrics, methods=["GET"]),
     Mount(page.STATIC_PATH, app=page.static_files(), name="static"),
 ]
 
@@ -112,21 +117,8 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
             await svc.listener.stop()
             svc.close()
 
-    async def openapi(request: Request) -> JSONResponse:
-        return JSONResponse(openapi_document())
-
-    backlog = BacklogCollector(svc.db, svc.redis)
-
-    async def metrics(request: Request) -> Response:
-        body, content_type = await run_in_threadpool(render_metrics, backlog)
-        return Response(body, media_type=content_type)
-
     app = Starlette(
-        routes=[
-            *ROUTES,
-            Route("/openapi.json", openapi, methods=["GET"]),
-            Route("/metrics", metrics, methods=["GET"]),
-        ],
+        routes=ROUTES,
         exception_handlers={
             ProblemError: handle_problem,
             PerspectiveError: perspective_routes.handle_perspective_error,
@@ -140,7 +132,14 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.state.services = svc
+    app.state.backlog = BacklogCollector(svc.db, svc.redis)
+    app.state.openapi = api_document()
     return app
+
+
+def api_document() -> dict[str, Any]:
+    """The OpenAPI document of every route, generated from the route table and the models."""
+    return openapi_document(ROUTES, extra_models=[Problem])
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

@@ -2,14 +2,16 @@
 
 A test that needs Redis or PostgreSQL skips when they are missing on a developer's
 machine, and fails when CI=true: a green CI run means the whole suite ran.
+
+Tests that use the database without naming a backend are marked `default_backend`: they run
+on SQLite, and `make test` runs them again on PostgreSQL (MODERATION_TEST_DATABASE).
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import uuid
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,21 +20,24 @@ import psycopg
 import pytest
 import redis
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "MODERATION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+from tests.support.ci import IN_CI, unavailable
+from tests.support.databases import (
+    DEFAULT_BACKEND,
+    POSTGRES_ADMIN_URL,
+    REDIS_TEST_URL,
+    create_postgres_database,
+    drop_postgres_database,
 )
-REDIS_TEST_URL = os.environ.get("MODERATION_TEST_REDIS", "redis://127.0.0.1:6379")
-IN_CI = os.environ.get("CI", "").lower() == "true"
-# The backend of tests that don't name one: `make test` runs them again on PostgreSQL.
-DEFAULT_BACKEND = os.environ.get("MODERATION_TEST_DATABASE", "sqlite")
-REPO = Path(__file__).resolve().parent.parent
 
 
-def unavailable(what: str) -> None:
-    message = f"{what} is not answering"
-    if IN_CI:
-        pytest.fail(f"{message}; CI must run the whole suite", pytrace=False)
-    pytest.skip(message)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `default_backend` the tests that use `database_url` without parametrizing it."""
+    for item in items:
+        uses_database = "database_url" in getattr(item, "fixturenames", ())
+        callspec = getattr(item, "callspec", None)
+        names_backend = callspec is not None and "database_url" in callspec.params
+        if uses_database and not names_backend:
+            item.add_marker(pytest.mark.default_backend)
 
 
 @pytest.fixture(scope="session")
@@ -51,20 +56,6 @@ def postgres_server() -> str:
     except psycopg.Error:
         unavailable(f"PostgreSQL at {POSTGRES_ADMIN_URL}")
     return POSTGRES_ADMIN_URL
-
-
-def create_postgres_database(admin_url: str) -> tuple[str, str]:
-    """A fresh database; returns (name, SQLAlchemy URL)."""
-    name = f"cm_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    return name, f"{base}/{name}"
-
-
-def drop_postgres_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
@@ -92,9 +83,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         drop_postgres_database(admin, name)
 
 
-BACKENDS = ["sqlite", "postgresql"]
-
-
 @pytest.fixture
 def db(database_url: str) -> Iterator[Any]:
     """A `service.db.engine.Database` on `database_url`, disposed of afterwards."""
@@ -107,8 +95,8 @@ def db(database_url: str) -> Iterator[Any]:
 
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[Any]:
-    """A redis-server of the test's own on a free port (tests/faults/harness.py)."""
-    from tests.faults.harness import PrivateRedis
+    """A redis-server of the test's own on a free port (tests/support/harness.py)."""
+    from tests.support.harness import PrivateRedis
 
     binary = shutil.which("redis-server")
     if binary is None:
@@ -122,21 +110,20 @@ def private_redis(tmp_path: Path) -> Iterator[Any]:
     server.stop(signal.SIGKILL)
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A local port that refuses connections: bound, never listening."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
 
 
 # One browser for the whole session, defined once here: Playwright's sync API can't run two
 # instances at once, so the browser and security suites must share this fixture.
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Any]:
+    from tests.support.browser import CHROMIUM, CHROMIUM_ARGS
+
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (install Debian's chromium package)"
         if IN_CI:
@@ -150,3 +137,13 @@ def chromium() -> Iterator[Any]:
         )
         yield browser
         browser.close()
+
+
+# The API and page for a browser, shared by the browser and security suites as `chromium` is.
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[Any]:
+    """The API and page on a free port, in a thread: no Redis (a filesystem broker), SQLite."""
+    from tests.support.browser import serve_site
+
+    with serve_site(tmp_path) as served:
+        yield served

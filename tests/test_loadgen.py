@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from bench import loadgen
-from tests.fixtures import aio
+from tests.support import aio
 
 
 async def _server(seen: list[bytes]) -> asyncio.Server:

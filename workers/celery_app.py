@@ -7,8 +7,9 @@ point (`celery --app workers.celery_app:app` works too, for Flower).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from celery import Celery
@@ -62,7 +63,7 @@ def create_celery_app(settings: Settings) -> Celery:
             },
         },
     )
-    app.moderation_settings = settings  # type: ignore[attr-defined]
+    app.moderation_settings = settings
     return app
 
 
@@ -95,18 +96,27 @@ def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRunt
     return rt
 
 
+_Receiver = TypeVar("_Receiver", bound=Callable[..., None])
+
+
+def _on(signal: Any) -> Callable[[_Receiver], _Receiver]:
+    """`@signal.connect`, typed (Celery ships none): it registers the receiver and returns it."""
+    connect: Callable[[_Receiver], _Receiver] = signal.connect
+    return connect
+
+
 settings = Settings()
 app = create_celery_app(settings)
 
 
-@setup_logging.connect
+@_on(setup_logging)
 def _json_logs(**_: Any) -> None:
     """Connected, this replaces Celery's plain-text logging in the worker, its children and
     beat: their lines, Celery's own included, are JSON like the API's."""
     configure_logging(settings.log_level, json=settings.log_json)
 
 
-@worker_process_init.connect
+@_on(worker_process_init)
 def _load_in_child(**_: Any) -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # Scoring is throughput work; the API's accept path is what readers wait on.
@@ -121,18 +131,18 @@ def _load_in_child(**_: Any) -> None:
     runtime.install(built)
 
 
-@task_prerun.connect
+@_on(task_prerun)
 def _bind_task_ids(task_id: str | None = None, args: Any = None, **_: Any) -> None:
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(task_id=task_id)
 
 
-@task_postrun.connect
+@_on(task_postrun)
 def _unbind_task_ids(**_: Any) -> None:
     structlog.contextvars.clear_contextvars()
 
 
-@worker_process_shutdown.connect
+@_on(worker_process_shutdown)
 def _forget_child_metrics(pid: int | None = None, **_: Any) -> None:
     from workers.metrics import mark_child_dead
 

@@ -93,19 +93,6 @@ class BatchContext:
         counts[status] = counts.get(status, 0) + 1
 
 
-def gather_context(
-    rt: WorkerRuntime,
-    subject: policy.Comment,
-    *,
-    comment_id: str,
-    created_at: datetime,
-    current: policy.Policy,
-    model: str,
-) -> policy.Context:
-    comment = PendingComment(comment_id, subject, created_at)
-    return gather_contexts(rt, [comment], current=current, model=model).context_for(comment)
-
-
 def gather_contexts(
     rt: WorkerRuntime,
     comments: Sequence[PendingComment],

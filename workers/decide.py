@@ -44,12 +44,6 @@ class _Decided:
     decision: policy.Decision
 
 
-def decide_comment(rt: WorkerRuntime, comment_id: str) -> str | None:
-    """The action taken, or None when there was nothing to do (missing or already decided)."""
-    (action,) = decide_comments(rt, [comment_id])
-    return action
-
-
 def decide_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str | None]:
     """The action taken on each comment, None where there was nothing to do (missing, already
     decided, or named twice)."""

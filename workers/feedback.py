@@ -33,11 +33,13 @@ def score_feedback(db: Database, scorer: Scorer, feedback_ids: Sequence[int]) ->
         # One suggestscore stores a row per attribute, all with the same text: score it once.
         summaries: dict[str, dict[str, float]] = {}
         for row in rows:
-            if row.text not in summaries:
+            text = row.text
+            assert text is not None, "list_unscored_feedback returns rows with their text"
+            if text not in summaries:
                 result = analyze_text(
-                    scorer, row.text, spans=False, deadline=_NO_DEADLINE, covered=_NO_LANGUAGES
+                    scorer, text, spans=False, deadline=_NO_DEADLINE, covered=_NO_LANGUAGES
                 )
-                summaries[row.text] = result["summary"]
-            set_feedback_scores(session, feedback=row, scores=summaries[row.text])
+                summaries[text] = result["summary"]
+            set_feedback_scores(session, feedback=row, scores=summaries[text])
     log.info("perspective.feedback_scored", rows=len(rows), model=scorer.model_id)
     return len(rows)

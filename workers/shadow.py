@@ -73,25 +73,9 @@ class ShadowCase:
     real_action: str
 
 
-def record_shadow_decision(
-    rt: WorkerRuntime,
-    subject: policy.Comment,
-    scores: Mapping[str, float],
-    context: policy.Context,
-    *,
-    comment_id: str,
-    real_action: str,
-) -> str | None:
-    """The shadow policy's action, recorded; None when there is no usable shadow policy or
-    recording it failed. Never raises."""
-    (action,) = record_shadow_decisions(
-        rt, [ShadowCase(comment_id, subject, scores, context, real_action)]
-    )
-    return action
-
-
 def record_shadow_decisions(rt: WorkerRuntime, cases: Sequence[ShadowCase]) -> list[str | None]:
-    """`record_shadow_decision` for a batch, its rows written in one session. Never raises."""
+    """Each case's shadow action, recorded, its rows written in one session; None where there
+    is no usable shadow policy or recording that case failed. Never raises."""
     nothing: list[str | None] = [None] * len(cases)
     if rt.shadow is None or not cases:
         return nothing

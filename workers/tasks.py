@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 import structlog
@@ -28,22 +29,32 @@ from workers.sweeper import sweep_pending
 
 _http = httpx.Client()
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
-@app.task(name=ANALYZE_TASK)
+
+def _task(name: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """`@app.task(name=...)`, typed (Celery ships none). The task it makes is called with the
+    function's own arguments, or sent by name (service/broker/producer.py)."""
+    register: Callable[[Callable[_P, _R]], Callable[_P, _R]] = app.task(name=name)
+    return register
+
+
+@_task(ANALYZE_TASK)
 def analyze(payload: dict[str, Any]) -> str:
     # The one task that carries text rather than an id: stateless by design (doNotStore), it
     # has no row to load; the text lives only in the broker message.
     return analyze_request(runtime.current(), payload)
 
 
-@app.task(name=SCORE_FEEDBACK_TASK)
+@_task(SCORE_FEEDBACK_TASK)
 def score_feedback_rows(feedback_ids: list[int]) -> int:
     rt = runtime.current()
     assert rt.scorer is not None, "every worker child loads the model"
     return score_feedback(rt.db, rt.scorer, feedback_ids)
 
 
-@app.task(name=MODERATE_TASK)
+@_task(MODERATE_TASK)
 def moderate(*comment_ids: str) -> list[str | None]:
     # One id names every line of the task, Celery's own included; a batch's lines name the
     # batch, and those about one comment name it too (workers/decide.py).
@@ -54,7 +65,7 @@ def moderate(*comment_ids: str) -> list[str | None]:
     return decide_comments(runtime.current(), comment_ids)
 
 
-@app.task(name=DELIVER_WEBHOOK_TASK)
+@_task(DELIVER_WEBHOOK_TASK)
 def deliver_webhook(event_id: str) -> str:
     rt = runtime.current()
     outcome = deliver_event(rt.settings, rt.db, rt.producer, _http, event_id).outcome
@@ -63,19 +74,19 @@ def deliver_webhook(event_id: str) -> str:
     return outcome
 
 
-@app.task(name=SWEEP_TASK)
+@_task(SWEEP_TASK)
 def sweep() -> int:
     rt = runtime.current()
     return sweep_pending(rt.db, rt.producer, grace_seconds=rt.settings.sweep_grace_seconds)
 
 
-@app.task(name=RELAY_OUTBOX_TASK)
+@_task(RELAY_OUTBOX_TASK)
 def relay_outbox() -> int:
     rt = runtime.current()
     return relay_due_events(rt.db, rt.producer)
 
 
-@app.task(name=PURGE_TASK)
+@_task(PURGE_TASK)
 def purge() -> int:
     rt = runtime.current()
     return purge_expired_text(rt.db, retention_days=rt.settings.retention_days)

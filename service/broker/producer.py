@@ -11,7 +11,7 @@ from typing import Any
 
 import structlog
 from celery import Celery
-from kombu import Exchange, Queue
+from kombu.entity import Exchange, Queue  # kombu's lazy root exports them only at run time
 from kombu.exceptions import ChannelError
 
 from service.broker.contract import (

@@ -45,37 +45,6 @@ class AutomatedDecision:
     context: dict[str, Any]
 
 
-def record_automated_decision(
-    db: Database,
-    *,
-    comment_id: str,
-    action: str,
-    reasons: list[dict[str, Any]],
-    scores: dict[str, float],
-    policy_version: str,
-    model: str,
-    context: dict[str, Any],
-    webhooks: bool,
-    now: datetime,
-    audit_sample_rate: float = 0.0,
-) -> Recorded | None:
-    """None when the comment already has its automated decision (a task that ran twice).
-
-    An approval that falls in the audit sample (`service.tuning.sampling`) joins it in the same
-    transaction, so no sampled approval is lost and none is sampled twice.
-    """
-    (recorded,) = record_automated_decisions(
-        db,
-        decisions=[AutomatedDecision(comment_id, action, reasons, scores, context)],
-        policy_version=policy_version,
-        model=model,
-        webhooks=webhooks,
-        now=now,
-        audit_sample_rate=audit_sample_rate,
-    )
-    return recorded
-
-
 def record_automated_decisions(
     db: Database,
     *,
@@ -86,8 +55,12 @@ def record_automated_decisions(
     now: datetime,
     audit_sample_rate: float = 0.0,
 ) -> list[Recorded | None]:
-    """`record_automated_decision` for a batch, in one transaction of a few statements: one
-    result per decision, None for a comment that is gone or no longer pending.
+    """A batch's automated decisions, in one transaction of a few statements: one result per
+    decision, None for a comment that is gone, no longer pending or already has its automated
+    decision (a task that ran twice).
+
+    An approval that falls in the audit sample (`service.tuning.sampling`) joins it in the same
+    transaction, so no sampled approval is lost and none is sampled twice.
 
     A duplicate run that got to one of them first makes the database refuse the whole batch
     (the one-policy-decision index); each is then recorded on its own, so the others still are.
@@ -179,7 +152,7 @@ def _record(
         rate=audit_sample_rate,
         now=now,
     )
-    event_ids = _announce_all(session, _resources(session, todo), now=now) if webhooks else {}
+    event_ids = announce_decided(session, _resources(session, todo), now=now) if webhooks else {}
     recorded = {d.comment_id: Recorded(event_ids.get(d.comment_id)) for d in todo}
     return [recorded.get(decision.comment_id) for decision in decisions]
 
@@ -192,14 +165,10 @@ def _resources(session: Session, todo: Sequence[AutomatedDecision]) -> list[dict
     return [comment_resource(comments[cid], history[cid]) for cid in ids]
 
 
-def _announce(session: Session, resource: dict[str, Any], *, now: datetime) -> str:
-    return _announce_all(session, [resource], now=now)[resource["id"]]
-
-
-def _announce_all(
+def announce_decided(
     session: Session, resources: Sequence[dict[str, Any]], *, now: datetime
 ) -> dict[str, str]:
-    """The outbox event id of each comment resource, by comment id."""
+    """A `comment.decided` outbox event for each comment resource; their ids, by comment id."""
     events = add_webhook_events(
         session,
         event_type=DECIDED_EVENT,

@@ -1,12 +1,59 @@
-"""The comment resource as clients see it."""
+"""The comment resource as clients see it: pydantic models, rendered to JSON and documented
+from the same definitions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import ConfigDict
 
 from service.db.tables import Comment, Decision
+from service.http.bodies import DateTime, Resource, build
+
+Status = Literal["pending", "approved", "held", "rejected"]
+
+
+class Reason(Resource):
+    """Why the policy held a comment, for a person: the rule's figures ride along."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: str
+    rule: str
+    message: str
+
+
+class AutomatedDecision(Resource):
+    action: Literal["approve", "hold"]
+    by: Literal["policy"]
+    reasons: list[Reason]
+    scores: dict[str, float]
+    policy_version: str | None
+    model: str | None
+    at: DateTime
+
+
+class Review(Resource):
+    action: Literal["approve", "reject"]
+    moderator_id: str | None
+    reason: str | None
+    at: DateTime
+
+
+class CommentResource(Resource):
+    model_config = ConfigDict(title="Comment")
+    id: str
+    article_id: str
+    parent_id: str | None
+    author_id: str
+    text: str | None
+    status: Status
+    version: int
+    created_at: DateTime
+    decided_at: DateTime | None
+    decision: AutomatedDecision | None
+    review: Review | None
 
 
 def isoformat(moment: datetime | None) -> str | None:
@@ -16,6 +63,11 @@ def isoformat(moment: datetime | None) -> str | None:
 
 
 def comment_resource(comment: Comment, decisions: Sequence[Decision]) -> dict[str, Any]:
+    return build(CommentResource, **comment_fields(comment, decisions)).model_dump(mode="json")
+
+
+def comment_fields(comment: Comment, decisions: Sequence[Decision]) -> dict[str, Any]:
+    """The values of a CommentResource's fields, for it or a resource that extends it."""
     automated = next((d for d in decisions if d.by == "policy"), None)
     reviews = [d for d in decisions if d.by == "moderator"]
     return {
@@ -33,22 +85,24 @@ def comment_resource(comment: Comment, decisions: Sequence[Decision]) -> dict[st
     }
 
 
-def automated_resource(decision: Decision) -> dict[str, Any]:
-    return {
-        "action": decision.action,
-        "by": "policy",
-        "reasons": decision.reasons,
-        "scores": decision.scores,
-        "policy_version": decision.policy_version,
-        "model": decision.model,
-        "at": isoformat(decision.at),
-    }
+def automated_resource(decision: Decision) -> AutomatedDecision:
+    return build(
+        AutomatedDecision,
+        action=decision.action,
+        by="policy",
+        reasons=[build(Reason, **reason) for reason in decision.reasons],
+        scores=decision.scores,
+        policy_version=decision.policy_version,
+        model=decision.model,
+        at=isoformat(decision.at),
+    )
 
 
-def review_resource(decision: Decision) -> dict[str, Any]:
-    return {
-        "action": decision.action,
-        "moderator_id": decision.moderator_id,
-        "reason": decision.reason,
-        "at": isoformat(decision.at),
-    }
+def review_resource(decision: Decision) -> Review:
+    return build(
+        Review,
+        action=decision.action,
+        moderator_id=decision.moderator_id,
+        reason=decision.reason,
+        at=isoformat(decision.at),
+    )

@@ -12,19 +12,58 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from service.comments.accept import read_comment
-from service.comments.schemas import parse_new_comment, parse_prefer_wait
+from service.comments.resources import CommentResource
+from service.comments.schemas import NewComment, parse_prefer_wait
 from service.comments.waiting import wait_until_decided
 from service.errors import ProblemError
 from service.http.body import read_json
 from service.http.metrics import COMMENTS_RECEIVED
+from service.http.openapi import BEARER, Operation, Parameter, Reply, documented, problems
 from service.http.services import authenticate, services
 
 log = structlog.get_logger(__name__)
 
 MAX_WAIT_SECONDS = 10
-IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"
+IDEMPOTENCY_KEY = re.compile(IDEMPOTENCY_KEY_PATTERN)
+IDEMPOTENCY_KEY_SCHEMA = {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}
+PREFER = Parameter(
+    "Prefer",
+    "header",
+    {"type": "string"},
+    f"`wait=N` (0-{MAX_WAIT_SECONDS}): answer once the comment is decided or N seconds pass.",
+)
 
 
+@documented(
+    Operation(
+        "createComment",
+        "Submit a reader's comment for moderation",
+        {
+            202: Reply("Accepted and pending a decision", CommentResource),
+            200: Reply("Decided within the wait, or an idempotent replay", CommentResource),
+        },
+        problems(
+            401,
+            413,
+            415,
+            503,
+            s400="Malformed request (malformed_json, invalid_idempotency_key)",
+            s403="Not allowed (forbidden, author_banned)",
+            s409="Conflict (idempotency_conflict, article_closed)",
+            s422="A field is invalid (text_too_long, text_empty, text_invalid_characters, ...)",
+            s429="Too many comments from this author (rate_limited); see Retry-After",
+        ),
+        body=NewComment,
+        parameters=[
+            PREFER,
+            Parameter(
+                "Idempotency-Key", "header", {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}
+            ),
+        ],
+        security=BEARER,
+    )
+)
 async def post_comment(request: Request) -> JSONResponse:
     """Every answer is counted: the exception handlers in `service.app` turn the database
     errors into 503 `unavailable` and anything else into 500 `internal_error`."""
@@ -49,7 +88,7 @@ async def _post_comment(request: Request) -> JSONResponse:
     principal = await authenticate(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
     key = _idempotency_key(request)
-    new = parse_new_comment(body)
+    new = NewComment.parse(body)
     accepted = await svc.intake.accept(principal, new, key)
     comment_id = accepted.resource["id"]
     # Here, not in the batch's thread: the line carries this request's id.
@@ -62,6 +101,16 @@ async def _post_comment(request: Request) -> JSONResponse:
     return await _answer(request, accepted.resource, principal_read=principal, headers=headers)
 
 
+@documented(
+    Operation(
+        "getComment",
+        "Read a comment: its author and moderators only",
+        {200: Reply("The comment", CommentResource)},
+        problems(401, 404, 503),
+        parameters=[PREFER],
+        security=BEARER,
+    )
+)
 async def get_comment(request: Request) -> JSONResponse:
     svc = services(request)
     principal = await authenticate(request)

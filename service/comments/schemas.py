@@ -1,25 +1,72 @@
-"""Request bodies, validated into typed values or a list of field errors."""
+"""The comment routes' request bodies, parsed by pydantic models (service/http/bodies.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from service.comments.text import check_comment_text, normalize_comment_text
-from service.errors import FieldError
+from pydantic import Field, PlainValidator, WithJsonSchema, field_validator
 
-ARTICLE_ID = re.compile(r"[A-Za-z0-9._:~-]{1,200}")
+from service.comments.text import MAX_GRAPHEMES, check_comment_text, normalize_comment_text
+from service.http.bodies import Rules, StrictModel, fault
+
+ARTICLE_ID_PATTERN = r"^[A-Za-z0-9._:~-]{1,200}$"
+ARTICLE_ID = re.compile(ARTICLE_ID_PATTERN)
+ARTICLE_ID_RULE = "article_id must be 1-200 characters of A-Z a-z 0-9 . _ : ~ -"
 COMMENT_ID_MAX = 36
 
 
-@dataclass(frozen=True)
-class NewComment:
-    article_id: str
-    text: str
-    parent_id: str | None
+def _comment_id_or_none(value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and 0 < len(value) <= COMMENT_ID_MAX):
+        return value
+    raise fault("invalid_type", "parent_id must be a comment id or null.")
+
+
+class NewComment(StrictModel):
+    """POST /v1/comments: a reader's comment."""
+
+    article_id: Annotated[
+        str,
+        Field(pattern=ARTICLE_ID_PATTERN),
+        Rules(
+            required="article_id is required.",
+            invalid_type="article_id must be a string.",
+            invalid=ARTICLE_ID_RULE,
+            invalid_code="invalid_article_id",
+        ),
+    ]
+    parent_id: Annotated[
+        str | None,
+        # In Python, not pydantic's str check: an id with a lone surrogate is looked up (and
+        # not found, 422 parent_not_found) like any other, never a type error.
+        PlainValidator(_comment_id_or_none),
+        WithJsonSchema(
+            {"type": ["string", "null"], "minLength": 1, "maxLength": COMMENT_ID_MAX},
+        ),
+    ] = None
+    text: Annotated[
+        str,
+        Field(
+            description=f"1-{MAX_GRAPHEMES} user-perceived characters once NFC-normalised "
+            "and trimmed."
+        ),
+        Rules(required="text is required.", invalid_type="text must be a string."),
+    ]
+
+    @field_validator("text", mode="before")
+    @classmethod
+    def _normalised(cls, value: Any) -> Any:
+        # Before pydantic's own str check, which can't take the lone surrogates that
+        # check_comment_text reports as text_invalid_characters.
+        if not isinstance(value, str):
+            return value
+        text = normalize_comment_text(value)
+        problem = check_comment_text(text)
+        if problem is not None:
+            raise fault(problem.code, problem.detail, headline=True, **problem.figures)
+        return text
 
     def body_hash(self) -> str:
         canonical = json.dumps(
@@ -32,55 +79,6 @@ class NewComment:
 
 def field_error(field: str, code: str, detail: str, **extra: Any) -> dict[str, Any]:
     return {"field": field, "code": code, "detail": detail, **extra}
-
-
-def parse_new_comment(body: Any) -> NewComment:
-    if not isinstance(body, dict):
-        raise FieldError([field_error("", "invalid_type", "The body must be a JSON object.")])
-    errors: list[dict[str, Any]] = []
-    figures: dict[str, int] = {}
-    for unknown in sorted(set(body) - {"article_id", "text", "parent_id"}):
-        errors.append(field_error(unknown, "unknown_field", f"Unknown field {unknown!r}."))
-
-    article_id = body.get("article_id")
-    if article_id is None:
-        errors.append(field_error("article_id", "required", "article_id is required."))
-    elif not isinstance(article_id, str):
-        errors.append(field_error("article_id", "invalid_type", "article_id must be a string."))
-    elif not ARTICLE_ID.fullmatch(article_id):
-        errors.append(
-            field_error(
-                "article_id",
-                "invalid_article_id",
-                "article_id must be 1-200 characters of A-Z a-z 0-9 . _ : ~ -",
-            )
-        )
-
-    parent_id = body.get("parent_id")
-    if parent_id is not None and (
-        not isinstance(parent_id, str) or not 0 < len(parent_id) <= COMMENT_ID_MAX
-    ):
-        errors.append(
-            field_error("parent_id", "invalid_type", "parent_id must be a comment id or null.")
-        )
-
-    raw_text = body.get("text")
-    text = ""
-    if raw_text is None:
-        errors.append(field_error("text", "required", "text is required."))
-    elif not isinstance(raw_text, str):
-        errors.append(field_error("text", "invalid_type", "text must be a string."))
-    else:
-        text = normalize_comment_text(raw_text)
-        problem = check_comment_text(text)
-        if problem is not None:
-            errors.insert(0, field_error("text", problem.code, problem.detail, **problem.figures))
-            figures = problem.figures
-
-    if errors:
-        raise FieldError(errors, **figures)
-    assert isinstance(article_id, str)
-    return NewComment(article_id=article_id, text=text, parent_id=parent_id)
 
 
 def parse_prefer_wait(header: str | None, *, maximum: int) -> int | None:

@@ -22,7 +22,7 @@ TRIMMED = "".join(
 )
 _GRAPHEME = regex.compile(r"\X")
 # Category Cc is exactly U+0000-U+001F and U+007F-U+009F: one scan in C, not a Python loop
-# over every character (tests/service/test_text.py checks it against unicodedata).
+# over every character (tests/service/comments/test_text.py checks it against unicodedata).
 _INVALID = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -4,7 +4,7 @@ events are append-only records written in the same transaction as the change the
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -16,6 +16,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     text,
@@ -59,6 +60,11 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    if TYPE_CHECKING:
+        # Every model below names a __tablename__, so its __table__ is a Table; the base
+        # types it as any FromClause, which Core insert() and update() do not accept.
+        __table__: ClassVar[Table]
 
 
 class Comment(Base):

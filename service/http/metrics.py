@@ -79,7 +79,7 @@ class BacklogCollector(Collector):
 def render_metrics(backlog: Collector) -> tuple[bytes, str]:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        multiprocess.MultiProcessCollector(registry)
     else:
         registry = REGISTRY
     output = generate_latest(registry) + generate_latest(_single(backlog))

@@ -12,6 +12,8 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from service.http.openapi import Operation, Reply, documented
+
 PACKAGE = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE / "static"
 STATIC_PATH = "/static"
@@ -22,6 +24,13 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
 
+@documented(
+    Operation(
+        "moderatorPage",
+        "The moderators' web page (holds no data; sign in there with a token)",
+        {200: Reply("HTML", media="text/html")},
+    )
+)
 async def moderate(request: Request) -> Response:
     root = request.scope.get("root_path", "").rstrip("/")
 

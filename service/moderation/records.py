@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
-from typing import Any
 
-from service.comments.resources import isoformat
+from service.comments.resources import Reason, isoformat
 from service.db.engine import Database
 from service.db.tables import Decision, utcnow
 from service.errors import ProblemError
+from service.http.bodies import build
+from service.moderation.resources import (
+    DecisionWindows,
+    History,
+    HistoryEntry,
+    ModerationStats,
+    ReviewCounts,
+)
 from service.moderation.review import REVIEW_STATUS
 from service.store.comments import get_comment_or_none
 from service.store.decisions import list_decisions
@@ -21,9 +28,10 @@ from service.store.moderation import (
 )
 
 STATS_WINDOWS = {"last_hour": timedelta(hours=1), "last_day": timedelta(days=1)}
+"""The windows of DecisionWindows, by field name."""
 
 
-def comment_history(db: Database, *, comment_id: str) -> list[dict[str, Any]]:
+def comment_history(db: Database, *, comment_id: str) -> History:
     with db.session() as session:
         if get_comment_or_none(session, comment_id=comment_id) is None:
             raise ProblemError(404, "not_found", "No such comment.")
@@ -31,13 +39,16 @@ def comment_history(db: Database, *, comment_id: str) -> list[dict[str, Any]]:
             entry.decision_id: entry.override
             for entry in list_audit_entries(session, comment_id=comment_id)
         }
-        return [
-            _history_entry(decision, override=overrides.get(decision.id, False))
-            for decision in list_decisions(session, comment_id=comment_id)
-        ]
+        return build(
+            History,
+            items=[
+                _history_entry(decision, override=overrides.get(decision.id, False))
+                for decision in list_decisions(session, comment_id=comment_id)
+            ],
+        )
 
 
-def moderation_stats(db: Database, *, now: datetime | None = None) -> dict[str, Any]:
+def moderation_stats(db: Database, *, now: datetime | None = None) -> ModerationStats:
     now = now or utcnow()
     with db.session() as session:
         held, oldest = held_summary(session)
@@ -46,42 +57,47 @@ def moderation_stats(db: Database, *, now: datetime | None = None) -> dict[str, 
             for name, span in STATS_WINDOWS.items()
         }
         holds_by_reason = count_holds_by_reason(session)
-    return {
-        "as_of": isoformat(now),
-        "held": held,
-        "oldest_held_at": isoformat(oldest),
-        "oldest_held_age_seconds": None
+    return build(
+        ModerationStats,
+        as_of=isoformat(now),
+        held=held,
+        oldest_held_at=isoformat(oldest),
+        oldest_held_age_seconds=None
         if oldest is None
         else max(0, int((now - oldest).total_seconds())),
-        "decisions": windows,
-        "holds_by_reason": holds_by_reason,
-    }
+        decisions=build(DecisionWindows, **windows),
+        holds_by_reason=holds_by_reason,
+    )
 
 
-def _history_entry(decision: Decision, *, override: bool) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "by": decision.by,
-        "action": decision.action,
-        "reason": decision.reason,
-        "moderator_id": decision.moderator_id,
-        "policy_version": decision.policy_version,
-        "at": isoformat(decision.at),
-    }
-    if decision.by == "policy":
-        entry["reasons"] = decision.reasons
-    else:
-        entry["override"] = override
-    return entry
+def _history_entry(decision: Decision, *, override: bool) -> HistoryEntry:
+    """Rendered with `exclude_unset`: a policy decision's reasons, or a moderator's override."""
+    only: dict[str, object] = (
+        {"reasons": [build(Reason, **reason) for reason in decision.reasons]}
+        if decision.by == "policy"
+        else {"override": override}
+    )
+    return build(
+        HistoryEntry,
+        by=decision.by,
+        action=decision.action,
+        reason=decision.reason,
+        moderator_id=decision.moderator_id,
+        policy_version=decision.policy_version,
+        at=isoformat(decision.at),
+        **only,
+    )
 
 
-def _review_counts(rows: list[tuple[str, str | None, int]]) -> dict[str, Any]:
+def _review_counts(rows: list[tuple[str, str | None, int]]) -> ReviewCounts:
     by_action: dict[str, int] = {action: 0 for action in REVIEW_STATUS}
     by_moderator: dict[str, int] = defaultdict(int)
     for action, moderator_id, count in rows:
         by_action[action] = by_action.get(action, 0) + count
         by_moderator[moderator_id or "unknown"] += count
-    return {
-        "total": sum(by_action.values()),
-        "by_action": by_action,
-        "by_moderator": dict(sorted(by_moderator.items())),
-    }
+    return build(
+        ReviewCounts,
+        total=sum(by_action.values()),
+        by_action=by_action,
+        by_moderator=dict(sorted(by_moderator.items())),
+    )

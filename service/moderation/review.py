@@ -14,14 +14,24 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from service.comments.decisions import _announce
-from service.comments.resources import comment_resource, isoformat
+from service.comments.decisions import announce_decided
+from service.comments.resources import comment_fields, comment_resource, isoformat
 from service.db.engine import Database
 from service.db.tables import Comment, utcnow
 from service.errors import FieldError, ProblemError
 from service.http.auth import Principal
+from service.http.bodies import build
 from service.moderation.cursors import encode_cursor
-from service.moderation.schemas import Ban, QueueQuery, Review
+from service.moderation.resources import (
+    AuthorRecord,
+    BanResult,
+    BulkResult,
+    BulkResults,
+    Claim,
+    QueueItem,
+    QueuePage,
+)
+from service.moderation.schemas import CLAIM_SECONDS, Ban, QueueQuery, Review
 from service.store.decisions import add_decision, list_decisions, set_comment_status
 from service.store.moderation import (
     add_audit_entry,
@@ -40,14 +50,7 @@ from service.store.moderation import (
 
 log = structlog.get_logger(__name__)
 
-CLAIM_SECONDS = 300
 REVIEW_STATUS = {"approve": "approved", "reject": "rejected"}
-
-
-@dataclass(frozen=True)
-class QueuePage:
-    items: list[dict[str, Any]]
-    next: str | None
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,14 @@ class Reviewed:
 
 
 @dataclass(frozen=True)
-class BulkResult:
-    results: list[dict[str, Any]]
+class Reviews:
+    results: BulkResults
+    webhook_event_ids: list[str]
+
+
+@dataclass(frozen=True)
+class Banned:
+    result: BanResult
     webhook_event_ids: list[str]
 
 
@@ -79,7 +88,7 @@ def read_queue(
             )
             if comments:
                 log.info("queue.claimed", moderator_id=moderator.sub, count=len(comments))
-            return QueuePage(_queue_items(session, comments, now=now), next=None)
+            return build(QueuePage, items=_queue_items(session, comments, now=now), next=None)
         comments = list_held_comments(
             session,
             filters=query.filters,
@@ -91,7 +100,7 @@ def read_queue(
         cursor = None
         if more:
             cursor = encode_cursor(query.sort, query.filters, sort_key(query.sort, page[-1]))
-        return QueuePage(_queue_items(session, page, now=now), next=cursor)
+        return build(QueuePage, items=_queue_items(session, page, now=now), next=cursor)
 
 
 def review_comment(
@@ -139,9 +148,9 @@ def review_comments(
     items: list[tuple[str | None, Review | FieldError]],
     webhooks: bool,
     now: datetime | None = None,
-) -> BulkResult:
+) -> Reviews:
     """Each decision in its own transaction: one refusal never undoes or blocks another."""
-    results: list[dict[str, Any]] = []
+    results: list[BulkResult] = []
     event_ids: list[str] = []
     for comment_id, item in items:
         try:
@@ -152,24 +161,26 @@ def review_comments(
             )
         except ProblemError as refusal:
             results.append(
-                {
-                    "id": comment_id,
-                    "status": refusal.status,
-                    "code": refusal.code,
-                    "detail": refusal.detail,
-                }
+                build(
+                    BulkResult,
+                    id=comment_id,
+                    status=refusal.status,
+                    code=refusal.code,
+                    detail=refusal.detail,
+                )
             )
             continue
         event_ids.extend(reviewed.webhook_event_ids)
         results.append(
-            {
-                "id": comment_id,
-                "status": 200,
-                "comment_status": reviewed.resource["status"],
-                "version": reviewed.resource["version"],
-            }
+            build(
+                BulkResult,
+                id=comment_id,
+                status=200,
+                comment_status=reviewed.resource["status"],
+                version=reviewed.resource["version"],
+            )
         )
-    return BulkResult(results, event_ids)
+    return Reviews(build(BulkResults, results=results), event_ids)
 
 
 def ban_author(
@@ -180,7 +191,7 @@ def ban_author(
     ban: Ban,
     webhooks: bool,
     now: datetime | None = None,
-) -> Reviewed:
+) -> Banned:
     """Ban the author and, if asked, reject their held comments, all in one transaction."""
     now = now or utcnow()
     event_ids: list[str] = []
@@ -215,18 +226,19 @@ def ban_author(
                 rejected.append(comment_id)
                 if event_id:
                     event_ids.append(event_id)
-        resource = {
-            "author_id": author_id,
-            "banned": True,
-            "reason": saved.reason,
-            "banned_by": saved.banned_by,
-            "banned_at": isoformat(saved.banned_at),
-            "rejected": rejected,
-        }
+        result = build(
+            BanResult,
+            author_id=author_id,
+            banned=True,
+            reason=saved.reason,
+            banned_by=saved.banned_by,
+            banned_at=isoformat(saved.banned_at),
+            rejected=rejected,
+        )
     log.info(
         "author.banned", author_id=author_id, moderator_id=moderator.sub, rejected=len(rejected)
     )
-    return Reviewed(resource, event_ids)
+    return Banned(result, event_ids)
 
 
 def unban_author(
@@ -336,12 +348,13 @@ def _apply(
     if not webhooks:
         return None
     resource = comment_resource(comment, list_decisions(session, comment_id=comment.id))
-    return _announce(session, resource, now=now)
+    return announce_decided(session, [resource], now=now)[resource["id"]]
 
 
 def _queue_items(
     session: Session, comments: list[Comment], *, now: datetime
 ) -> list[dict[str, Any]]:
+    """The page's items, rendered: callers read them as the JSON they are."""
     ids = [comment.id for comment in comments]
     decisions = list_decisions_for(session, comment_ids=ids)
     authors = {comment.author_id for comment in comments}
@@ -352,18 +365,21 @@ def _queue_items(
         record = counts.get(comment.author_id, {})
         claim = None
         if comment.claimed_by is not None and comment.claimed_until and comment.claimed_until > now:
-            claim = {"moderator_id": comment.claimed_by, "until": isoformat(comment.claimed_until)}
-        items.append(
-            comment_resource(comment, decisions[comment.id])
-            | {
-                "max_score": comment.max_score,
-                "claim": claim,
-                "author_record": {
-                    "approved": record.get("approved", 0),
-                    "rejected": record.get("rejected", 0),
-                    "held": record.get("held", 0),
-                    "banned": comment.author_id in banned,
-                },
-            }
+            claim = build(
+                Claim, moderator_id=comment.claimed_by, until=isoformat(comment.claimed_until)
+            )
+        item = build(
+            QueueItem,
+            **comment_fields(comment, decisions[comment.id]),
+            max_score=comment.max_score,
+            claim=claim,
+            author_record=build(
+                AuthorRecord,
+                approved=record.get("approved", 0),
+                rejected=record.get("rejected", 0),
+                held=record.get("held", 0),
+                banned=comment.author_id in banned,
+            ),
         )
+        items.append(item.model_dump(mode="json"))
     return items

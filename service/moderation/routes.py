@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from service.broker.contract import DELIVER_WEBHOOK_TASK
+from service.comments.resources import CommentResource
 from service.errors import ProblemError
 from service.http.auth import Principal, require_moderator
 from service.http.body import read_json
+from service.http.openapi import BEARER, Operation, Parameter, Reply, documented, problems
 from service.http.services import Services, authenticate, services
 from service.moderation.records import comment_history, moderation_stats
+from service.moderation.resources import (
+    BanResult,
+    BulkResults,
+    History,
+    ModerationStats,
+    QueuePage,
+)
 from service.moderation.review import (
     ban_author,
     read_queue,
@@ -20,28 +31,76 @@ from service.moderation.review import (
     unban_author,
 )
 from service.moderation.schemas import (
-    parse_ban,
-    parse_bulk_reviews,
+    CLAIM_SECONDS,
+    MAX_BULK_ITEMS,
+    Ban,
+    BulkDecisions,
+    ModeratorDecision,
+    QueueParameters,
     parse_queue_query,
-    parse_review,
     valid_author_id,
 )
 from service.tuning import sample_routes as samples
+from service.tuning.resources import SampleQueuePage
+from service.tuning.schemas import SampleQueueQuery
+
+NOT_FOUND = "No such comment or author (not_found)"
+REFUSED = (
+    "Refused: already_decided (stale version or already reviewed), claimed (another "
+    "moderator holds the lease) or not_held (the policy has not decided it yet)"
+)
+INVALID = "A field or query parameter is invalid (invalid_limit, invalid_cursor, ...)"
+# `?queue=` picks the queue: the hold queue here, the audit sample the tuning feature's.
+QUEUE = SampleQueueQuery.model_fields["queue"]
+QUEUE_PARAMETER = Parameter(
+    "queue",
+    "query",
+    {"enum": list(get_args(QUEUE.annotation)), "default": QUEUE.default},
+    QUEUE.description,
+)
 
 
+@documented(
+    Operation(
+        "listHoldQueue",
+        f"Held comments, oldest first by default; ?claim=N leases N for "
+        f"{CLAIM_SECONDS // 60} minutes",
+        {
+            200: Reply(
+                "A page of held comments, or of the audit sample",
+                QueuePage,
+                alternatives=(SampleQueuePage,),
+            )
+        },
+        problems(401, 403, 503, s422=INVALID),
+        query=QueueParameters,
+        parameters=[QUEUE_PARAMETER],
+        security=BEARER,
+    )
+)
 async def get_queue(request: Request) -> JSONResponse:
     if samples.wants_other_queue(request):
         return await samples.get_sample_queue(request)
     svc, moderator = await _moderator(request)
     query = parse_queue_query(request.query_params)
     page = await run_in_threadpool(read_queue, svc.db, moderator=moderator, query=query)
-    return JSONResponse({"items": page.items, "next": page.next})
+    return JSONResponse(page.model_dump(mode="json"))
 
 
+@documented(
+    Operation(
+        "decideComment",
+        "Approve or reject a held comment (or, with override, reverse a decision)",
+        {200: Reply("The comment as decided: status, review, version + 1", CommentResource)},
+        problems(400, 401, 403, 413, 415, 503, s404=NOT_FOUND, s409=REFUSED, s422=INVALID),
+        body=ModeratorDecision,
+        security=BEARER,
+    )
+)
 async def post_decision(request: Request) -> JSONResponse:
     svc, moderator = await _moderator(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
-    review = parse_review(body, comment_id=request.path_params["comment_id"])
+    review = ModeratorDecision.parse(body).review(request.path_params["comment_id"])
     reviewed = await run_in_threadpool(
         review_comment, svc.db, moderator=moderator, review=review, webhooks=_webhooks(svc)
     )
@@ -49,22 +108,45 @@ async def post_decision(request: Request) -> JSONResponse:
     return JSONResponse(reviewed.resource)
 
 
+@documented(
+    Operation(
+        "decideComments",
+        f"Up to {MAX_BULK_ITEMS} decisions, each applied or refused on its own",
+        # 200 even when some (or all) items are refused: each result says its own status.
+        {200: Reply("One result per item, in order", BulkResults)},
+        problems(400, 401, 403, 413, 415, 503, s422=INVALID),
+        body=BulkDecisions,
+        security=BEARER,
+    )
+)
 async def post_decisions(request: Request) -> JSONResponse:
     svc, moderator = await _moderator(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
-    items = parse_bulk_reviews(body)
+    items = BulkDecisions.parse(body).decisions()
     outcome = await run_in_threadpool(
         review_comments, svc.db, moderator=moderator, items=items, webhooks=_webhooks(svc)
     )
     await _deliver(svc, outcome.webhook_event_ids)
-    return JSONResponse({"results": outcome.results})
+    # An applied item has no code or detail, a refused one no comment_status or version.
+    return JSONResponse(outcome.results.model_dump(mode="json", exclude_unset=True))
 
 
+@documented(
+    Operation(
+        "banAuthor",
+        "Refuse the author's new comments (403 author_banned), and optionally reject their "
+        "held ones",
+        {200: Reply("The author is banned", BanResult)},
+        problems(400, 401, 403, 413, 415, 503, s404=NOT_FOUND, s422=INVALID),
+        body=Ban,
+        security=BEARER,
+    )
+)
 async def post_ban(request: Request) -> JSONResponse:
     svc, moderator = await _moderator(request)
     author_id = _author_id(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
-    ban = parse_ban(body)
+    ban = Ban.parse(body)
     banned = await run_in_threadpool(
         ban_author,
         svc.db,
@@ -74,9 +156,18 @@ async def post_ban(request: Request) -> JSONResponse:
         webhooks=_webhooks(svc),
     )
     await _deliver(svc, banned.webhook_event_ids)
-    return JSONResponse(banned.resource)
+    return JSONResponse(banned.result.model_dump(mode="json"))
 
 
+@documented(
+    Operation(
+        "unbanAuthor",
+        "Lift the author's ban (no change if there is none)",
+        {204: Reply("The author may post again", media=None)},
+        problems(401, 403, 503, s404=NOT_FOUND),
+        security=BEARER,
+    )
+)
 async def delete_ban(request: Request) -> Response:
     svc, moderator = await _moderator(request)
     author_id = _author_id(request)
@@ -84,17 +175,37 @@ async def delete_ban(request: Request) -> Response:
     return Response(status_code=204)
 
 
+@documented(
+    Operation(
+        "commentHistory",
+        "Every automated and human decision on a comment, oldest first",
+        {200: Reply("The decisions", History)},
+        problems(401, 403, 503, s404=NOT_FOUND),
+        security=BEARER,
+    )
+)
 async def get_history(request: Request) -> JSONResponse:
     svc, _moderator_principal = await _moderator(request)
-    items = await run_in_threadpool(
+    history = await run_in_threadpool(
         comment_history, svc.db, comment_id=request.path_params["comment_id"]
     )
-    return JSONResponse({"items": items})
+    # A policy decision has its reasons, a moderator's its override: not both.
+    return JSONResponse(history.model_dump(mode="json", exclude_unset=True))
 
 
+@documented(
+    Operation(
+        "moderationStats",
+        "Queue size and age, recent decisions, holds by reason",
+        {200: Reply("The numbers, as of now", ModerationStats)},
+        problems(401, 403, 503),
+        security=BEARER,
+    )
+)
 async def get_stats(request: Request) -> JSONResponse:
     svc, _moderator_principal = await _moderator(request)
-    return JSONResponse(await run_in_threadpool(moderation_stats, svc.db))
+    stats = await run_in_threadpool(moderation_stats, svc.db)
+    return JSONResponse(stats.model_dump(mode="json"))
 
 
 async def _moderator(request: Request) -> tuple[Services, Principal]:

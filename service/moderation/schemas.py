@@ -1,28 +1,43 @@
-"""The moderation API's query strings and bodies, validated into typed values or field errors."""
+"""The moderation API's query string and bodies, parsed by pydantic models
+(service/http/bodies.py) into the typed values the moderators' side works with."""
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Annotated, Any, Literal
 
-from service.comments.schemas import ARTICLE_ID, field_error
+from pydantic import (
+    ConfigDict,
+    Field,
+    SkipValidation,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from service.comments.schemas import ARTICLE_ID_PATTERN, COMMENT_ID_MAX, field_error
 from service.comments.text import has_invalid_characters
 from service.errors import FieldError
+from service.http.bodies import Rules, StrictModel, fault
 from service.moderation.cursors import decode_cursor
 from service.store.moderation import QueueFilters, QueueSort
 
-SORTS: tuple[QueueSort, ...] = ("oldest", "newest", "score")
-ACTIONS = ("approve", "reject")
-REASON_KIND = re.compile(r"[a-z_]{1,32}")
+Action = Literal["approve", "reject"]
+CLAIM_SECONDS = 300
+"""How long ?claim=N leases the comments it returns."""
+REASON_KIND_PATTERN = r"^[a-z_]{1,32}$"
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 100
 MAX_BULK_ITEMS = 100
 MAX_REASON_CHARS = 500
 MAX_AUTHOR_ID_CHARS = 255
-MAX_COMMENT_ID_CHARS = 36
+AUTHOR_ID_RULE = f"author_id must be 1-{MAX_AUTHOR_ID_CHARS} characters."
+BAN_REASON_RULE = "Say why the author is banned."
+ITEMS_RULE = "items is a non-empty list."
+CLAIM_WITH_CURSOR = object()
+"""Stands for the cursor of a query that also claims: the cursor's fault, not the claim's."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +51,8 @@ class QueueQuery:
 
 @dataclass(frozen=True)
 class Review:
+    """One moderator decision on one comment, as review_comment applies it."""
+
     comment_id: str
     action: str
     version: int
@@ -43,207 +60,316 @@ class Review:
     override: bool
 
 
-@dataclass(frozen=True)
-class Ban:
-    reason: str
-    reject_held: bool
+class QueueParameters(StrictModel):
+    """GET /v1/moderation/queue: the hold queue's filters, order and page (`?queue=sample`,
+    the audit sample, is the tuning feature's query). Query values are strings: the numbers
+    are converted here. A parameter not named here is ignored, as it always was."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    article_id: Annotated[
+        str | None,
+        Field(pattern=ARTICLE_ID_PATTERN, description="Only this article's comments."),
+        Rules(invalid="article_id is not an article id.", invalid_code="invalid_article_id"),
+    ] = None
+    author_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=MAX_AUTHOR_ID_CHARS,
+            description="Only this author's comments.",
+        ),
+        Rules(invalid=AUTHOR_ID_RULE, invalid_code="invalid_author_id"),
+    ] = None
+    reason: Annotated[
+        str | None,
+        Field(
+            pattern=REASON_KIND_PATTERN,
+            description="Only comments held by this kind of rule (toxicity, terms, links, ...).",
+        ),
+        Rules(
+            invalid="reason is a kind of rule, such as toxicity or terms.",
+            invalid_code="invalid_reason",
+        ),
+    ] = None
+    min_score: Annotated[
+        float | None,
+        Field(ge=0, le=1, description="Only comments whose highest label score is at least this."),
+        Rules(invalid="min_score is a number from 0 to 1.", invalid_code="invalid_min_score"),
+    ] = None
+    sort: Annotated[
+        QueueSort,
+        Field(description="score: highest label score first."),
+        Rules(invalid="sort is oldest, newest or score.", invalid_code="invalid_sort"),
+    ] = "oldest"
+    limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT
+    cursor: Annotated[str | None, Field(description="The `next` of the previous page.")] = None
+    claim: Annotated[
+        int | None,
+        Field(
+            ge=1,
+            le=MAX_LIMIT,
+            description=f"Lease up to N free comments to the caller for {CLAIM_SECONDS // 60} "
+            "minutes (the caller's own leases first, renewed); no other moderator can decide "
+            "them meanwhile.",
+        ),
+    ] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _claim_takes_no_cursor(cls, data: Any) -> Any:
+        # Reported where the cursor is, with the other faults; a claim that is itself wrong
+        # is the only fault of the two.
+        if (
+            isinstance(data, dict)
+            and data.get("cursor") is not None
+            and _whole_number(data.get("claim")) is not None
+        ):
+            return {**data, "cursor": CLAIM_WITH_CURSOR}
+        return data
+
+    @field_validator("author_id")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not value.isprintable():
+            raise fault("invalid_author_id", AUTHOR_ID_RULE)
+        return value
+
+    @field_validator("min_score", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not math.isfinite(number):
+            raise fault("invalid_min_score", "min_score is a number from 0 to 1.")
+        return number
+
+    @field_validator("limit", "claim", mode="before")
+    @classmethod
+    def _page_size(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, str):
+            return value
+        number = _whole_number(value)
+        if number is None:
+            name = info.field_name
+            raise fault(
+                f"invalid_{name}",
+                f"{name} is a whole number from 1 to {MAX_LIMIT}.",
+                limit=MAX_LIMIT,
+            )
+        return number
+
+    @field_validator("cursor", mode="before")
+    @classmethod
+    def _not_with_claim(cls, value: Any) -> Any:
+        if value is CLAIM_WITH_CURSOR:
+            raise fault("invalid_cursor", "A claim takes the first free comments: no cursor.")
+        return value
+
+    def query(self) -> QueueQuery:
+        """The query, with the cursor decoded (a 422 `invalid_cursor` if it isn't ours)."""
+        filters = QueueFilters(
+            article_id=self.article_id,
+            author_id=self.author_id,
+            reason=self.reason,
+            min_score=self.min_score,
+        )
+        after = None if self.cursor is None else decode_cursor(self.cursor, self.sort, filters)
+        return QueueQuery(
+            filters=filters, sort=self.sort, limit=self.limit, after=after, claim=self.claim
+        )
 
 
 def parse_queue_query(params: Mapping[str, str]) -> QueueQuery:
-    errors: list[dict[str, Any]] = []
-    article_id = params.get("article_id")
-    if article_id is not None and not ARTICLE_ID.fullmatch(article_id):
-        errors.append(
-            field_error("article_id", "invalid_article_id", "article_id is not an article id.")
+    return QueueParameters.parse(dict(params)).query()
+
+
+def _whole_number(value: Any) -> int | None:
+    """A page size or claim from its query string: digits only, 1 to MAX_LIMIT."""
+    if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+        return None
+    digits = value.lstrip("0")
+    if len(digits) > len(str(MAX_LIMIT)):  # int() of a long enough string raises
+        return None
+    number = int(digits or "0")
+    return number if 1 <= number <= MAX_LIMIT else None
+
+
+def _clean_reason(value: Any) -> Any:
+    """A moderator's reason, trimmed; not a string is left to the type check."""
+    if not isinstance(value, str):
+        return value
+    if has_invalid_characters(value):
+        raise fault(
+            "reason_invalid_characters", "reason has control characters or lone surrogates."
         )
-    author_id = params.get("author_id")
-    if author_id is not None and not valid_author_id(author_id):
-        errors.append(
-            field_error("author_id", "invalid_author_id", "author_id must be 1-255 characters.")
+    value = value.strip()
+    if len(value) > MAX_REASON_CHARS:
+        raise fault(
+            "reason_too_long",
+            f"reason is at most {MAX_REASON_CHARS} characters.",
+            limit=MAX_REASON_CHARS,
         )
-    reason = params.get("reason")
-    if reason is not None and not REASON_KIND.fullmatch(reason):
-        errors.append(
-            field_error(
-                "reason", "invalid_reason", "reason is a kind of rule, such as toxicity or terms."
+    return value
+
+
+class ModeratorDecision(StrictModel):
+    """POST /v1/moderation/comments/{comment_id}/decision: approve or reject."""
+
+    action: Annotated[
+        Action,
+        Rules(
+            required="action is required.",
+            invalid="action is approve or reject.",
+            invalid_code="invalid_action",
+        ),
+    ]
+    version: Annotated[
+        int,
+        Field(ge=1),
+        Rules(
+            required="version is required.", invalid_type="version is the comment's version number."
+        ),
+    ]
+    reason: Annotated[
+        str | None,
+        Field(max_length=MAX_REASON_CHARS),
+        Rules(invalid_type="reason must be a string."),
+    ] = None
+    override: Annotated[
+        bool,
+        Field(description="Required to reverse a comment already approved or rejected; audited."),
+        Rules(invalid_type="override is true or false."),
+    ] = False
+
+    @field_validator("action", mode="before")
+    @classmethod
+    def _given(cls, value: Any) -> Any:
+        # null is no action at all, not a wrong one.
+        if value is None:
+            raise fault("required", "action is required.")
+        return value
+
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> Any:
+        value = _clean_reason(value)
+        return None if value == "" else value
+
+    def review(self, comment_id: str) -> Review:
+        return Review(
+            comment_id=comment_id,
+            action=self.action,
+            version=self.version,
+            reason=self.reason,
+            override=self.override,
+        )
+
+
+class BulkDecision(ModeratorDecision):
+    """One item of POST /v1/moderation/decisions: a decision and the comment it is on."""
+
+    id: Annotated[str, Field(min_length=1, max_length=COMMENT_ID_MAX)]
+
+
+class BulkDecisions(StrictModel):
+    """POST /v1/moderation/decisions: decisions each applied or refused on its own."""
+
+    # Each item is parsed on its own too (`decisions`): the body checks only that they're there.
+
+    items: Annotated[
+        # Parsed one by one in `decisions`: a bad item is that item's answer, not the body's.
+        list[SkipValidation[BulkDecision]],
+        Field(min_length=1, max_length=MAX_BULK_ITEMS),
+        Rules(required=ITEMS_RULE),
+    ]
+
+    @classmethod
+    def parse(cls, data: Any) -> BulkDecisions:
+        # The first unknown field alone is the answer, as the bulk route has always given it.
+        if isinstance(data, Mapping):
+            unknown = sorted(set(data) - set(cls.model_fields))
+            if unknown:
+                name = unknown[0]
+                raise FieldError([field_error(name, "unknown_field", f"Unknown field {name!r}.")])
+        return super().parse(data)
+
+    @field_validator("items", mode="before")
+    @classmethod
+    def _some(cls, value: Any) -> Any:
+        if not isinstance(value, list) or not value:
+            raise fault("required", ITEMS_RULE)
+        if len(value) > MAX_BULK_ITEMS:
+            raise fault(
+                "too_many_items",
+                f"Send at most {MAX_BULK_ITEMS} decisions at once.",
+                headline=True,
+                limit=MAX_BULK_ITEMS,
             )
-        )
-    min_score = _number(params.get("min_score"))
-    if params.get("min_score") is not None and (min_score is None or not 0 <= min_score <= 1):
-        errors.append(
-            field_error("min_score", "invalid_min_score", "min_score is a number from 0 to 1.")
-        )
-    sort = params.get("sort", "oldest")
-    if sort not in SORTS:
-        errors.append(field_error("sort", "invalid_sort", "sort is oldest, newest or score."))
-    limit = _bounded("limit", params.get("limit"), DEFAULT_LIMIT, errors)
-    claim = _bounded("claim", params.get("claim"), None, errors)
-    cursor = params.get("cursor")
-    if claim is not None and cursor is not None:
-        errors.append(
-            field_error(
-                "cursor", "invalid_cursor", "A claim takes the first free comments: no cursor."
-            )
-        )
-    if errors:
-        raise FieldError(errors)
-    filters = QueueFilters(
-        article_id=article_id, author_id=author_id, reason=reason, min_score=min_score
-    )
-    typed_sort = cast(QueueSort, sort)
-    after = None if cursor is None else decode_cursor(cursor, typed_sort, filters)
-    assert limit is not None
-    return QueueQuery(filters=filters, sort=typed_sort, limit=limit, after=after, claim=claim)
+        return value
+
+    def decisions(self) -> list[tuple[str | None, Review | FieldError]]:
+        """Each item's comment id (None when it names none) and its review, or its 422."""
+        raw: list[Any] = list(self.items)  # as sent: SkipValidation
+        return [_bulk_item(item) for item in raw]
 
 
-def parse_review(body: Any, *, comment_id: str, in_bulk: bool = False) -> Review:
-    """One decision; `comment_id` comes from the path, or from the item's `id` in bulk."""
-    if not isinstance(body, dict):
-        raise FieldError([field_error("", "invalid_type", "The body must be a JSON object.")])
-    errors: list[dict[str, Any]] = []
-    known = {"action", "version", "reason", "override"} | ({"id"} if in_bulk else set())
-    for unknown in sorted(set(body) - known):
-        errors.append(field_error(unknown, "unknown_field", f"Unknown field {unknown!r}."))
-    action = body.get("action")
-    if action is None:
-        errors.append(field_error("action", "required", "action is required."))
-    elif action not in ACTIONS:
-        errors.append(field_error("action", "invalid_action", "action is approve or reject."))
-    version = body.get("version")
-    if version is None:
-        errors.append(field_error("version", "required", "version is required."))
-    elif not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        errors.append(
-            field_error("version", "invalid_type", "version is the comment's version number.")
-        )
-    reason = _reason(body.get("reason"), errors)
-    override = body.get("override", False)
-    if not isinstance(override, bool):
-        errors.append(field_error("override", "invalid_type", "override is true or false."))
-    if errors:
-        raise FieldError(errors)
-    assert isinstance(action, str) and isinstance(version, int)
-    return Review(
-        comment_id=comment_id, action=action, version=version, reason=reason, override=override
-    )
+def _bulk_item(item: Any) -> tuple[str | None, Review | FieldError]:
+    comment_id = item.get("id") if isinstance(item, dict) else None
+    if (
+        not isinstance(comment_id, str)
+        or not 0 < len(comment_id) <= COMMENT_ID_MAX
+        or has_invalid_characters(comment_id)  # echoed back; no lone surrogate encodes
+    ):
+        return None, FieldError([field_error("id", "required", "id names a comment.")])
+    try:
+        return comment_id, BulkDecision.parse(item).review(comment_id)
+    except FieldError as error:
+        return comment_id, error
 
 
-def parse_bulk_reviews(body: Any) -> list[tuple[str | None, Review | FieldError]]:
-    """Each item parsed on its own: a bad item is refused, the others still go ahead."""
-    if not isinstance(body, dict):
-        raise FieldError([field_error("", "invalid_type", "The body must be a JSON object.")])
-    unknown = sorted(set(body) - {"items"})
-    if unknown:
-        raise FieldError(
-            [field_error(unknown[0], "unknown_field", f"Unknown field {unknown[0]!r}.")]
-        )
-    items = body.get("items")
-    if not isinstance(items, list) or not items:
-        raise FieldError([field_error("items", "required", "items is a non-empty list.")])
-    if len(items) > MAX_BULK_ITEMS:
-        raise FieldError(
-            [
-                field_error(
-                    "items",
-                    "too_many_items",
-                    f"Send at most {MAX_BULK_ITEMS} decisions at once.",
-                    limit=MAX_BULK_ITEMS,
-                )
-            ],
-            limit=MAX_BULK_ITEMS,
-        )
-    parsed: list[tuple[str | None, Review | FieldError]] = []
-    for item in items:
-        comment_id = item.get("id") if isinstance(item, dict) else None
-        if (
-            not isinstance(comment_id, str)
-            or not 0 < len(comment_id) <= MAX_COMMENT_ID_CHARS
-            or has_invalid_characters(comment_id)  # echoed back; no lone surrogate encodes
-        ):
-            error = FieldError([field_error("id", "required", "id names a comment.")])
-            parsed.append((None, error))
-            continue
+class Ban(StrictModel):
+    """POST /v1/moderation/authors/{author_id}/ban."""
+
+    reason: Annotated[
+        str,
+        Field(min_length=1, max_length=MAX_REASON_CHARS),
+        Rules(
+            required=BAN_REASON_RULE,
+            invalid_type="reason must be a string.",
+            invalid=BAN_REASON_RULE,
+            invalid_code="required",
+        ),
+    ]
+    reject_held: Annotated[bool, Rules(invalid_type="reject_held is true or false.")] = False
+
+    @classmethod
+    def parse(cls, data: Any) -> Ban:
         try:
-            parsed.append((comment_id, parse_review(item, comment_id=comment_id, in_bulk=True)))
+            return super().parse(data)
         except FieldError as error:
-            parsed.append((comment_id, error))
-    return parsed
+            # A body with an unknown field has always been answered without asking for the
+            # reason it lacks.
+            errors = error.errors or []
+            if any(item["code"] == "unknown_field" for item in errors):
+                kept = [
+                    item
+                    for item in errors
+                    if not (item["field"] == "reason" and item["code"] == "required")
+                ]
+                if kept != errors:
+                    raise FieldError(kept, **error.extra) from None
+            raise
 
-
-def parse_ban(body: Any) -> Ban:
-    if not isinstance(body, dict):
-        raise FieldError([field_error("", "invalid_type", "The body must be a JSON object.")])
-    errors: list[dict[str, Any]] = []
-    for unknown in sorted(set(body) - {"reason", "reject_held"}):
-        errors.append(field_error(unknown, "unknown_field", f"Unknown field {unknown!r}."))
-    reason = _reason(body.get("reason"), errors)
-    if reason is None and not errors:
-        errors.append(field_error("reason", "required", "Say why the author is banned."))
-    reject_held = body.get("reject_held", False)
-    if not isinstance(reject_held, bool):
-        errors.append(field_error("reject_held", "invalid_type", "reject_held is true or false."))
-    if errors:
-        raise FieldError(errors)
-    assert reason is not None
-    return Ban(reason=reason, reject_held=reject_held)
+    @field_validator("reason", mode="before")
+    @classmethod
+    def _reason(cls, value: Any) -> Any:
+        return _clean_reason(value)
 
 
 def valid_author_id(author_id: str) -> bool:
     return 0 < len(author_id) <= MAX_AUTHOR_ID_CHARS and author_id.isprintable()
-
-
-def _reason(value: Any, errors: list[dict[str, Any]]) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        errors.append(field_error("reason", "invalid_type", "reason must be a string."))
-        return None
-    if has_invalid_characters(value):
-        errors.append(
-            field_error(
-                "reason",
-                "reason_invalid_characters",
-                "reason has control characters or lone surrogates.",
-            )
-        )
-        return None
-    value = value.strip()
-    if len(value) > MAX_REASON_CHARS:
-        errors.append(
-            field_error(
-                "reason",
-                "reason_too_long",
-                f"reason is at most {MAX_REASON_CHARS} characters.",
-                limit=MAX_REASON_CHARS,
-            )
-        )
-        return None
-    return value or None
-
-
-def _number(value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def _bounded(
-    name: str, value: str | None, default: int | None, errors: list[dict[str, Any]]
-) -> int | None:
-    if value is None:
-        return default
-    if value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_LIMIT:
-        return int(value)
-    errors.append(
-        field_error(
-            name,
-            f"invalid_{name}",
-            f"{name} is a whole number from 1 to {MAX_LIMIT}.",
-            limit=MAX_LIMIT,
-        )
-    )
-    return None

@@ -24,7 +24,8 @@ from starlette.concurrency import run_in_threadpool
 
 from service.broker.contract import ANALYZE_RESULT_PREFIX, ANALYZE_TASK
 from service.broker.producer import TaskProducer
-from service.perspective.analyze import AnalyzeRequest, unavailable
+from service.perspective.errors import unavailable
+from service.perspective.schemas import AnalyzeCommentRequest
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
@@ -33,7 +34,7 @@ RESULT_TTL_SECONDS = 30
 
 
 async def request_scores(
-    settings: Settings, producer: TaskProducer, request: AnalyzeRequest
+    settings: Settings, producer: TaskProducer, request: AnalyzeCommentRequest
 ) -> dict[str, Any]:
     """The worker's raw result (workers/analyze.py), or Google's 503 if none comes in time."""
     if not settings.redis_url:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any
 
 import structlog
 from prometheus_client import Counter
@@ -21,21 +20,28 @@ from starlette.responses import JSONResponse
 
 from service.broker.contract import SCORE_FEEDBACK_TASK
 from service.db.tables import utcnow
+from service.http.bodies import build
+from service.http.openapi import Operation, Reply, documented, problems
 from service.http.services import services
 from service.perspective.analysis import request_scores
 from service.perspective.analyze import (
     MAX_BODY_BYTES,
-    PerspectiveError,
     decode_body,
-    invalid,
     labels_of_model,
     parse_analyze_request,
     parse_suggestion,
     record_suggestion,
     render_analysis,
-    unavailable,
 )
+from service.perspective.errors import PerspectiveError, invalid, unavailable
 from service.perspective.keys import KeyGrant, QuotaGate, authenticate_key
+from service.perspective.resources import (
+    AnalyzeCommentResponse,
+    GoogleError,
+    SuggestCommentScoreResponse,
+)
+from service.perspective.schemas import AnalyzeCommentRequest, SuggestCommentScoreRequest
+from service.perspective.wire import render
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +53,18 @@ REQUESTS = Counter(
 )
 
 Endpoint = Callable[[Request], Awaitable[JSONResponse]]
+
+# Either way of sending the key: `?key=` as Google documents it, or its client libraries' header.
+KEY: tuple[dict[str, list[str]], ...] = ({"perspectiveKey": []}, {"perspectiveKeyHeader": []})
+PROBLEMS = problems(
+    s400="INVALID_ARGUMENT: malformed JSON, empty or too long comment, unknown attribute, "
+    "language not supported by attribute, payload over the limit",
+    s403="PERMISSION_DENIED: missing, unknown or revoked key",
+    s429="RESOURCE_EXHAUSTED: over the key's queries-per-second quota",
+    s503="UNAVAILABLE: no worker answered in time, Redis or the database is down",
+)
+BODY = f"JSON, at most {MAX_BODY_BYTES} bytes."
+ANSWER = "As Perspective answers"
 
 
 def _perspective_route(method: str) -> Callable[[Endpoint], Endpoint]:
@@ -76,6 +94,20 @@ def _perspective_route(method: str) -> Callable[[Endpoint], Endpoint]:
     return decorate
 
 
+@documented(
+    Operation(
+        "perspectiveAnalyze",
+        "Score a comment, Perspective-compatible (synchronous, nothing stored)",
+        {200: Reply(ANSWER, AnalyzeCommentResponse)},
+        PROBLEMS,
+        body=AnalyzeCommentRequest,
+        security=KEY,
+        problem_model=GoogleError,
+        description="Google Perspective's `comments:analyze`, scored by the configured "
+        "Detoxify model. See docs/perspective.md for what differs.",
+        body_description=BODY,
+    )
+)
 @_perspective_route("analyze")
 async def analyze(request: Request) -> JSONResponse:
     svc = services(request)
@@ -87,6 +119,21 @@ async def analyze(request: Request) -> JSONResponse:
     return JSONResponse(render_analysis(parsed, result))
 
 
+@documented(
+    Operation(
+        "perspectiveSuggestScore",
+        "Send feedback on a comment's scores, Perspective-compatible (stored with its text)",
+        {200: Reply(ANSWER, SuggestCommentScoreResponse)},
+        PROBLEMS,
+        body=SuggestCommentScoreRequest,
+        security=KEY,
+        problem_model=GoogleError,
+        description="Google Perspective's `comments:suggestscore`: stored as a labelled "
+        "example in `perspective_feedback`, one row per attribute, then scored by a worker so "
+        "that it counts in the per-label evidence of `GET /v1/moderation/insights`.",
+        body_description=BODY,
+    )
+)
 @_perspective_route("suggestscore")
 async def suggest_score(request: Request) -> JSONResponse:
     svc = services(request)
@@ -101,10 +148,8 @@ async def suggest_score(request: Request) -> JSONResponse:
     # After the commit, so the worker finds the rows. A lost send leaves them unscored, and
     # so out of the tuning evidence, but stored: the client's answer doesn't depend on it.
     await run_in_threadpool(svc.producer.send, SCORE_FEEDBACK_TASK, feedback_ids)
-    answer: dict[str, Any] = {}
-    if suggestion.client_token is not None:
-        answer["clientToken"] = suggestion.client_token
-    return JSONResponse(answer)
+    answer = build(SuggestCommentScoreResponse, client_token=suggestion.client_token)
+    return JSONResponse(render(answer))
 
 
 async def _authenticate(request: Request) -> KeyGrant:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import BindParameter, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import ArticleFlags, AuthorFlags, Comment
@@ -38,11 +38,12 @@ class PendingRow(NamedTuple):
 # The statements of the worker's every batch, built once: SQLAlchemy spends more building and
 # keying a statement than the database spends running one of these.
 _COMMENTS = Comment.__table__
-_IDS = bindparam("ids", expanding=True)
+# Comment, author and article ids: each a list of strings, expanded into IN (...).
+_IDS: BindParameter[str] = bindparam("ids", expanding=True)
 _COMMENTS_BY_ID = select(Comment).where(Comment.id.in_(_IDS))
-_PENDING_BY_ID = select(
-    *(_COMMENTS.c[field] for field in PendingRow._fields)  # type: ignore[attr-defined]
-).where(_COMMENTS.c.id.in_(_IDS))
+_PENDING_BY_ID = select(*(_COMMENTS.c[field] for field in PendingRow._fields)).where(
+    _COMMENTS.c.id.in_(_IDS)
+)
 _NEWEST_FIRST = (_COMMENTS.c.created_at.desc(), _COMMENTS.c.id.desc())
 _RANKED = (
     select(

@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from policy.sections import TOXICITY_LABELS
@@ -243,8 +254,12 @@ def save_ban(
 
 
 def delete_ban(session: Session, *, author_id: str) -> bool:
-    deleted = session.execute(delete(AuthorBan).where(AuthorBan.author_id == author_id))
-    return bool(deleted.rowcount)  # type: ignore[attr-defined]
+    # A DELETE's result is a CursorResult; Session.execute is typed to return any Result.
+    deleted = cast(
+        "CursorResult[Any]",
+        session.execute(delete(AuthorBan).where(AuthorBan.author_id == author_id)),
+    )
+    return bool(deleted.rowcount)
 
 
 def list_held_comment_ids_by_author(session: Session, *, author_id: str) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import cast
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -108,7 +109,8 @@ def list_scored_feedback_since(
         .where(PerspectiveFeedback.created_at >= since, PerspectiveFeedback.scores.is_not(None))
         .order_by(PerspectiveFeedback.id)
     )
-    return [(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+    # The column is nullable; the WHERE above keeps only rows whose scores are set.
+    return [(row[0], row[1], row[2], cast("dict[str, float]", row[3]), row[4]) for row in rows]
 
 
 def erase_feedback_text_before(session: Session, *, before: datetime, limit: int) -> int:

@@ -15,27 +15,6 @@ from service.db.tables import AuditSample, Comment, Decision, ShadowDecision
 POLICY = Decision.by == "policy"
 
 
-def add_shadow_decision(
-    session: Session,
-    *,
-    comment_id: str,
-    policy_version: str,
-    action: str,
-    reasons: list[dict[str, Any]],
-    now: datetime,
-) -> ShadowDecision:
-    row = ShadowDecision(
-        comment_id=comment_id,
-        policy_version=policy_version,
-        action=action,
-        reasons=reasons,
-        at=now,
-    )
-    session.add(row)
-    session.flush()
-    return row
-
-
 def add_shadow_decisions(
     session: Session,
     *,
@@ -73,10 +52,6 @@ def list_shadow_pairs_since(
         .order_by(ShadowDecision.id)
     )
     return [(shadow, real, text) for shadow, real, text in rows]
-
-
-def add_audit_sample(session: Session, *, comment_id: str, rate: float, now: datetime) -> None:
-    add_audit_samples(session, comment_ids=[comment_id], rate=rate, now=now)
 
 
 def add_audit_samples(

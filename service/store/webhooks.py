@@ -5,21 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.db.tables import WebhookEvent
-
-
-def add_webhook_event(
-    session: Session, *, comment_id: str, event_type: str, payload: dict[str, Any], now: datetime
-) -> WebhookEvent:
-    (event,) = add_webhook_events(
-        session, event_type=event_type, payloads=[(comment_id, payload)], now=now
-    )
-    return event
 
 
 def add_webhook_events(
@@ -57,17 +48,21 @@ def claim_webhook_event(
     Due matters: a retry is both a countdown task and a row the relay finds once due, so an
     early copy must not skip the backoff.
     """
-    claimed = session.execute(
-        update(WebhookEvent)
-        .where(
-            WebhookEvent.id == event_id,
-            WebhookEvent.status == "pending",
-            WebhookEvent.next_attempt_at <= now,
-            or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
-        )
-        .values(locked_until=lock_until, attempts=WebhookEvent.attempts + 1)
+    # An UPDATE's result is a CursorResult; Session.execute is typed to return any Result.
+    claimed = cast(
+        "CursorResult[Any]",
+        session.execute(
+            update(WebhookEvent)
+            .where(
+                WebhookEvent.id == event_id,
+                WebhookEvent.status == "pending",
+                WebhookEvent.next_attempt_at <= now,
+                or_(WebhookEvent.locked_until.is_(None), WebhookEvent.locked_until < now),
+            )
+            .values(locked_until=lock_until, attempts=WebhookEvent.attempts + 1)
+        ),
     )
-    if claimed.rowcount != 1:  # type: ignore[attr-defined]
+    if claimed.rowcount != 1:
         return None
     return session.get(WebhookEvent, event_id, populate_existing=True)
 

@@ -7,7 +7,7 @@ of 1/rate: it stands for every approval the sample skipped. Without the weights,
 be measured almost only on comments the policy already held, and would look far too good.
 
 Nothing here touches the database or the policy package, so each figure can be checked by
-hand against a small fixture (tests/service/test_evidence.py).
+hand against a small fixture (tests/service/tuning/test_evidence.py).
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from policy.sections import TOXICITY_LABELS
 from service.comments.resources import isoformat
 from service.db.engine import Database
 from service.db.tables import Decision
+from service.http.bodies import build
 from service.store.tuning import (
     list_evidence_decisions_since,
     list_hold_times_since,
@@ -29,6 +29,18 @@ from service.tuning.judgements import (
     collect_feedback_judgements,
     collect_judgements,
     sample_weights,
+)
+from service.tuning.resources import (
+    HoldVolume,
+    Insights,
+    InsightsLabels,
+    InsightsModelLabel,
+    InsightsRule,
+    SampleProgress,
+    ScoreHistogram,
+    ThresholdPoint,
+    VolumeBucket,
+    policy_comparison,
 )
 from service.tuning.shadow_report import shadow_report
 
@@ -46,7 +58,7 @@ class InsightsRequest:
     sample_rate: float
 
 
-def build_insights(db: Database, *, request: InsightsRequest) -> dict[str, Any]:
+def build_insights(db: Database, *, request: InsightsRequest) -> Insights:
     bucket, start = time_buckets(request.since, request.now)
     with db.session() as session:
         decisions = list_evidence_decisions_since(session, since=request.since)
@@ -59,28 +71,31 @@ def build_insights(db: Database, *, request: InsightsRequest) -> dict[str, Any]:
         observation(decision, labels.get(decision.comment_id), weights) for decision in decisions
     ] + [item.observation for item in feedback]
     shadow = shadow_report(db, since=request.since)
-    return {
-        "as_of": isoformat(request.now),
-        "since": isoformat(request.since),
-        "policy_version": request.policy_version,
-        "target_precision": request.target_precision,
-        "labels": _judgement_summary([*labels.values(), *(item.label for item in feedback)]),
-        "rules": [_rule(item) for item in evidence.rule_evidence(observations)],
-        "model_labels": [
+    return build(
+        Insights,
+        as_of=isoformat(request.now),
+        since=isoformat(request.since),
+        policy_version=request.policy_version,
+        target_precision=request.target_precision,
+        labels=_judgement_summary([*labels.values(), *(item.label for item in feedback)]),
+        rules=[_rule(item) for item in evidence.rule_evidence(observations)],
+        model_labels=[
             _model_label(observations, label, request.thresholds.get(label), request)
             for label in _judgements_seen(observations)
         ],
-        "volume": {
-            "bucket": _bucket_name(bucket),
-            "series": [
-                {
-                    "start": isoformat(item.start),
-                    "end": isoformat(item.end),
-                    "holds": item.holds,
-                    "reviewed": item.reviewed,
-                    "backlog": item.backlog,
-                    "oldest_age_seconds": item.oldest_age_seconds,
-                }
+        volume=build(
+            HoldVolume,
+            bucket=_bucket_name(bucket),
+            series=[
+                build(
+                    VolumeBucket,
+                    start=isoformat(item.start),
+                    end=isoformat(item.end),
+                    holds=item.holds,
+                    reviewed=item.reviewed,
+                    backlog=item.backlog,
+                    oldest_age_seconds=item.oldest_age_seconds,
+                )
                 for item in evidence.queue_over_time(
                     [evidence.Hold(held_at, reviewed_at) for held_at, reviewed_at in hold_times],
                     start=start,
@@ -88,10 +103,10 @@ def build_insights(db: Database, *, request: InsightsRequest) -> dict[str, Any]:
                     bucket=bucket,
                 )
             ],
-        },
-        "sample": {"rate": request.sample_rate, **sample},
-        "shadow": shadow if shadow["compared"] else None,
-    }
+        ),
+        sample=build(SampleProgress, rate=request.sample_rate, **sample),
+        shadow=policy_comparison(shadow) if shadow["compared"] else None,
+    )
 
 
 def observation(
@@ -132,7 +147,7 @@ def _model_label(
     label: str,
     threshold: float | None,
     request: InsightsRequest,
-) -> dict[str, Any]:
+) -> InsightsModelLabel:
     points = evidence.precision_recall(observations, label)
     at_threshold = (
         evidence.precision_recall(observations, label, [threshold])[0]
@@ -140,19 +155,21 @@ def _model_label(
         else None
     )
     histogram = evidence.score_histogram(observations, label)
-    return {
-        "label": label,
-        "threshold": threshold,
-        "labelled": sum(histogram.approved) + sum(histogram.rejected),
-        "at_threshold": None if at_threshold is None else _point(at_threshold),
-        "suggested_threshold": evidence.threshold_for_precision(points, request.target_precision),
-        "points": [_point(point) for point in points],
-        "histogram": {
-            "bins": evidence.HISTOGRAM_BINS,
-            "approved": list(histogram.approved),
-            "rejected": list(histogram.rejected),
-        },
-    }
+    return build(
+        InsightsModelLabel,
+        label=label,
+        threshold=threshold,
+        labelled=sum(histogram.approved) + sum(histogram.rejected),
+        at_threshold=None if at_threshold is None else _point(at_threshold),
+        suggested_threshold=evidence.threshold_for_precision(points, request.target_precision),
+        points=[_point(point) for point in points],
+        histogram=build(
+            ScoreHistogram,
+            bins=evidence.HISTOGRAM_BINS,
+            approved=list(histogram.approved),
+            rejected=list(histogram.rejected),
+        ),
+    )
 
 
 def _judgements_seen(observations: list[Observation]) -> list[str]:
@@ -160,33 +177,35 @@ def _judgements_seen(observations: list[Observation]) -> list[str]:
     return [label for label in TOXICITY_LABELS if label in seen]
 
 
-def _rule(item: evidence.RuleEvidence) -> dict[str, Any]:
-    return {
-        "rule": item.rule,
-        "kind": item.kind,
-        "threshold": item.threshold,
-        "holds": item.holds,
-        "reviewed": item.reviewed,
-        "overturned": item.overturned,
-        "upheld": item.upheld,
-        "overturn_rate": item.overturn_rate,
-        "upheld_rate": item.upheld_rate,
-    }
+def _rule(item: evidence.RuleEvidence) -> InsightsRule:
+    return build(
+        InsightsRule,
+        rule=item.rule,
+        kind=item.kind,
+        threshold=item.threshold,
+        holds=item.holds,
+        reviewed=item.reviewed,
+        overturned=item.overturned,
+        upheld=item.upheld,
+        overturn_rate=item.overturn_rate,
+        upheld_rate=item.upheld_rate,
+    )
 
 
-def _point(point: evidence.Point) -> dict[str, Any]:
-    return {
-        "threshold": point.threshold,
-        "precision": point.precision,
-        "recall": point.recall,
-        "tp": round(point.tp, 3),
-        "fp": round(point.fp, 3),
-        "fn": round(point.fn, 3),
-        "tn": round(point.tn, 3),
-    }
+def _point(point: evidence.Point) -> ThresholdPoint:
+    return build(
+        ThresholdPoint,
+        threshold=point.threshold,
+        precision=point.precision,
+        recall=point.recall,
+        tp=round(point.tp, 3),
+        fp=round(point.fp, 3),
+        fn=round(point.fn, 3),
+        tn=round(point.tn, 3),
+    )
 
 
-def _judgement_summary(labels: Iterable[Judgement]) -> dict[str, Any]:
+def _judgement_summary(labels: Iterable[Judgement]) -> InsightsLabels:
     by_source: dict[str, int] = {}
     outcomes = {"approved": 0, "rejected": 0}
     total = 0
@@ -194,7 +213,7 @@ def _judgement_summary(labels: Iterable[Judgement]) -> dict[str, Any]:
         total += 1
         by_source[label.source] = by_source.get(label.source, 0) + 1
         outcomes[label.outcome] += 1
-    return {"total": total, "by_source": dict(sorted(by_source.items())), **outcomes}
+    return build(InsightsLabels, total=total, by_source=dict(sorted(by_source.items())), **outcomes)
 
 
 def _bucket_name(bucket: timedelta) -> str:

@@ -8,9 +8,17 @@ from starlette.responses import JSONResponse
 
 from service.http.auth import require_moderator
 from service.http.body import read_json
+from service.http.openapi import BEARER, Operation, Reply, documented, problems
 from service.http.services import authenticate, services
+from service.tuning.resources import SampleLabelled
 from service.tuning.sampling import judge_sample, read_sample_queue
-from service.tuning.schemas import parse_sample_judgement, parse_sample_query
+from service.tuning.schemas import SampleLabel, parse_sample_query
+
+# How the tuning routes' 422 reads in the contract (insights_routes.py says the same).
+INVALID = (
+    "A field or query parameter is invalid (invalid_label, invalid_since, "
+    "invalid_target_precision, ...)"
+)
 
 
 def wants_other_queue(request: Request) -> bool:
@@ -19,25 +27,48 @@ def wants_other_queue(request: Request) -> bool:
 
 
 async def get_sample_queue(request: Request) -> JSONResponse:
+    """GET /v1/moderation/queue?queue=sample, for the queue route (service/moderation/routes.py,
+    which documents it): a SampleQueuePage."""
     principal = await authenticate(request)
     require_moderator(principal)
     query = parse_sample_query(request.query_params)
-    items, cursor = await run_in_threadpool(read_sample_queue, services(request).db, query=query)
-    return JSONResponse({"items": items, "next": cursor})
+    page = await run_in_threadpool(read_sample_queue, services(request).db, query=query)
+    return JSONResponse(page.model_dump(mode="json"))
 
 
+@documented(
+    Operation(
+        "labelSampledComment",
+        "Mark a comment from the audit sample fine or not fine (it stays published; reject it "
+        "through the decision route to take it down)",
+        {200: Reply("The label is recorded", SampleLabelled)},
+        problems(
+            400,
+            401,
+            403,
+            413,
+            415,
+            503,
+            s404="The comment is not in the audit sample (not_found)",
+            s409="Already labelled (already_labelled); send override: true to change the label",
+            s422=INVALID,
+        ),
+        body=SampleLabel,
+        security=BEARER,
+    )
+)
 async def post_sample_judgement(request: Request) -> JSONResponse:
     principal = await authenticate(request)
     require_moderator(principal)
     svc = services(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
-    label, override = parse_sample_judgement(body)
+    label = SampleLabel.parse(body)
     resource = await run_in_threadpool(
         judge_sample,
         svc.db,
         moderator=principal,
         comment_id=request.path_params["comment_id"],
-        label=label,
-        override=override,
+        label=label.label,
+        override=label.override,
     )
-    return JSONResponse(resource)
+    return JSONResponse(resource.model_dump(mode="json"))

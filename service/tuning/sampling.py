@@ -16,11 +16,12 @@ from typing import Any
 
 import structlog
 
-from service.comments.resources import comment_resource, isoformat
+from service.comments.resources import comment_fields, isoformat
 from service.db.engine import Database
 from service.db.tables import AuditSample, Comment, utcnow
 from service.errors import ProblemError
 from service.http.auth import Principal
+from service.http.bodies import build
 from service.moderation.cursors import encode_cursor
 from service.store.comments import get_comment_or_none
 from service.store.moderation import QueueFilters, add_audit_entry, list_decisions_for
@@ -29,10 +30,10 @@ from service.store.tuning import (
     lock_audit_sample_or_none,
     set_audit_judgement,
 )
+from service.tuning.resources import AuditSampleState, SampleItem, SampleLabelled, SampleQueuePage
 
 log = structlog.get_logger(__name__)
 
-SAMPLE_LABELS = ("fine", "not_fine")
 _SCALE = 2**64
 
 
@@ -57,9 +58,7 @@ class SampleQuery:
     after: list[Any] | None
 
 
-def read_sample_queue(
-    db: Database, *, query: SampleQuery
-) -> tuple[list[dict[str, Any]], str | None]:
+def read_sample_queue(db: Database, *, query: SampleQuery) -> SampleQueuePage:
     """Sampled comments no moderator has labelled yet, oldest first, and the next cursor."""
     with db.session() as session:
         rows = list_unjudged_samples(
@@ -72,15 +71,19 @@ def read_sample_queue(
         page, more = rows[: query.limit], len(rows) > query.limit
         decisions = list_decisions_for(session, comment_ids=[c.id for c, _ in page])
         items = [
-            comment_resource(comment, decisions[comment.id])
-            | {"max_score": comment.max_score, "sample": sample_resource(sample)}
+            build(
+                SampleItem,
+                **comment_fields(comment, decisions[comment.id]),
+                max_score=comment.max_score,
+                sample=sample_resource(sample),
+            )
             for comment, sample in page
         ]
     cursor = None
     if more:
         _, last = page[-1]
         cursor = encode_cursor("oldest", query.filters, [last.sampled_at, last.comment_id])
-    return items, cursor
+    return build(SampleQueuePage, items=items, next=cursor)
 
 
 def judge_sample(
@@ -91,7 +94,7 @@ def judge_sample(
     label: str,
     override: bool,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> SampleLabelled:
     """Record a moderator's label on a sampled comment. The comment stays as it is: to take it
     down, the moderator also rejects it through the decision route."""
     now = now or utcnow()
@@ -127,7 +130,17 @@ def judge_sample(
     return resource
 
 
-def sample_resource(sample: AuditSample) -> dict[str, Any]:
+def sample_resource(sample: AuditSample) -> AuditSampleState:
+    return build(AuditSampleState, **_sample_fields(sample))
+
+
+def _judged_resource(comment: Comment, sample: AuditSample) -> SampleLabelled:
+    return build(
+        SampleLabelled, comment_id=comment.id, status=comment.status, **_sample_fields(sample)
+    )
+
+
+def _sample_fields(sample: AuditSample) -> dict[str, Any]:
     return {
         "rate": sample.rate,
         "sampled_at": isoformat(sample.sampled_at),
@@ -135,7 +148,3 @@ def sample_resource(sample: AuditSample) -> dict[str, Any]:
         "labelled_by": sample.labelled_by,
         "labelled_at": isoformat(sample.labelled_at),
     }
-
-
-def _judged_resource(comment: Comment, sample: AuditSample) -> dict[str, Any]:
-    return {"comment_id": comment.id, "status": comment.status, **sample_resource(sample)}

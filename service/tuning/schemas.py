@@ -1,115 +1,190 @@
-"""Query strings and bodies of the tuning routes (audit sample, insights), validated."""
+"""The tuning routes' query strings and bodies (audit sample, insights), parsed by pydantic
+models (service/http/bodies.py).
+
+A query string is text: the query models read their numbers from it in validators, and
+ignore parameters they don't know, as the routes always did; the sample queue refuses the hold
+queue's own parameters rather than ignore them.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from service.comments.schemas import ARTICLE_ID, field_error
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from service.comments.schemas import ARTICLE_ID_PATTERN, field_error
+from service.db.tables import utcnow
 from service.errors import FieldError
+from service.http.bodies import Rules, StrictModel, fault
 from service.moderation.cursors import decode_cursor
-from service.moderation.schemas import DEFAULT_LIMIT, MAX_LIMIT, valid_author_id
-from service.tuning.sampling import SAMPLE_LABELS, SampleFilters, SampleQuery
+from service.moderation.schemas import (
+    AUTHOR_ID_RULE,
+    DEFAULT_LIMIT,
+    MAX_AUTHOR_ID_CHARS,
+    MAX_LIMIT,
+    valid_author_id,
+)
+from service.tuning.resources import SampleLabelName
+from service.tuning.sampling import SampleFilters, SampleQuery
 from service.tuning.windows import InvalidWindow, parse_since
 
-QUEUES = ("held", "sample")
-# Hold-queue parameters that mean nothing for the sample: refused rather than ignored.
-HELD_ONLY = ("claim", "reason", "min_score", "sort")
 DEFAULT_SINCE = "30d"
 DEFAULT_TARGET_PRECISION = 0.9
+LIMIT_RULE = f"limit is a whole number from 1 to {MAX_LIMIT}."
+TARGET_PRECISION_RULE = "target_precision is a number above 0 and at most 1."
+# The hold queue's parameters, refused by the sample queue: they mean nothing there.
+HeldOnly = SkipJsonSchema[str | None]
 
 
-@dataclass(frozen=True)
-class InsightsQuery:
-    since: datetime
-    target_precision: float
+class SampleQueueQuery(StrictModel):
+    """GET /v1/moderation/queue?queue=sample: the audit sample's unlabelled comments."""
+
+    model_config = ConfigDict(extra="ignore")
+    queue: Annotated[
+        Literal["held", "sample"],
+        Field(
+            description="sample: the audit sample's unlabelled comments (a SampleQueuePage, "
+            "oldest first; article_id, author_id, limit and cursor apply)."
+        ),
+        Rules(invalid="queue is held or sample.", invalid_code="invalid_queue"),
+    ] = "held"
+    claim: HeldOnly = None
+    reason: HeldOnly = None
+    min_score: HeldOnly = None
+    sort: HeldOnly = None
+    article_id: Annotated[
+        str | None,
+        Field(pattern=ARTICLE_ID_PATTERN, description="Only this article's comments."),
+        Rules(invalid="article_id is not an article id.", invalid_code="invalid_article_id"),
+    ] = None
+    author_id: Annotated[
+        str | None,
+        Field(
+            min_length=1,
+            max_length=MAX_AUTHOR_ID_CHARS,
+            description="Only this author's comments.",
+        ),
+        Rules(invalid=AUTHOR_ID_RULE, invalid_code="invalid_author_id"),
+    ] = None
+    limit: Annotated[
+        int,
+        Field(ge=1, le=MAX_LIMIT, description="Page size."),
+        Rules(invalid=LIMIT_RULE, invalid_code="invalid_limit"),
+    ] = DEFAULT_LIMIT
+    cursor: Annotated[str | None, Field(description="The `next` of the previous page.")] = None
+
+    @field_validator("claim", "reason", "min_score", "sort", mode="before")
+    @classmethod
+    def _hold_queue_only(cls, value: Any, info: ValidationInfo) -> Any:
+        name = info.field_name
+        raise fault(f"invalid_{name}", f"{name} applies to the hold queue only.")
+
+    @field_validator("author_id")
+    @classmethod
+    def _printable(cls, value: str | None) -> str | None:
+        if value is not None and not valid_author_id(value):
+            raise fault("invalid_author_id", AUTHOR_ID_RULE)
+        return value
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        digits = value.lstrip("0")
+        # Digits only, and no longer than MAX_LIMIT's (int() of a long enough string raises).
+        if value.isascii() and value.isdigit() and len(digits) <= len(str(MAX_LIMIT)):
+            number = int(digits or "0")
+            if 1 <= number <= MAX_LIMIT:
+                return number
+        raise fault("invalid_limit", LIMIT_RULE, limit=MAX_LIMIT)
 
 
 def parse_sample_query(params: Mapping[str, str]) -> SampleQuery:
-    errors: list[dict[str, Any]] = []
-    queue = params.get("queue", "held")
-    if queue not in QUEUES:
-        errors.append(field_error("queue", "invalid_queue", "queue is held or sample."))
-    for name in HELD_ONLY:
-        if name in params:
-            errors.append(
-                field_error(name, f"invalid_{name}", f"{name} applies to the hold queue only.")
-            )
-    article_id = params.get("article_id")
-    if article_id is not None and not ARTICLE_ID.fullmatch(article_id):
-        errors.append(
-            field_error("article_id", "invalid_article_id", "article_id is not an article id.")
-        )
-    author_id = params.get("author_id")
-    if author_id is not None and not valid_author_id(author_id):
-        errors.append(
-            field_error("author_id", "invalid_author_id", "author_id must be 1-255 characters.")
-        )
-    limit = params.get("limit", str(DEFAULT_LIMIT))
-    if not (limit.isascii() and limit.isdigit() and 1 <= int(limit) <= MAX_LIMIT):
-        errors.append(
-            field_error(
-                "limit",
-                "invalid_limit",
-                f"limit is a whole number from 1 to {MAX_LIMIT}.",
-                limit=MAX_LIMIT,
-            )
-        )
-    if errors:
-        raise FieldError(errors)
-    filters = SampleFilters(article_id=article_id, author_id=author_id)
-    cursor = params.get("cursor")
-    after = None if cursor is None else decode_cursor(cursor, "oldest", filters)
-    return SampleQuery(filters=filters, limit=int(limit), after=after)
+    query = SampleQueueQuery.parse(dict(params))
+    filters = SampleFilters(article_id=query.article_id, author_id=query.author_id)
+    after = None if query.cursor is None else decode_cursor(query.cursor, "oldest", filters)
+    return SampleQuery(filters=filters, limit=query.limit, after=after)
 
 
-def parse_sample_judgement(body: Any) -> tuple[str, bool]:
-    """(label, override) from `{"label": "fine"|"not_fine", "override"?: bool}`."""
-    if not isinstance(body, dict):
-        raise FieldError([field_error("", "invalid_type", "The body must be a JSON object.")])
-    errors: list[dict[str, Any]] = []
-    for unknown in sorted(set(body) - {"label", "override"}):
-        errors.append(field_error(unknown, "unknown_field", f"Unknown field {unknown!r}."))
-    label = body.get("label")
-    if label is None:
-        errors.append(field_error("label", "required", "label is required."))
-    elif label not in SAMPLE_LABELS:
-        errors.append(field_error("label", "invalid_label", "label is fine or not_fine."))
-    override = body.get("override", False)
-    if not isinstance(override, bool):
-        errors.append(field_error("override", "invalid_type", "override is true or false."))
-    if errors:
-        raise FieldError(errors)
-    return str(label), override
+class SampleLabel(StrictModel):
+    """A moderator's label for a comment of the audit sample."""
+
+    label: Annotated[
+        SampleLabelName,
+        Rules(
+            required="label is required.",
+            invalid="label is fine or not_fine.",
+            invalid_code="invalid_label",
+        ),
+    ]
+    override: Annotated[
+        bool,
+        Field(description="Required to change a label already given; audited."),
+        Rules(invalid_type="override is true or false."),
+    ] = False
+
+    @field_validator("label", mode="before")
+    @classmethod
+    def _null_is_absent(cls, value: Any) -> Any:
+        if value is None:
+            raise fault("required", "label is required.")
+        return value
 
 
-def parse_insights_query(params: Mapping[str, str], *, now: datetime) -> InsightsQuery:
-    errors: list[dict[str, Any]] = []
-    since = now
-    try:
-        since = parse_since(params.get("since", DEFAULT_SINCE), now=now)
-    except InvalidWindow as exc:
-        errors.append(field_error("since", "invalid_since", str(exc)))
-    raw = params.get("target_precision")
-    target = DEFAULT_TARGET_PRECISION
-    if raw is not None:
+class InsightsQuery(StrictModel):
+    """GET /v1/moderation/insights: the window, and the precision the board wants."""
+
+    model_config = ConfigDict(extra="ignore")
+    since: Annotated[
+        str,
+        Field(
+            description="Comments decided since: a duration (30d, 12h, 90m, 2w) or an ISO 8601 "
+            "moment with a time zone."
+        ),
+        Rules(invalid_code="invalid_since"),
+    ] = DEFAULT_SINCE
+    target_precision: Annotated[
+        float,
+        Field(
+            gt=0,
+            le=1,
+            description="The precision the board wants; each label's suggested_threshold is "
+            "the lowest threshold reaching it.",
+        ),
+        Rules(invalid=TARGET_PRECISION_RULE, invalid_code="invalid_target_precision"),
+    ] = DEFAULT_TARGET_PRECISION
+
+    @field_validator("since")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        # Only whether it reads as a window; `start` places it before the request's moment.
         try:
-            target = float(raw)
+            parse_since(value, now=utcnow())
+        except InvalidWindow as exc:
+            raise fault("invalid_since", str(exc)) from None
+        return value
+
+    @field_validator("target_precision", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            number = float(value)
         except ValueError:
-            target = math.nan
-        if not (math.isfinite(target) and 0 < target <= 1):
-            errors.append(
-                field_error(
-                    "target_precision",
-                    "invalid_target_precision",
-                    "target_precision is a number above 0 and at most 1.",
-                )
-            )
-    if errors:
-        raise FieldError(errors)
-    if since > now:
-        raise FieldError([field_error("since", "invalid_since", "since is in the future.")])
-    return InsightsQuery(since=since, target_precision=target)
+            number = math.nan
+        if not (math.isfinite(number) and 0 < number <= 1):
+            raise fault("invalid_target_precision", TARGET_PRECISION_RULE)
+        return number
+
+    def start(self, now: datetime) -> datetime:
+        """The window's start: `since` back from `now`, or the moment it names."""
+        since = parse_since(self.since, now=now)
+        if since > now:
+            raise FieldError([field_error("since", "invalid_since", "since is in the future.")])
+        return since

@@ -1,144 +1,15 @@
 """The moderators' page in Debian's Chromium, driven by Playwright, against a real uvicorn
-server on 127.0.0.1 and a SQLite database seeded with held comments.
-
-Chromium is never downloaded: without /usr/bin/chromium these tests skip on a developer's
-machine and fail when CI=true.
+server on 127.0.0.1 and a SQLite database seeded with held comments (tests/support/browser.py;
+the `site` and `chromium` fixtures are tests/conftest.py's, shared with tests/security).
 """
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 
-from service.app import create_app
-from service.comments.decisions import record_automated_decision
-from service.db.engine import Database
-from service.db.migrate import upgrade_head
-from service.db.tables import utcnow
-from service.http.tokens import issue_token
-from service.settings import Settings
-from service.store.comments import create_comment
-from tests.conftest import REPO
-
-ARTIFACTS = REPO / "test-artifacts"
-SECRET = "browser-secret-that-is-long-enough-for-hs256"
-SERVER_START_SECONDS = 20
-
-
-@dataclass
-class Site:
-    url: str
-    settings: Settings
-    db: Database
-    made: dict[str, str] = field(default_factory=dict)
-
-    def token(self, sub: str = "mod-1", *, moderator: bool = True) -> str:
-        return issue_token(self.settings, sub, moderator=moderator, ttl=600)
-
-    def api(self, path: str, *, sub: str = "mod-1") -> dict[str, Any]:
-        response = httpx.get(
-            self.url + path, headers={"Authorization": f"Bearer {self.token(sub)}"}, timeout=10
-        )
-        response.raise_for_status()
-        body: dict[str, Any] = response.json()
-        return body
-
-    def hold(
-        self,
-        text: str,
-        *,
-        author: str = "reader-1",
-        article: str = "politics-2026-budget",
-        reasons: list[dict[str, Any]],
-        scores: dict[str, float],
-        minutes_ago: float = 0,
-        action: str = "hold",
-    ) -> str:
-        with self.db.session() as session:
-            comment = create_comment(
-                session,
-                article_id=article,
-                parent_id=None,
-                author_id=author,
-                author_name=None,
-                text=text,
-                idempotency_key=None,
-                body_hash=None,
-                now=utcnow() - timedelta(minutes=minutes_ago),
-            )
-            comment_id = comment.id
-        recorded = record_automated_decision(
-            self.db,
-            comment_id=comment_id,
-            action=action,
-            reasons=reasons,
-            scores=scores,
-            policy_version="sha256:browser",
-            model="unbiased",
-            context={},
-            webhooks=False,
-            now=utcnow(),
-        )
-        assert recorded is not None
-        return comment_id
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    """The API and page on a free port, in a thread: no Redis (a filesystem broker), SQLite."""
-    url = f"sqlite:///{tmp_path / 'moderation.db'}"
-    database = Database(url)
-    upgrade_head(database)
-    settings = Settings(
-        database_url=url,
-        redis_url="",
-        broker_url="filesystem://",
-        jwt_secret=SECRET,  # type: ignore[arg-type]
-        var_dir=tmp_path / "var",
-        log_json=True,
-        log_level="WARNING",
-    )
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            ws="none",
-            lifespan="on",
-        )
-    )
-    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_SECONDS
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            pytest.fail("the test server did not start", pytrace=False)
-        time.sleep(0.05)
-    try:
-        yield Site(url=f"http://127.0.0.1:{port}", settings=settings, db=database)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        database.dispose()
+from tests.support.browser import ARTIFACTS
 
 
 @pytest.fixture

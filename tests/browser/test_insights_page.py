@@ -14,16 +14,16 @@ from typing import Any
 import pytest
 
 import policy
-from service.comments.decisions import record_automated_decision
+from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.tables import utcnow
 from service.http.auth import Principal
 from service.moderation.review import review_comment
 from service.moderation.schemas import Review
 from service.settings import DEFAULT_POLICY
 from service.store.comments import create_comment
-from service.store.tuning import add_shadow_decision, lock_audit_sample_or_none
+from service.store.tuning import add_shadow_decisions, lock_audit_sample_or_none
 from service.tuning.sampling import judge_sample
-from tests.browser.conftest import Site
+from tests.support.browser import Site
 
 MODERATOR = Principal("mod-1", roles=frozenset({"moderator"}))
 DAYS = 30
@@ -84,15 +84,19 @@ def seed_month(site: Site) -> dict[str, int]:
                     body_hash=None,
                     now=at,
                 ).id
-            record_automated_decision(
+            record_automated_decisions(
                 site.db,
-                comment_id=comment_id,
-                action=decision.action,
-                reasons=[reason.to_dict() for reason in decision.reasons],
-                scores=scores,
+                decisions=[
+                    AutomatedDecision(
+                        comment_id=comment_id,
+                        action=decision.action,
+                        reasons=[reason.to_dict() for reason in decision.reasons],
+                        scores=scores,
+                        context=context.to_dict(),
+                    )
+                ],
                 policy_version=current.version,
                 model="detoxify:unbiased",
-                context=context.to_dict(),
                 webhooks=False,
                 now=at,
                 audit_sample_rate=0.1,
@@ -100,12 +104,16 @@ def seed_month(site: Site) -> dict[str, int]:
             counts["comments"] += 1
             if day <= 7:
                 with site.db.session() as session:
-                    add_shadow_decision(
+                    add_shadow_decisions(
                         session,
-                        comment_id=comment_id,
                         policy_version="sha256:shadow-candidate",
-                        action="hold" if scores["insult"] >= 0.6 else decision.action,
-                        reasons=[],
+                        decisions=[
+                            (
+                                comment_id,
+                                "hold" if scores["insult"] >= 0.6 else decision.action,
+                                [],
+                            )
+                        ],
                         now=at,
                     )
             if decision.action == "hold":

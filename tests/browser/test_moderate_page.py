@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import Site
+from tests.support.browser import Site
 
 XSS_TEXT = (
     '<script>window.__xss=1</script> <img src=x onerror="window.__xss=2"> '

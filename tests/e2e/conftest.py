@@ -1,154 +1,23 @@
 """The whole pipeline in real processes: a Celery worker (and beat) on real Redis, the
 API in-process, the database on SQLite or PostgreSQL, a tiny Detoxify checkpoint loaded
-through Detoxify's own code, and a local webhook receiver."""
+through Detoxify's own code, and a local webhook receiver (tests/support/stack.py)."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import os
-import signal
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
-from starlette.testclient import TestClient
 
-from service.app import create_app
-from service.broker.contract import WORKER_HEARTBEAT_PREFIX
-from service.http.tokens import issue_token
 from service.settings import DEFAULT_POLICY, Settings
-from tests.conftest import REPO, create_postgres_database, drop_postgres_database
-from tests.fixtures.checkpoints import CLEAN, TOXIC, build_checkpoint
-
-SECRET = "e2e-secret-that-is-long-enough-for-hs256"
-WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
-WORKER_START_SECONDS = 120
-# Redis databases for stacks, reused in turn (each is flushed when a stack takes it): 7, 8
-# and 9 belong to the in-process API tests and 15 to the benchmarks.
-_next_redis_db = itertools.cycle((1, 2, 3, 4, 5, 6, 10, 11, 12, 13, 14))
-
-
-class Receiver:
-    """A webhook endpoint that fails its first `fail_first` requests, then records."""
-
-    def __init__(self, fail_first: int = 0) -> None:
-        self.fail_first = fail_first
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.failures = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
-                if receiver.failures < receiver.fail_first:
-                    receiver.failures += 1
-                    self.send_response(503)
-                    self.end_headers()
-                    return
-                receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@dataclass
-class Stack:
-    settings: Settings
-    env: dict[str, str]
-    tmp: Path
-    receiver: Receiver
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-
-    def start(self, *args: str, name: str) -> subprocess.Popen[bytes]:
-        with open(self.tmp / f"{name}.log", "ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "service", *args],
-                env=self.env,
-                cwd=REPO,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.processes.append(process)
-        return process
-
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        process = self.start("worker", "--concurrency", "1", name="worker")
-        self.wait_for_worker(process)
-        return process
-
-    def wait_for_worker(self, process: subprocess.Popen[bytes]) -> None:
-        client = redis.Redis.from_url(self.settings.redis_url or "")
-        deadline = time.monotonic() + WORKER_START_SECONDS
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"worker exited: {self.log('worker')[-3000:]}")
-            if any(client.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*")):
-                return
-            time.sleep(0.2)
-        raise AssertionError(f"worker never loaded its model: {self.log('worker')[-3000:]}")
-
-    def log(self, name: str) -> str:
-        path = self.tmp / f"{name}.log"
-        return path.read_text(errors="replace") if path.exists() else ""
-
-    def stop(self, process: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-
-    def stop_all(self) -> None:
-        for process in self.processes:
-            self.stop(process)
-
-    def client(self, **overrides: Any) -> TestClient:
-        settings = self.settings.model_copy(update=overrides)
-        return TestClient(create_app(settings), raise_server_exceptions=False)
-
-    def auth(self, sub: str = "reader-1", *, moderator: bool = False) -> dict[str, str]:
-        token = issue_token(self.settings, sub, moderator=moderator, ttl=600)
-        return {"Authorization": f"Bearer {token}"}
-
-
-def _env_for(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
-    for name, value in settings.model_dump().items():
-        if value is None:
-            continue
-        if hasattr(value, "get_secret_value"):
-            value = value.get_secret_value()
-        env_name = (
-            "MODERATION_MODEL_CONFIG"
-            if name == "model_config_dir"
-            else (f"MODERATION_{name.upper()}")
-        )
-        env[env_name] = str(value)
-    env["HF_HUB_OFFLINE"] = "1"
-    env["TRANSFORMERS_OFFLINE"] = "1"
-    return env
+from tests.support.checkpoints import CLEAN, TOXIC, build_checkpoint
+from tests.support.databases import create_postgres_database, drop_postgres_database
+from tests.support.paths import REPO
+from tests.support.stack import SECRET, WEBHOOK_SECRET, Receiver, Stack, env_for, next_redis_db
 
 
 @pytest.fixture(scope="session")
@@ -173,7 +42,7 @@ def make_stack(
             admin = request.getfixturevalue("postgres_server")
             name, url = create_postgres_database(admin)
             cleanup = lambda: drop_postgres_database(admin, name)  # noqa: E731
-        redis_url = f"{redis_server}/{next(_next_redis_db)}"
+        redis_url = f"{redis_server}/{next_redis_db()}"
         redis.Redis.from_url(redis_url).flushdb()
         receiver = Receiver(fail_first=fail_first)
         policy = tmp_path / "standards-board.yaml"
@@ -195,9 +64,9 @@ def make_stack(
         }
         values.update(overrides)
         settings = Settings(**values)
-        stack = Stack(settings, _env_for(settings), tmp_path, receiver)
+        stack = Stack(settings, env_for(settings), tmp_path, receiver)
         subprocess.run(
-            [sys.executable, "-m", "service", "migrate"],
+            [sys.executable, "-m", "workers", "migrate"],
             env=stack.env,
             cwd=REPO,
             check=True,
@@ -211,37 +80,3 @@ def make_stack(
         stack.stop_all()
         stack.receiver.close()
         cleanup()
-
-
-def wait_for(predicate: Callable[[], Any], *, timeout: float = 30, what: str = "") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what or predicate}")
-
-
-def decisions_of(settings: Settings, comment_id: str) -> list[dict[str, Any]]:
-    from service.db.engine import Database
-    from service.store.decisions import list_decisions
-
-    database = Database(settings.effective_database_url)
-    try:
-        with database.session() as session:
-            return [
-                {
-                    "by": d.by,
-                    "action": d.action,
-                    "policy_version": d.policy_version,
-                    "context": d.context,
-                }
-                for d in list_decisions(session, comment_id=comment_id)
-            ]
-    finally:
-        database.dispose()
-
-
-def json_body(raw: bytes) -> Any:
-    return json.loads(raw)

@@ -14,11 +14,11 @@ import redis
 from service.broker.contract import MODERATE_QUEUE
 from service.comments.accept import comment_status
 from service.db.engine import Database
-from tests.conftest import BACKENDS
-from tests.e2e.conftest import decisions_of, wait_for
-from tests.e2e.test_operations import free_port
-from tests.faults.test_worker_killed import queued_moderations
-from tests.fixtures import aio
+from tests.support import aio
+from tests.support.databases import BACKENDS
+from tests.support.net import free_port
+from tests.support.queues import queued_moderations
+from tests.support.stack import decisions_of, wait_for
 
 COMMENTS = 24
 

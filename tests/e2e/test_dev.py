@@ -13,13 +13,13 @@ from pathlib import Path
 
 import httpx
 
-from tests.service.test_api_process import free_port
+from tests.support.net import free_port
 
 
 def test_dev_serves_the_printed_curl_without_redis(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
     demo = subprocess.run(
-        [sys.executable, "-m", "service", "models", "demo", "--to", "var/demo-model"],
+        [sys.executable, "-m", "workers", "models", "demo", "--to", "var/demo-model"],
         cwd=tmp_path,
         env=env,
         capture_output=True,
@@ -34,7 +34,7 @@ def test_dev_serves_the_printed_curl_without_redis(tmp_path: Path) -> None:
     log_path = tmp_path / "dev.log"
     with open(log_path, "wb") as log:
         dev = subprocess.Popen(
-            [sys.executable, "-m", "service", "dev", "--port", str(port)],
+            [sys.executable, "-m", "workers", "dev", "--port", str(port)],
             cwd=tmp_path,
             env=env,
             stdout=log,

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from typing import Any
 
-from tests.conftest import REPO
-from tests.e2e.conftest import Stack, wait_for
+from tests.support.paths import REPO
+from tests.support.stack import Stack, wait_for
 
 TEXT = "A perfectly civil remark about the council budget."
 
@@ -21,7 +21,7 @@ def start(stack: Stack, *args: str, name: str) -> subprocess.Popen[bytes]:
         open(stack.tmp / f"{name}.err", "wb") as err,
     ):
         process = subprocess.Popen(
-            [sys.executable, "-m", "service", *args],
+            [sys.executable, "-m", "workers", *args],
             env=stack.env,
             cwd=REPO,
             stdout=out,

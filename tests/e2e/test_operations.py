@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 from datetime import datetime
 from pathlib import Path
 
@@ -17,19 +16,14 @@ from sqlalchemy import select
 from service.comments.accept import comment_status
 from service.db.engine import Database
 from service.db.tables import Decision, utcnow
-from tests.conftest import BACKENDS
-from tests.e2e.conftest import wait_for
-from tests.faults.conftest import SLOW_MAX_TOKENS, SLOW_SHAPE, SLOW_TEXT
-from tests.faults.invariant import assert_nothing_lost
-from tests.faults.test_worker_killed import held_moderations, queued_moderations
-from tests.fixtures.checkpoints import CLEAN, build_checkpoint
-from tests.service.test_metrics import sample
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.checkpoints import CLEAN, build_checkpoint
+from tests.support.databases import BACKENDS
+from tests.support.fault_stack import SLOW_MAX_TOKENS, SLOW_SHAPE, SLOW_TEXT
+from tests.support.invariant import assert_nothing_lost
+from tests.support.metrics import sample
+from tests.support.net import free_port
+from tests.support.queues import held_moderations, queued_moderations
+from tests.support.stack import wait_for
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

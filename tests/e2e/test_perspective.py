@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import socket
 import subprocess
 import sys
 import time
@@ -34,9 +33,10 @@ from service.db.engine import Database
 from service.db.tables import utcnow
 from service.perspective.keys import create_key
 from service.settings import DEFAULT_POLICY, Settings
-from tests.conftest import REPO
-from tests.e2e import conftest as e2e
-from tests.fixtures.checkpoints import build_checkpoint
+from tests.support import stack as e2e
+from tests.support.checkpoints import build_checkpoint
+from tests.support.net import free_port
+from tests.support.paths import REPO
 
 ANALYZE = "/v1alpha1/comments:analyze"
 SUGGEST = "/v1alpha1/comments:suggestscore"
@@ -78,7 +78,7 @@ def perspective(
     tmp_path_factory: pytest.TempPathFactory, checkpoints: Path, redis_server: str
 ) -> Iterator[Perspective]:
     tmp = tmp_path_factory.mktemp("perspective")
-    redis_url = f"{redis_server}/{next(e2e._next_redis_db)}"
+    redis_url = f"{redis_server}/{e2e.next_redis_db()}"
     redis.Redis.from_url(redis_url).flushdb()
     policy = tmp / "standards-board.yaml"
     policy.write_bytes(DEFAULT_POLICY.read_bytes())
@@ -94,9 +94,9 @@ def perspective(
         analyze_timeout_seconds=10,
     )
     receiver = e2e.Receiver()
-    stack = e2e.Stack(settings, e2e._env_for(settings), tmp, receiver)
+    stack = e2e.Stack(settings, e2e.env_for(settings), tmp, receiver)
     subprocess.run(
-        [sys.executable, "-m", "service", "migrate"],
+        [sys.executable, "-m", "workers", "migrate"],
         env=stack.env,
         cwd=REPO,
         check=True,
@@ -381,20 +381,14 @@ def test_responses_match_the_openapi_document(perspective: Perspective) -> None:
     check("GoogleError", perspective.analyze({}).json())
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_the_key_never_reaches_a_log_line(perspective: Perspective) -> None:
     stack = perspective.stack
-    port = _free_port()
+    port = free_port()
     env = {**stack.env, "MODERATION_LOG_LEVEL": "DEBUG"}
     log_path = stack.tmp / "api.log"
     with open(log_path, "ab") as log:
         api = subprocess.Popen(
-            [sys.executable, "-m", "service", "api", "--port", str(port)],
+            [sys.executable, "-m", "workers", "api", "--port", str(port)],
             env=env,
             cwd=REPO,
             stdout=log,
@@ -423,7 +417,7 @@ def test_the_key_never_reaches_a_log_line(perspective: Perspective) -> None:
         }
         assert http.post(SUGGEST, params={"key": perspective.key}, json=suggest).status_code == 200
         revoked = subprocess.run(
-            [sys.executable, "-m", "service", "keys", "revoke", "tight"],
+            [sys.executable, "-m", "workers", "keys", "revoke", "tight"],
             env=env,
             cwd=REPO,
             capture_output=True,

@@ -10,8 +10,9 @@ from standardwebhooks.webhooks import Webhook
 
 from service.broker.contract import MODERATE_TASK
 from service.broker.producer import TaskProducer
-from tests.conftest import BACKENDS, REPO
-from tests.e2e.conftest import WEBHOOK_SECRET, decisions_of, json_body, wait_for
+from tests.support.databases import BACKENDS
+from tests.support.paths import REPO
+from tests.support.stack import WEBHOOK_SECRET, decisions_of, json_body, wait_for
 
 ORIGINAL_LABELS = {"toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack"}
 
@@ -106,7 +107,7 @@ def test_failed_webhook_is_redelivered_on_demand(make_stack, backend: str) -> No
     wait_for(lambda: "webhook.failed" in stack.log("worker"), what="the event marked failed")
     assert stack.receiver.requests == []
     result = subprocess.run(
-        [sys.executable, "-m", "service", "webhooks", "redeliver"],
+        [sys.executable, "-m", "workers", "webhooks", "redeliver"],
         env=stack.env,
         cwd=REPO,
         capture_output=True,

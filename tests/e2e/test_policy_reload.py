@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import psutil
 
-from tests.e2e.conftest import Stack, decisions_of, wait_for
+from tests.support.stack import Stack, decisions_of, wait_for
 
 HOLDS_EVERYTHING = "schema: 1\ntoxicity:\n  thresholds:\n    toxicity: 0\n"
 BROKEN = "schema: 1\ntoxicity:\n  thresholds:\n    toxicity: 1.5\n"

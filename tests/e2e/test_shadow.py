@@ -16,8 +16,9 @@ import policy
 from service.db.engine import Database
 from service.db.tables import AuditSample, ShadowDecision
 from service.settings import Settings
-from tests.conftest import BACKENDS, REPO
-from tests.e2e.conftest import decisions_of, json_body, wait_for
+from tests.support.databases import BACKENDS
+from tests.support.paths import REPO
+from tests.support.stack import decisions_of, json_body, wait_for
 
 HOLDS_EVERYTHING = "schema: 1\ntoxicity:\n  thresholds:\n    toxicity: 0\n"
 BROKEN = "schema: 1\ntoxicity: [\n"
@@ -95,7 +96,7 @@ def test_the_shadow_policy_is_recorded_and_never_acted_on(
     assert [item["id"] for item in queue["items"]] == [first["id"], second["id"]]
 
     report = subprocess.run(
-        [sys.executable, "-m", "service", "policy", "shadow-report", "--json"],
+        [sys.executable, "-m", "workers", "policy", "shadow-report", "--json"],
         env=stack.env,
         cwd=REPO,
         capture_output=True,

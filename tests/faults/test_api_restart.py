@@ -14,9 +14,14 @@ import time
 
 import pytest
 
-from tests.faults.clients import JOIN_GRACE_SECONDS, PostingClient, finish_clients, run_clients
-from tests.faults.conftest import API_START_SECONDS, STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
-from tests.faults.invariant import assert_one_comment_per_key
+from tests.support.clients import JOIN_GRACE_SECONDS, PostingClient, finish_clients, run_clients
+from tests.support.fault_stack import (
+    API_START_SECONDS,
+    STARTUP_SECONDS,
+    TEARDOWN_SECONDS,
+    FaultStack,
+)
+from tests.support.invariant import assert_one_comment_per_key
 
 CLIENTS = 4
 PER_CLIENT = 5

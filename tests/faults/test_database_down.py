@@ -14,10 +14,10 @@ import uuid
 import httpx
 import pytest
 
-from tests.faults.clients import JOIN_GRACE_SECONDS, PostingClient, finish_clients, run_clients
-from tests.faults.conftest import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
-from tests.faults.harness import TcpProxy
-from tests.faults.invariant import assert_one_comment_per_key
+from tests.support.clients import JOIN_GRACE_SECONDS, PostingClient, finish_clients, run_clients
+from tests.support.fault_stack import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
+from tests.support.harness import TcpProxy
+from tests.support.invariant import assert_one_comment_per_key
 
 CLIENTS = 3
 PER_CLIENT = 12

@@ -18,8 +18,8 @@ import pytest
 import redis
 
 from service.broker.contract import MODERATE_QUEUE
-from tests.faults.conftest import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
-from tests.faults.harness import START_SECONDS
+from tests.support.fault_stack import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
+from tests.support.harness import START_SECONDS
 
 BEFORE, DURING, AFTER = 10, 15, 10
 STALL_SECONDS = 2

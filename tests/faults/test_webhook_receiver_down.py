@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from service.db.engine import Database
 from service.db.tables import WebhookEvent
-from tests.faults.conftest import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
+from tests.support.fault_stack import STARTUP_SECONDS, TEARDOWN_SECONDS, FaultStack
 
 WHILE_DOWN, AFTER = 8, 3
 FAILED_ATTEMPTS = 2

@@ -11,34 +11,33 @@ from the workers, so its CPU never counts towards a child's.
 
 from __future__ import annotations
 
-import base64
-import json
 import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import httpx
 import psutil
 import pytest
 import redis
 
-from service.broker.contract import MAINTENANCE_QUEUE, MODERATE_QUEUE, MODERATE_TASK
+from service.broker.contract import MAINTENANCE_QUEUE, MODERATE_QUEUE
 from service.comments.accept import comment_status
 from service.db.engine import Database
-from tests.faults.conftest import (
+from tests.support.fault_stack import (
     SLOW_TEXT,
     STARTUP_SECONDS,
     TEARDOWN_SECONDS,
     WORKER_START_SECONDS,
     FaultStack,
 )
+from tests.support.queues import held_moderations
 
 # Tokenizing and loading a comment cost a child a few milliseconds of CPU; scoring it, more
-# than half a second (tests/faults/conftest.py: SLOW_SHAPE). Past this much, the child is scoring.
+# than half a second (tests/support/fault_stack.py: SLOW_SHAPE). Past this much, the child is
+# scoring.
 SCORING_CPU_SECONDS = 0.15
 AIM_SECONDS = 60
 AFTER_THE_KILL = 3
@@ -198,29 +197,3 @@ def broker_client(stack: FaultStack) -> redis.Redis:
     return redis.Redis.from_url(
         stack.settings.redis_url or "", socket_connect_timeout=1, socket_timeout=5
     )
-
-
-def held_moderations(broker: redis.Redis) -> list[str]:
-    """Comment ids of the moderate tasks that consumers hold unacknowledged (kombu's Redis
-    envelope: [message, exchange, routing key])."""
-    return moderation_ids(json.loads(raw)[0] for raw in broker.hvals("unacked"))
-
-
-def queued_moderations(broker: redis.Redis) -> list[str]:
-    """Comment ids of the moderate tasks waiting in the queue."""
-    return moderation_ids(json.loads(raw) for raw in broker.lrange(MODERATE_QUEUE, 0, -1))
-
-
-def moderation_ids(messages: Iterable[dict[str, Any]]) -> list[str]:
-    """The comment ids of the moderate tasks among kombu's Redis messages (the body is
-    [args, kwargs, embed])."""
-    ids = []
-    for message in messages:
-        if message["headers"].get("task") != MODERATE_TASK:
-            continue
-        body = message["body"]
-        if message["properties"].get("body_encoding") == "base64":
-            body = base64.b64decode(body).decode()
-        args, _kwargs, _embed = json.loads(body)
-        ids.extend(args)
-    return ids

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from policy import Comment, Context, Decision, Policy, Reason, normalize, text_digest
-from tests.policy.conftest import evaluate
+from tests.support.policies import evaluate
 
 
 def test_context_round_trips_through_json() -> None:

@@ -3,8 +3,13 @@ from __future__ import annotations
 import pytest
 
 from policy import Policy, detect_language, preload_language_detector
-from policy.language import DETECTABLE_LANGUAGES, LANGUAGE_CODES, _detector, _identifiers
-from tests.policy.conftest import evaluate
+from policy.language import (
+    DETECTABLE_LANGUAGES,
+    LANGUAGE_CODES,
+    language_detector,
+    language_identifiers,
+)
+from tests.support.policies import evaluate
 
 SWAHILI = (
     "Serikali inapaswa kuwekeza zaidi katika elimu ya watoto. Walimu wanastahili mishahara bora."
@@ -109,7 +114,7 @@ def test_worker_flow_under_the_multilingual_model(shipped: Policy, text: str, he
 
 
 def test_every_code_the_detector_answers_with_can_be_named_in_a_policy() -> None:
-    _, unrestricted = _identifiers()
+    _, unrestricted = language_identifiers()
     assert set(unrestricted.nb_classes) - {"zxx"} <= LANGUAGE_CODES
 
 
@@ -138,11 +143,11 @@ LIBRARY_CASES = [
 def test_one_walk_gives_the_librarys_own_answers(text: str) -> None:
     """The detector walks a text once for both of py3langid's answers; they are the very
     numbers `rank` and the restricted identifier's `classify` give."""
-    restricted, unrestricted = _identifiers()
-    features = _detector().features(text)
-    assert _detector().restricted(features) == restricted.classify(text)
+    restricted, unrestricted = language_identifiers()
+    features = language_detector().features(text)
+    assert language_detector().restricted(features) == restricted.classify(text)
     ranked = unrestricted.rank(text)
-    best, confidence, detectable = _detector().unrestricted(features)
+    best, confidence, detectable = language_detector().unrestricted(features)
     assert (best, confidence) == ranked[0]
     expected = sum(share for code, share in ranked if code in DETECTABLE_LANGUAGES)
     assert detectable == pytest.approx(expected, abs=1e-6)
@@ -161,8 +166,8 @@ def _library_answer(text: str) -> str | None:
     """`detect_language` as first written: py3langid's own calls, each over the whole text."""
     from policy import language
 
-    prose = language._NOT_PROSE.sub(" ", text)
-    weights = language._script_weights(prose)
+    prose = language.NOT_PROSE.sub(" ", text)
+    weights = language.script_weights(prose)
     total = sum(weights.values())
     if total < language.MIN_LETTER_WEIGHT:
         return None
@@ -171,7 +176,7 @@ def _library_answer(text: str) -> str | None:
         return None
     if script == "HANGUL":
         return "ko"
-    restricted, unrestricted = _identifiers()
+    restricted, unrestricted = language_identifiers()
     if total >= language.LONG_TEXT_WEIGHT:
         ranked = unrestricted.rank(prose)
         detectable = sum(share for code, share in ranked if code in DETECTABLE_LANGUAGES)
@@ -204,8 +209,8 @@ def test_answers_are_the_ones_the_librarys_own_calls_give(text: str) -> None:
 def test_the_shortcut_is_taken_and_skipped() -> None:
     taken = skipped = 0
     for text in SHORTCUT_CASES:
-        features = _detector().features(text)
-        best, confidence, _ = _detector().unrestricted(features)
+        features = language_detector().features(text)
+        best, confidence, _ = language_detector().unrestricted(features)
         if best in DETECTABLE_LANGUAGES and confidence >= 0.8001:
             taken += 1
         else:

@@ -6,7 +6,7 @@ import pytest
 from policy import Policy
 from policy.detectors import find_links, host_allowed
 from policy.normalize import fold
-from tests.policy.conftest import evaluate, policy_from
+from tests.support.policies import evaluate, policy_from
 
 
 def links_in(text: str) -> list[tuple[str, str]]:

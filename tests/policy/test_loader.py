@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from policy import Policy, PolicyError, load_policy, parse_policy
-from tests.policy.conftest import SHIPPED, evaluate, policy_from
+from tests.support.policies import SHIPPED, evaluate, policy_from
 
 ORIGINAL_LABELS = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack")
 

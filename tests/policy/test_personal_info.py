@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from policy import Policy
-from tests.policy.conftest import evaluate, policy_from, rules
+from tests.support.policies import evaluate, policy_from, rules
 
 
 def found(policy: Policy, text: str, rule: str) -> list[str]:

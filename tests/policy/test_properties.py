@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policy import Comment, Context, Policy, load_policy, normalize, text_digest
-from tests.policy.conftest import SHIPPED
+from tests.support.policies import SHIPPED
 
 SHIPPED_POLICY = load_policy(SHIPPED)
 LABELS = [

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from policy import Policy, normalize, text_digest
-from tests.policy.conftest import evaluate, kinds, policy_from, rules
+from tests.support.policies import evaluate, kinds, policy_from, rules
 
 
 def digests(*texts: str) -> tuple[str, ...]:

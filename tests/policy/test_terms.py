@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from policy import Policy
 from policy.normalize import fold
 from policy.termlists import build_term_list, compile_pattern, entry_problem, term_pattern
-from tests.policy.conftest import evaluate, policy_from
+from tests.support.policies import evaluate, policy_from
 
 # A deliberately aggressive list: short entries inside innocent words are the Scunthorpe
 # problem, and these must still not match them.

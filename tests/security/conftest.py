@@ -5,25 +5,19 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 import redis
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from sqlalchemy import func, inspect, select
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.db.tables import Comment
-from tests.service.conftest import API_REDIS_DB, Api, api_settings
-
-ApiFactory = Callable[..., Api]
+from tests.support.api import API_REDIS_DB, Api, ApiFactory, api_settings
+from tests.support.forge import JwksServer, KeyPair, public_pem
 
 
 @pytest.fixture
@@ -51,82 +45,22 @@ def api(make_api: ApiFactory) -> Api:
     return make_api()
 
 
-def count_comments(api: Api) -> int:
-    with api.client.app.state.services.db.session() as session:  # type: ignore[attr-defined]
-        return int(session.scalar(select(func.count()).select_from(Comment)) or 0)
-
-
-def table_names(api: Api) -> set[str]:
-    engine = api.client.app.state.services.db.engine  # type: ignore[attr-defined]
-    return set(inspect(engine).get_table_names())
-
-
-def assert_problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json")
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert {"type", "title", "detail", "code"} <= body.keys()
-    if code is not None:
-        assert body["code"] == code, body
-    return body
-
-
-@dataclass(frozen=True)
-class KeyPair:
-    private: Any
-    public_pem: str
-    algorithm: str
-
-    def sign(self, claims: dict[str, Any], **headers: Any) -> str:
-        return jwt.encode(claims, self.private, algorithm=self.algorithm, headers=headers or None)
-
-    def jwk(self, kid: str) -> dict[str, Any]:
-        key = json.loads(
-            jwt.algorithms.get_default_algorithms()[self.algorithm].to_jwk(
-                self.private.public_key()
-            )
-        )
-        return {**key, "kid": kid, "use": "sig", "alg": self.algorithm}
-
-
-def _pem(private: Any) -> str:
-    return (
-        private.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-
-
 @pytest.fixture(scope="session")
 def rsa_key() -> KeyPair:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return KeyPair(private, _pem(private), "RS256")
+    return KeyPair(private, public_pem(private), "RS256")
 
 
 @pytest.fixture(scope="session")
 def other_rsa_key() -> KeyPair:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return KeyPair(private, _pem(private), "RS256")
+    return KeyPair(private, public_pem(private), "RS256")
 
 
 @pytest.fixture(scope="session")
 def ec_key() -> KeyPair:
     private = ec.generate_private_key(ec.SECP256R1())
-    return KeyPair(private, _pem(private), "ES256")
-
-
-@dataclass
-class JwksServer:
-    """A JWKS endpoint: `document` is what it serves, `status` how it answers, `hits` counts."""
-
-    url: str
-    document: Any = field(default_factory=lambda: {"keys": []})
-    status: int = 200
-    delay_seconds: float = 0.0
-    raw: bytes | None = None
-    hits: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    return KeyPair(private, public_pem(private), "ES256")
 
 
 @pytest.fixture
@@ -168,8 +102,3 @@ def jwks_server() -> Iterator[JwksServer]:
         httpd.shutdown()
         httpd.server_close()
         thread.join(timeout=5)
-
-
-# The browser suite's fixtures, shared rather than copied: Debian's Chromium (fails, not skips,
-# when CI=true and it is missing) and the API served by uvicorn on a free port.
-from tests.browser.conftest import site  # noqa: E402, F401

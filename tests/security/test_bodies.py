@@ -10,10 +10,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import BACKENDS
-from tests.security.conftest import assert_problem, count_comments
-from tests.service.conftest import Api
-from tests.service.holds import hold
+from tests.support.api import Api, count_comments, problem
+from tests.support.databases import BACKENDS
+from tests.support.holds import hold
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -63,7 +62,7 @@ def post_raw(api: Api, raw: bytes | Iterator[bytes], **headers: str) -> Any:
     ids=lambda value: value if isinstance(value, str) else None,
 )
 def test_malformed_json_is_400_and_stores_nothing(api: Api, raw: bytes, why: str) -> None:
-    assert_problem(post_raw(api, raw), 400, "malformed_json")
+    problem(post_raw(api, raw), 400, "malformed_json")
     assert count_comments(api) == 0
 
 
@@ -111,26 +110,26 @@ def test_wrong_values_are_422_and_store_nothing(
     api: Api, body: dict[str, Any], code: str, field: str
 ) -> None:
     raw = json.dumps(body, ensure_ascii=True).encode()  # lone surrogates travel as \\ud800
-    found = assert_problem(post_raw(api, raw), 422, code)
+    found = problem(post_raw(api, raw), 422, code)
     assert found["errors"][0]["field"] == field
     assert count_comments(api) == 0
 
 
 @pytest.mark.parametrize("body", [[], ["a"], "text", 42, None, True], ids=repr)
 def test_a_body_that_is_not_an_object_is_422(api: Api, body: Any) -> None:
-    assert_problem(post_raw(api, json.dumps(body).encode()), 422, "invalid_type")
+    problem(post_raw(api, json.dumps(body).encode()), 422, "invalid_type")
     assert count_comments(api) == 0
 
 
 def test_a_1_mb_body_is_413_with_a_length_and_without_one(api: Api) -> None:
     big = json.dumps({"article_id": "a", "text": "x" * 1024 * 1024}).encode()
-    assert_problem(post_raw(api, big), 413, "body_too_large")
+    problem(post_raw(api, big), 413, "body_too_large")
 
     def chunks() -> Iterator[bytes]:
         for start in range(0, len(big), 16_384):
             yield big[start : start + 16_384]
 
-    body = assert_problem(post_raw(api, chunks()), 413, "body_too_large")
+    body = problem(post_raw(api, chunks()), 413, "body_too_large")
     assert body["limit"] == 64 * 1024
     lying = api.client.post(
         "/v1/comments",
@@ -157,7 +156,7 @@ def test_only_json_is_accepted(api: Api, content_type: str) -> None:
         content=b'{"article_id": "a", "text": "x"}',
         headers={**api.auth(), "Content-Type": content_type},
     )
-    assert_problem(response, 415, "unsupported_media_type")
+    problem(response, 415, "unsupported_media_type")
     assert count_comments(api) == 0
 
 
@@ -167,7 +166,7 @@ def test_250_emoji_zwj_sequences_are_accepted_and_251_are_not(api: Api, name: st
     accepted = api.post_comment({"article_id": "a", "text": one * 250})
     assert accepted.status_code == 202, accepted.text
     assert accepted.json()["text"] == unicodedata.normalize("NFC", one * 250)
-    refused = assert_problem(
+    refused = problem(
         api.post_comment({"article_id": "a", "text": one * 251}), 422, "text_too_long"
     )
     assert (refused["limit"], refused["length"]) == (250, 251)
@@ -176,9 +175,7 @@ def test_250_emoji_zwj_sequences_are_accepted_and_251_are_not(api: Api, name: st
 
 def test_251_plain_graphemes_are_refused_and_leave_no_row(api: Api) -> None:
     assert api.post_comment({"article_id": "a", "text": "a" * 250}).status_code == 202
-    body = assert_problem(
-        api.post_comment({"article_id": "a", "text": "b" * 251}), 422, "text_too_long"
-    )
+    body = problem(api.post_comment({"article_id": "a", "text": "b" * 251}), 422, "text_too_long")
     assert body["length"] == 251
     assert count_comments(api) == 1
 

@@ -9,14 +9,13 @@ from urllib.parse import quote
 
 import pytest
 
+from service.app import api_document
 from service.moderation.cursors import encode_cursor
-from service.openapi import openapi_document
 from service.store.moderation import QueueFilters
-from tests.conftest import BACKENDS
-from tests.security.conftest import assert_problem, count_comments, table_names
-from tests.security.test_authorization import BODIES, _fill
-from tests.service.conftest import Api
-from tests.service.holds import hold
+from tests.support.api import Api, count_comments, problem, table_names
+from tests.support.databases import BACKENDS
+from tests.support.holds import hold
+from tests.support.routes import BODIES, fill_comment_id
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -53,7 +52,7 @@ WRITES = {"POST", "PUT", "DELETE", "PATCH"}
 def operations() -> list[tuple[str, str, str, str]]:
     """(method, path, parameter name, where) for every path and query parameter."""
     found = []
-    for path, item in openapi_document()["paths"].items():
+    for path, item in api_document()["paths"].items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
@@ -83,7 +82,9 @@ def request(api: Api, method: str, path: str, name: str, where: str, value: str,
         url = url.replace(f"{{{name}}}", quote(value, safe=""))
     else:
         params[name] = value
-    body = _fill(BODIES.get((method, path), {}), held) if method in {"POST", "PUT"} else None
+    body = (
+        fill_comment_id(BODIES.get((method, path), {}), held) if method in {"POST", "PUT"} else None
+    )
     return api.client.request(
         method,
         url,
@@ -177,4 +178,4 @@ def test_forged_cursors_are_422(api: Api, sort: str, key: list[Any]) -> None:
         params={"cursor": cursor, "sort": sort},
         headers=api.auth("editor-1", moderator=True),
     )
-    assert_problem(response, 422, "invalid_cursor")
+    problem(response, 422, "invalid_cursor")

@@ -14,9 +14,8 @@ import pytest
 import structlog
 
 from service.http.jwks import JwksKeys
-from tests.security.conftest import ApiFactory, JwksServer, KeyPair, assert_problem
-from tests.security.forge import b64, claims, hs256, rs256, unsigned
-from tests.service.conftest import Api
+from tests.support.api import Api, ApiFactory, problem
+from tests.support.forge import JwksServer, KeyPair, b64, claims, hs256, rs256, unsigned
 
 COMMENT = {"article_id": "story-1", "text": "Keys from the identity provider."}
 
@@ -28,7 +27,7 @@ def post(api: Api, token: str) -> Any:
 
 
 def refused(response: Any) -> None:
-    assert_problem(response, 401, "invalid_token")
+    problem(response, 401, "invalid_token")
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 

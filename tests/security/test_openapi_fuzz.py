@@ -24,12 +24,12 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from service.app import api_document
 from service.db.tables import utcnow
-from service.openapi import openapi_document
 from service.perspective.keys import create_key
-from tests.conftest import BACKENDS
-from tests.security.conftest import ApiFactory
-from tests.service.holds import database, hold
+from tests.support.api import ApiFactory
+from tests.support.databases import BACKENDS
+from tests.support.holds import database, hold
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -68,7 +68,7 @@ def without_lifespan(app: Any) -> Any:
 def operations() -> list[tuple[str, str, GenerationMode]]:
     """Every operation with valid inputs; those that take any input, with invalid ones too."""
     found = []
-    for path, item in openapi_document()["paths"].items():
+    for path, item in api_document()["paths"].items():
         for method, operation in item.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue

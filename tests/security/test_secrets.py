@@ -13,8 +13,8 @@ from sqlalchemy import text
 from service.db.tables import utcnow
 from service.perspective.keys import create_key, hash_key
 from service.settings import Settings
-from tests.security.conftest import ApiFactory
-from tests.service.holds import database
+from tests.support.api import ApiFactory
+from tests.support.holds import database
 
 
 def test_api_keys_are_stored_hashed_and_never_logged(make_api: ApiFactory) -> None:

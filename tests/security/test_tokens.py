@@ -17,9 +17,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from service.errors import ConfigurationError
 from service.http.auth import TokenVerifier
 from service.settings import Settings
-from tests.security.conftest import ApiFactory, KeyPair, assert_problem, count_comments
-from tests.security.forge import claims, hs256, unsigned
-from tests.service.conftest import SECRET, Api
+from tests.support.api import SECRET, Api, ApiFactory, count_comments, problem
+from tests.support.forge import KeyPair, claims, hs256, unsigned
 
 ISSUER = "https://id.example-news.test/"
 AUDIENCE = "comment-moderation"
@@ -37,7 +36,7 @@ def post(api: Api, token: str) -> Any:
 
 
 def assert_refused(response: Any) -> None:
-    assert_problem(response, 401, "invalid_token")
+    problem(response, 401, "invalid_token")
     assert response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 

@@ -4,7 +4,7 @@ no dialog, no script, no element but our highlights, no request anywhere else, a
 Content-Security-Policy on every response the page loads.
 
 Chromium is never downloaded: without /usr/bin/chromium these tests skip on a developer's
-machine and fail when CI=true (tests/browser/conftest.py's `chromium` fixture).
+machine and fail when CI=true (tests/conftest.py's `chromium` fixture).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from service.http.headers import SECURITY_HEADERS
-from tests.browser.conftest import Site
+from tests.support.browser import Site
 
 PAYLOADS = [
     "<svg onload=\"window.__xss='svg'\">",

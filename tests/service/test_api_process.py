@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -22,16 +21,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.http.tokens import issue_token
 from service.settings import DEFAULT_POLICY, Settings
-from tests.conftest import REPO
-from tests.service.test_metrics import sample
+from tests.support.metrics import sample
+from tests.support.net import free_port
+from tests.support.paths import REPO
 
 SECRET = "process-secret-that-is-long-enough-0123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_api(
@@ -53,7 +47,7 @@ def start_api(
         }
     )
     subprocess.run(
-        [sys.executable, "-m", "service", "migrate"],
+        [sys.executable, "-m", "workers", "migrate"],
         env=env,
         cwd=REPO,
         check=True,
@@ -63,7 +57,7 @@ def start_api(
     log_path = tmp_path / "api.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "service", "api", "--port", str(port), *args],
+            [sys.executable, "-m", "workers", "api", "--port", str(port), *args],
             env=env,
             cwd=REPO,
             stdout=log,

@@ -19,7 +19,7 @@ from service.policies import (
     policy_holder,
 )
 from service.settings import Settings
-from tests.service.conftest import api_settings
+from tests.support.api import api_settings
 
 GOOD = "toxicity:\n  thresholds:\n    insult: 0.8\n"
 STRICTER = "toxicity:\n  thresholds:\n    insult: 0.5\n"

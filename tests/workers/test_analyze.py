@@ -21,8 +21,8 @@ from service.perspective.analyze import ATTRIBUTES, parse_analyze_request, rende
 from service.perspective.text import piece_spans, segment_spans
 from service.policies import PolicyHolder
 from service.settings import DEFAULT_POLICY, Settings
-from tests.fixtures.checkpoints import CORPUS, TinyCheckpoint
-from tests.service.conftest import API_REDIS_DB
+from tests.support.api import API_REDIS_DB
+from tests.support.checkpoints import CORPUS, TinyCheckpoint
 from workers.analyze import PIECE_CHARS, analyze_request, analyze_text
 from workers.runtime import WorkerRuntime
 from workers.scoring.scorer import Scorer, load_scorer

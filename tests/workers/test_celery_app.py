@@ -9,7 +9,7 @@ import pytest
 from celery.app.defaults import DEFAULTS
 
 from service.broker.contract import ANALYZE_TASK, MODERATE_TASK
-from tests.workers.conftest import clean_env, run_python
+from tests.support.processes import clean_env, run_python
 
 # Everything the parent of the prefork children runs before `worker_main` forks them.
 PARENT_SCRIPT = """

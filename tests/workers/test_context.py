@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import MetaData, select
 
 import policy
-from service.comments.decisions import record_automated_decision
+from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.engine import Database
 from service.db.tables import Decision, WebhookEvent, utcnow
 from service.retention import purge_expired_text
 from service.settings import Settings
 from service.store.comments import get_comment_or_none
-from tests.conftest import BACKENDS
-from tests.fixtures.comments import stored_comment
-from tests.policy.conftest import SHIPPED
-from workers.context import gather_context
+from tests.support.comments import stored_comment
+from tests.support.databases import BACKENDS
+from tests.support.policies import SHIPPED
+from workers.context import PendingComment, gather_contexts
 from workers.runtime import WorkerRuntime
 
 SHIPPED_POLICY = policy.load_policy(SHIPPED)
@@ -26,7 +26,7 @@ TEXT = "Vote for Smith on Thursday, everyone!"
 
 
 def runtime(db: Database) -> WorkerRuntime:
-    # gather_context reads the database only; the rest of a worker's runtime is not touched.
+    # gather_contexts reads the database only; the rest of a worker's runtime is not touched.
     return WorkerRuntime(
         settings=Settings(),
         db=db,
@@ -46,15 +46,10 @@ def decide(db: Database, comment_id: str) -> tuple[policy.Decision, policy.Conte
         comment = get_comment_or_none(session, comment_id=comment_id)
         assert comment is not None and comment.text is not None
         subject = policy.Comment(comment.text, comment.author_id, comment.article_id)
-        created_at = comment.created_at
-    context = gather_context(
-        runtime(db),
-        subject,
-        comment_id=comment_id,
-        created_at=created_at,
-        current=SHIPPED_POLICY,
-        model="unbiased",
-    )
+        pending = PendingComment(comment_id, subject, comment.created_at)
+    context = gather_contexts(
+        runtime(db), [pending], current=SHIPPED_POLICY, model="unbiased"
+    ).context_for(pending)
     return SHIPPED_POLICY.evaluate(subject, {}, context), context
 
 
@@ -87,15 +82,13 @@ def test_no_comment_text_survives_a_purge(db: Database) -> None:
     ids.append(post(db, TEXT, at=posted_at + timedelta(seconds=5), author_id="reader-2"))
     for comment_id in ids:
         _decision, context = decide(db, comment_id)
-        record_automated_decision(
+        record_automated_decisions(
             db,
-            comment_id=comment_id,
-            action="approve",
-            reasons=[],
-            scores={"toxicity": 0.01},
+            decisions=[
+                AutomatedDecision(comment_id, "approve", [], {"toxicity": 0.01}, context.to_dict())
+            ],
             policy_version=SHIPPED_POLICY.version,
             model="m",
-            context=context.to_dict(),
             webhooks=True,
             now=posted_at + timedelta(minutes=1),
         )

@@ -26,9 +26,9 @@ from service.broker.contract import MODERATE_QUEUE, SCORE_FEEDBACK_TASK
 from service.db.engine import Database
 from service.db.tables import PerspectiveFeedback, utcnow
 from service.perspective.keys import create_key
-from tests.conftest import BACKENDS
-from tests.fixtures.checkpoints import TinyCheckpoint
-from tests.service.conftest import API_REDIS_DB, Api, api_settings
+from tests.support.api import API_REDIS_DB, Api, api_settings
+from tests.support.checkpoints import TinyCheckpoint
+from tests.support.databases import BACKENDS
 from workers.feedback import score_feedback
 from workers.scoring.scorer import Scorer, load_scorer
 

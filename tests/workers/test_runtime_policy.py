@@ -9,7 +9,7 @@ from pathlib import Path
 from structlog.testing import capture_logs
 
 from service.policies import configured_model_labels
-from tests.fixtures.checkpoints import TinyCheckpoint
+from tests.support.checkpoints import TinyCheckpoint
 from workers.celery_app import build_runtime
 
 

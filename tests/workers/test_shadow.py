@@ -16,9 +16,9 @@ import policy
 from service.db.engine import Database
 from service.db.tables import ShadowDecision
 from service.settings import Settings
-from tests.service.holds import INSULT
+from tests.support.holds import INSULT
 from workers.runtime import WorkerRuntime
-from workers.shadow import ShadowCase, ShadowPolicy, record_shadow_decision, record_shadow_decisions
+from workers.shadow import ShadowCase, ShadowPolicy, record_shadow_decisions
 
 HOLDS_EVERYTHING = "schema: 1\ntoxicity:\n  thresholds:\n    toxicity: 0\n"
 BROKEN = "schema: 1\ntoxicity: [\n"
@@ -63,9 +63,10 @@ def shadow_rows(db: Database) -> list[ShadowDecision]:
 
 
 def record(rt: WorkerRuntime, comment_id: str) -> str | None:
-    return record_shadow_decision(
-        rt, SUBJECT, SCORES, policy.Context(), comment_id=comment_id, real_action="approve"
+    (action,) = record_shadow_decisions(
+        rt, [ShadowCase(comment_id, SUBJECT, SCORES, policy.Context(), real_action="approve")]
     )
+    return action
 
 
 def test_a_shadow_decision_is_recorded(db: Database, tmp_path: Path) -> None:
@@ -128,13 +129,9 @@ def test_the_shadow_sees_the_context_it_is_given(db: Database, tmp_path: Path) -
     path = tmp_path / "shadow.yaml"
     path.write_text("schema: 1\n")
     context = policy.Context(article={"premoderated": True})
-    action = record_shadow_decision(
+    (action,) = record_shadow_decisions(
         runtime(db, path),
-        SUBJECT,
-        {"insult": INSULT["score"]},
-        context,
-        comment_id=a_comment(db),
-        real_action="hold",
+        [ShadowCase(a_comment(db), SUBJECT, {"insult": INSULT["score"]}, context, "hold")],
     )
     assert action == "hold"
     (row,) = shadow_rows(db)

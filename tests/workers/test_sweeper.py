@@ -22,8 +22,8 @@ from service.db.tables import Comment, utcnow
 from service.settings import Settings
 from service.store.comments import create_comment
 from service.store.resend import list_comments_due_for_resend
-from tests.conftest import BACKENDS
-from tests.faults.harness import PrivateRedis
+from tests.support.databases import BACKENDS
+from tests.support.harness import PrivateRedis
 from workers.sweeper import sweep_pending
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)

@@ -5,31 +5,32 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import ParamSpec, TypeVar
 
 import click
 
 from service.errors import ConfigurationError, ModerationError
 from service.settings import Settings
 
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 EXIT_CONFIGURATION = 2
 
 
-def one_line_errors(func: F) -> F:
+def one_line_errors(func: Callable[P, R]) -> Callable[P, R]:
     """A configuration problem ends the command with one clear line and exit code 2."""
 
     @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except ModerationError as exc:
             click.echo(f"moderation: {exc}", err=True)
             sys.exit(EXIT_CONFIGURATION)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def load_settings() -> Settings:

@@ -70,7 +70,7 @@ def _redis_answers(url: str | None) -> bool:
 def _spawn(
     name: str, args: list[str], env: os._Environ[str]
 ) -> tuple[str, subprocess.Popen[bytes]]:
-    command = [sys.executable, "-m", "service", *args]
+    command = [sys.executable, "-m", "workers", *args]
     log.info("dev.started", process=name, command=shlex.join(["moderation", *args]))
     return name, subprocess.Popen(command, env=env)  # noqa: S603 - our own CLI
 

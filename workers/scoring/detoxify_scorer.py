@@ -157,7 +157,7 @@ def load_detoxify_scorer(settings: Settings) -> DetoxifyScorer:
             forced = settings.int8_kernel == "per_tensor"
             reason = "MODERATION_INT8_KERNEL=per_tensor" if forced else FALLBACK_REASON
             log.info("scoring.per_tensor_int8", reason=reason)
-            model = _quantize_int8(model)
+            model = quantize_int8(model)
     elif settings.quantize == "int8":
         log.info("scoring.int8_skipped", device=str(device), reason="dynamic int8 is CPU-only")
     model.to(device)
@@ -208,7 +208,8 @@ def _arch_args(config: dict[str, Any]) -> dict[str, Any]:
     return {key: args[key] for key in _ARCH_ARGS}
 
 
-def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+def quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
+    """The model with its linear layers dynamically quantized to int8, torch's notices hushed."""
     with warnings.catch_warnings():
         # torch 2.13 deprecates torch.ao and quantized tensors in favour of torchao; the eager
         # API still works, and these two notices would otherwise greet every worker child.
@@ -223,9 +224,10 @@ def _quantize_int8(model: torch.nn.Module) -> torch.nn.Module:
             category=UserWarning,
         )
         # In place: a copy would hold a second fp32 model at the load's peak (+400 MB for BERT).
-        return torch.ao.quantization.quantize_dynamic(
+        quantized: torch.nn.Module = torch.ao.quantization.quantize_dynamic(
             model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True
         )
+        return quantized
 
 
 def _model_name(source: ModelSource) -> str:

@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from service.model_catalogue import BIAS_LABELS, IDENTITY_LABELS
 
@@ -321,7 +321,20 @@ def _write_byte_bpe(config_dir: Path, words: list[str]) -> None:
     )
 
 
-def _write_sentencepiece(path: Path, corpus: Sequence[str], **options: object) -> None:
+class _TrainerOptions(TypedDict, total=False):
+    """The sentencepiece trainer flags a caller sets beyond the defaults below."""
+
+    pad_id: int
+    unk_id: int
+    bos_id: int
+    eos_id: int
+    control_symbols: list[str]
+    normalization_rule_name: str
+
+
+def _write_sentencepiece(
+    path: Path, corpus: Sequence[str], **options: Unpack[_TrainerOptions]
+) -> None:
     import sentencepiece
 
     model = io.BytesIO()

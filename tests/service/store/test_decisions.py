@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from service.comments.decisions import record_automated_decision
+from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.engine import Database
 from service.db.tables import Comment, WebhookEvent, utcnow
 from service.store.comments import (
@@ -20,8 +20,8 @@ from service.store.decisions import (
     list_decisions,
     set_comment_status,
 )
-from tests.conftest import BACKENDS
-from tests.fixtures.comments import stored_comment
+from tests.support.comments import stored_comment
+from tests.support.databases import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -75,19 +75,15 @@ def test_moderator_decisions_are_not_limited(db: Database) -> None:
 def test_a_task_that_runs_twice_stops_quietly(db: Database) -> None:
     comment_id = pending_comment(db)
     policy_decision(db, comment_id)
-    recorded = record_automated_decision(
+    recorded = record_automated_decisions(
         db,
-        comment_id=comment_id,
-        action="hold",
-        reasons=[],
-        scores={"toxicity": 0.99},
+        decisions=[AutomatedDecision(comment_id, "hold", [], {"toxicity": 0.99}, context={})],
         policy_version="sha256:second",
         model="second-run",
-        context={},
         webhooks=True,
         now=utcnow(),
     )
-    assert recorded is None
+    assert recorded == [None]
     assert decisions_of(db, comment_id) == [("policy", "first-run")]
     with db.session() as session:
         comment = get_comment_or_none(session, comment_id=comment_id)

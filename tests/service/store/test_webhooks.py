@@ -8,9 +8,9 @@ import pytest
 
 from service.db.engine import Database
 from service.db.tables import utcnow
-from service.store.webhooks import add_webhook_event, claim_webhook_event
-from tests.conftest import BACKENDS
-from tests.fixtures.comments import stored_comment
+from service.store.webhooks import add_webhook_events, claim_webhook_event
+from tests.support.comments import stored_comment
+from tests.support.databases import BACKENDS
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -18,11 +18,10 @@ pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 def event_due_at(db: Database, due: datetime) -> str:
     with db.session() as session:
         comment = stored_comment(session)
-        event = add_webhook_event(
+        (event,) = add_webhook_events(
             session,
-            comment_id=comment.id,
             event_type="comment.decided",
-            payload={"type": "comment.decided"},
+            payloads=[(comment.id, {"type": "comment.decided"})],
             now=utcnow(),
         )
         event.next_attempt_at = due
