@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     Field,
     SkipValidation,
@@ -60,6 +61,29 @@ class Review:
     override: bool
 
 
+# The filters both queues take (the held queue here, the audit sample in service/tuning).
+ArticleFilter = Annotated[
+    str | None,
+    Field(pattern=ARTICLE_ID_PATTERN, description="Only this article's comments."),
+    Rules(invalid="article_id is not an article id.", invalid_code="invalid_article_id"),
+]
+
+
+def _printable_author_id(value: str | None) -> str | None:
+    if value is not None and not value.isprintable():
+        raise fault("invalid_author_id", AUTHOR_ID_RULE)
+    return value
+
+
+AuthorFilter = Annotated[
+    str | None,
+    Field(min_length=1, max_length=MAX_AUTHOR_ID_CHARS, description="Only this author's comments."),
+    Rules(invalid=AUTHOR_ID_RULE, invalid_code="invalid_author_id"),
+    AfterValidator(_printable_author_id),
+]
+Cursor = Annotated[str | None, Field(description="The `next` of the previous page.")]
+
+
 class QueueParameters(StrictModel):
     """GET /v1/moderation/queue: the hold queue's filters, order and page (`?queue=sample`,
     the audit sample, is the tuning feature's query). Query values are strings: the numbers
@@ -67,20 +91,8 @@ class QueueParameters(StrictModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    article_id: Annotated[
-        str | None,
-        Field(pattern=ARTICLE_ID_PATTERN, description="Only this article's comments."),
-        Rules(invalid="article_id is not an article id.", invalid_code="invalid_article_id"),
-    ] = None
-    author_id: Annotated[
-        str | None,
-        Field(
-            min_length=1,
-            max_length=MAX_AUTHOR_ID_CHARS,
-            description="Only this author's comments.",
-        ),
-        Rules(invalid=AUTHOR_ID_RULE, invalid_code="invalid_author_id"),
-    ] = None
+    article_id: ArticleFilter = None
+    author_id: AuthorFilter = None
     reason: Annotated[
         str | None,
         Field(
@@ -103,7 +115,7 @@ class QueueParameters(StrictModel):
         Rules(invalid="sort is oldest, newest or score.", invalid_code="invalid_sort"),
     ] = "oldest"
     limit: Annotated[int, Field(ge=1, le=MAX_LIMIT, description="Page size.")] = DEFAULT_LIMIT
-    cursor: Annotated[str | None, Field(description="The `next` of the previous page.")] = None
+    cursor: Cursor = None
     claim: Annotated[
         int | None,
         Field(
@@ -127,13 +139,6 @@ class QueueParameters(StrictModel):
         ):
             return {**data, "cursor": CLAIM_WITH_CURSOR}
         return data
-
-    @field_validator("author_id")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not value.isprintable():
-            raise fault("invalid_author_id", AUTHOR_ID_RULE)
-        return value
 
     @field_validator("min_score", mode="before")
     @classmethod

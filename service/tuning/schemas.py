@@ -16,17 +16,17 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from service.comments.schemas import ARTICLE_ID_PATTERN, field_error
+from service.comments.schemas import field_error
 from service.db.tables import utcnow
 from service.errors import FieldError
 from service.http.bodies import Rules, StrictModel, fault
 from service.moderation.cursors import decode_cursor
 from service.moderation.schemas import (
-    AUTHOR_ID_RULE,
     DEFAULT_LIMIT,
-    MAX_AUTHOR_ID_CHARS,
     MAX_LIMIT,
-    valid_author_id,
+    ArticleFilter,
+    AuthorFilter,
+    Cursor,
 )
 from service.tuning.resources import SampleLabelName
 from service.tuning.sampling import SampleFilters, SampleQuery
@@ -56,39 +56,20 @@ class SampleQueueQuery(StrictModel):
     reason: HeldOnly = None
     min_score: HeldOnly = None
     sort: HeldOnly = None
-    article_id: Annotated[
-        str | None,
-        Field(pattern=ARTICLE_ID_PATTERN, description="Only this article's comments."),
-        Rules(invalid="article_id is not an article id.", invalid_code="invalid_article_id"),
-    ] = None
-    author_id: Annotated[
-        str | None,
-        Field(
-            min_length=1,
-            max_length=MAX_AUTHOR_ID_CHARS,
-            description="Only this author's comments.",
-        ),
-        Rules(invalid=AUTHOR_ID_RULE, invalid_code="invalid_author_id"),
-    ] = None
+    article_id: ArticleFilter = None
+    author_id: AuthorFilter = None
     limit: Annotated[
         int,
         Field(ge=1, le=MAX_LIMIT, description="Page size."),
         Rules(invalid=LIMIT_RULE, invalid_code="invalid_limit"),
     ] = DEFAULT_LIMIT
-    cursor: Annotated[str | None, Field(description="The `next` of the previous page.")] = None
+    cursor: Cursor = None
 
     @field_validator("claim", "reason", "min_score", "sort", mode="before")
     @classmethod
     def _hold_queue_only(cls, value: Any, info: ValidationInfo) -> Any:
         name = info.field_name
         raise fault(f"invalid_{name}", f"{name} applies to the hold queue only.")
-
-    @field_validator("author_id")
-    @classmethod
-    def _printable(cls, value: str | None) -> str | None:
-        if value is not None and not valid_author_id(value):
-            raise fault("invalid_author_id", AUTHOR_ID_RULE)
-        return value
 
     @field_validator("limit", mode="before")
     @classmethod
