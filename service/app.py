@@ -32,6 +32,7 @@ from service.http.headers import SecurityHeadersMiddleware
 from service.http.metrics import BacklogCollector
 from service.http.middleware import RequestContextMiddleware
 from service.http.openapi import openapi_document
+from service.http.pages import STATIC_PATH, static_files
 from service.http.services import Services
 from service.moderation import page
 from service.moderation import routes as moderation
@@ -97,7 +98,7 @@ ROUTES = [
     Route("/docs", integrators_docs.docs, methods=["GET"]),
     Route("/openapi.json", integrators_docs.openapi, methods=["GET"]),
     Route("/metrics", health.metrics, methods=["GET"]),
-    Mount(page.STATIC_PATH, app=page.static_files(), name="static"),
+    Mount(STATIC_PATH, app=static_files(), name="static"),
 ]
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, TypeVar, cast
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, ValidationError
 from pydantic.json_schema import JsonSchemaValue
@@ -52,13 +52,15 @@ Model = TypeVar("Model", bound="StrictModel")
 @dataclass(frozen=True)
 class Rules:
     """How a field's faults are named in problems: `required` (absent, or null where null
-    isn't allowed), `invalid_type` (another JSON type) and `invalid` (a constraint fails:
-    `invalid_code` names it)."""
+    isn't allowed, unless `null_is` says a null is the wrong type), `invalid_type` (another JSON
+    type) and `invalid` (a constraint fails: `invalid_code` names it)."""
 
     required: str | None = None
     invalid_type: str | None = None
     invalid: str | None = None
     invalid_code: str = "invalid_type"
+    null_is: Literal["required", "invalid_type"] = "required"
+    """What a null for a required field is: left out (`required`), or the wrong type."""
 
 
 def fault(code: str, detail: str, *, headline: bool = False, **figures: int) -> ValueError:
@@ -193,8 +195,17 @@ def _describe(
         extra = dict(context["figures"])
         detail = str(context.get("detail", error["msg"]))
         return _problem(field, kind, detail, extra), bool(context["headline"]), extra
-    absent = kind == "missing" or (kind in _TYPE_ERRORS and data.get(field, ...) is None)
-    if absent and rules.required is not None:
+    info = model.model_fields.get(field)
+    null = data.get(field, ...) is None and (
+        kind in _TYPE_ERRORS or (info is not None and info.is_required())
+    )
+    if null and rules.null_is == "invalid_type":
+        return (
+            _problem(field, "invalid_type", rules.invalid_type or f"{field} is not null."),
+            False,
+            {},
+        )
+    if (kind == "missing" or null) and rules.required is not None:
         return _problem(field, "required", rules.required), False, {}
     if kind in _TYPE_ERRORS or kind == "missing":
         detail = rules.invalid_type or f"{field} has the wrong type."

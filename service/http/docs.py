@@ -9,16 +9,14 @@ Scripts stay 'self' only; no 'unsafe-inline', no 'unsafe-eval'."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
-from functools import cache
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from service.http.headers import CONTENT_SECURITY_POLICY
 from service.http.openapi import Operation, Reply, documented
-from service.moderation.page import STATIC_DIR, STATIC_PATH, TEMPLATES
+from service.http.pages import render_page
 
 RENDERER_VERSION = "5.36.0"  # swagger-ui-dist; see service/static/docs/README.md
 
@@ -50,15 +48,10 @@ async def openapi(request: Request) -> JSONResponse:
 async def docs(request: Request) -> Response:
     root = request.scope.get("root_path", "").rstrip("/")
     nonce = secrets.token_urlsafe(16)
-
-    def asset(name: str) -> str:
-        return f"{root}{STATIC_PATH}/{name}?v={_fingerprint(name)}"
-
-    return TEMPLATES.TemplateResponse(
+    return render_page(
         request,
         "docs.html",
         {
-            "asset": asset,
             "nonce": nonce,
             "spec_url": f"{root}/openapi.json",
             "renderer_version": RENDERER_VERSION,
@@ -69,9 +62,3 @@ async def docs(request: Request) -> Response:
             "Content-Security-Policy": content_security_policy(nonce),
         },
     )
-
-
-@cache
-def _fingerprint(name: str) -> str:
-    """A digest of the asset, so a new release is never served from a stale browser cache."""
-    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]

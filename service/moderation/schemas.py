@@ -251,14 +251,6 @@ class ModeratorDecision(StrictModel):
         Rules(invalid_type="override is true or false."),
     ] = False
 
-    @field_validator("action", mode="before")
-    @classmethod
-    def _given(cls, value: Any) -> Any:
-        # null is no action at all, not a wrong one.
-        if value is None:
-            raise fault("required", "action is required.")
-        return value
-
     @field_validator("reason", mode="before")
     @classmethod
     def _reason(cls, value: Any) -> Any:

@@ -6,9 +6,6 @@ moderator's token and draws the charts as SVG from the API's numbers.
 
 from __future__ import annotations
 
-import hashlib
-from functools import cache
-
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,8 +13,8 @@ from starlette.responses import JSONResponse, Response
 from service.db.tables import utcnow
 from service.http.auth import require_moderator
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
+from service.http.pages import render_page
 from service.http.services import authenticate, services
-from service.moderation.page import STATIC_DIR, STATIC_PATH, TEMPLATES
 from service.tuning.insights import InsightsRequest, build_insights
 from service.tuning.resources import Insights
 from service.tuning.sample_routes import INVALID
@@ -67,19 +64,4 @@ async def get_insights(request: Request) -> JSONResponse:
     )
 )
 async def insights_page(request: Request) -> Response:
-    root = request.scope.get("root_path", "").rstrip("/")
-
-    def asset(name: str) -> str:
-        return f"{root}{STATIC_PATH}/{name}?v={_fingerprint(name)}"
-
-    return TEMPLATES.TemplateResponse(
-        request,
-        "insights.html",
-        {"asset": asset, "api_base": root},
-        headers={"Cache-Control": "no-cache"},
-    )
-
-
-@cache
-def _fingerprint(name: str) -> str:
-    return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+    return render_page(request, "insights.html")

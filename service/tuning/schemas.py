@@ -109,13 +109,6 @@ class SampleLabel(StrictModel):
         Rules(invalid_type="override is true or false."),
     ] = False
 
-    @field_validator("label", mode="before")
-    @classmethod
-    def _null_is_absent(cls, value: Any) -> Any:
-        if value is None:
-            raise fault("required", "label is required.")
-        return value
-
 
 class InsightsQuery(StrictModel):
     """GET /v1/moderation/insights: the window, and the precision the board wants."""

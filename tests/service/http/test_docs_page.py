@@ -12,7 +12,7 @@ from starlette.testclient import TestClient
 
 from service.http.docs import RENDERER_VERSION, content_security_policy
 from service.http.headers import CONTENT_SECURITY_POLICY
-from service.moderation.page import STATIC_DIR
+from service.http.pages import STATIC_DIR
 
 NONCE = re.compile(r"'nonce-([A-Za-z0-9_-]{22,})'")
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from service.http.headers import CONTENT_SECURITY_POLICY
-from service.moderation.page import STATIC_DIR
+from service.http.pages import STATIC_DIR
 from tests.support.api import Api
 
 SECURITY_HEADERS = {
