@@ -156,6 +156,22 @@ CASES: list[tuple[str, str, str, Any, dict[str, str] | None, bool]] = [
     ),
     ("sample-label-empty", "POST", "/v1/moderation/comments/c-1/sample-label", {}, None, True),
     (
+        "sample-label-null",
+        "POST",
+        "/v1/moderation/comments/c-1/sample-label",
+        {"label": None, "override": None},
+        None,
+        True,
+    ),
+    (
+        "review-null-action",
+        "POST",
+        "/v1/moderation/comments/c-1/decision",
+        {"action": None, "version": None, "override": None},
+        None,
+        True,
+    ),
+    (
         "queue-query-wrong",
         "GET",
         "/v1/moderation/queue",
