@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from service.errors import ConfigurationError
+from service.events import event_names
 
 DEFAULT_VAR_DIR = Path("var")
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "standards-board.yaml"
@@ -99,6 +100,11 @@ class Settings(BaseSettings):
 
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
+    webhook_events: str | None = Field(
+        None,
+        description="Which events are written to the outbox and sent, comma-separated "
+        "(comment.decided, comment.reported, comment.reviewed, report.resolved); default all.",
+    )
     webhook_max_attempts: int = Field(8, ge=1)
     webhook_backoff_seconds: float = Field(5.0, gt=0)
     webhook_timeout_seconds: float = Field(10.0, gt=0)
@@ -109,6 +115,11 @@ class Settings(BaseSettings):
 
     retention_days: int = Field(90, ge=1, description="Erase decided comments' text after this.")
     retention_interval_seconds: float = Field(3600.0, gt=0)
+
+    require_reason_code: bool = Field(
+        False,
+        description="A moderator's reject must carry a reason_code (422 reason_code_required).",
+    )
 
     max_body_bytes: int = 64 * 1024
     analyze_timeout_seconds: float = Field(
@@ -135,6 +146,7 @@ class Settings(BaseSettings):
         "model_hf_base_url",
         "webhook_url",
         "webhook_secret",
+        "webhook_events",
         "shadow_policy",
         mode="before",
     )
@@ -162,6 +174,18 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.var_dir / 'moderation.db').resolve()}"
+
+    @property
+    def announced_events(self) -> frozenset[str]:
+        """The webhook events written to the outbox: none without a webhook URL, else those
+        MODERATION_WEBHOOK_EVENTS names (all by default). A name no event has is a
+        ConfigurationError (`service.startup.check_webhook` stops the process with it)."""
+        if self.webhook_url is None:
+            return frozenset()
+        return event_names(self.webhook_events)
+
+    def announces(self, event_type: str) -> bool:
+        return event_type in self.announced_events
 
     @property
     def effective_broker_url(self) -> str:

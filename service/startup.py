@@ -15,6 +15,7 @@ from policy import PolicyError
 from service.db.engine import Database
 from service.db.migrate import is_up_to_date
 from service.errors import ConfigurationError
+from service.events import event_names
 from service.policies import check_policy_file
 from service.settings import Settings
 
@@ -80,7 +81,9 @@ def check_policy(settings: Settings) -> None:
 
 def check_webhook(settings: Settings) -> None:
     """A webhook URL needs its signing secret, and the secret must decode: otherwise every
-    event would be retried to no end, or signed in a way no receiver can verify."""
+    event would be retried to no end, or signed in a way no receiver can verify. The events
+    chosen must all exist, URL or not: a typo would silently send nothing of that kind."""
+    event_names(settings.webhook_events)
     if settings.webhook_url is None:
         return
     parts = urlsplit(settings.webhook_url)

@@ -90,6 +90,9 @@ class Comment(Base):
     # A moderator's lease on a held comment; ignored once `claimed_until` has passed.
     claimed_by: Mapped[str | None] = mapped_column(String(255))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When readers' reports put the comment in the reported queue; None when it is not there
+    # (never reported, or its reports were closed by a moderator's keep or reject).
+    reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
         Index("uq_comments_author_idempotency", "author_id", "idempotency_key", unique=True),
@@ -97,6 +100,8 @@ class Comment(Base):
         Index("ix_comments_article_created", "article_id", "created_at"),
         Index("ix_comments_author_created", "author_id", "created_at"),
         Index("ix_comments_status_max_score", "status", "max_score"),
+        Index("ix_comments_reported_at", "reported_at"),
+        Index("ix_comments_parent_created", "parent_id", "created_at"),
     )
 
 
@@ -116,6 +121,11 @@ class Decision(Base):
     context: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     moderator_id: Mapped[str | None] = mapped_column(String(255))
     reason: Mapped[str | None] = mapped_column(Text)
+    # A moderator's coded reason (service/reports/reasons.py), what the author may be told,
+    # and the law a restriction for illegal content rests on.
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    explanation: Mapped[str | None] = mapped_column(Text)
+    legal_ground: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
@@ -130,6 +140,39 @@ class Decision(Base):
         ),
         Index("ix_decisions_comment_at", "comment_id", "at"),
         Index("ix_decisions_by_at", "by", "at"),
+    )
+
+
+class Report(Base):
+    """A reader's report of a published comment: one per reader and comment, whatever its
+    reason. It stays `open` until a moderator keeps the comment (`dismissed`) or rejects it
+    (`upheld`); its row is never deleted, so precision by reason and reporter can be measured."""
+
+    __tablename__ = "reports"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"))
+    reporter_id: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    # The notice fields of a report of illegal content (EU DSA Art. 16).
+    legal_ground: Mapped[str | None] = mapped_column(Text)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    good_faith: Mapped[bool | None] = mapped_column(Boolean)
+    # Whether the reporter had enough approved comments of their own, when they reported, to
+    # count toward the policy's `reports.hide_after`.
+    counts_toward_hide: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    resolved_by: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        # One report per reader and comment: a repeat answers with this row and counts nothing.
+        Index("uq_reports_comment_reporter", "comment_id", "reporter_id", unique=True),
+        Index("ix_reports_comment_status", "comment_id", "status"),
+        Index("ix_reports_reporter_created", "reporter_id", "created_at"),
+        Index("ix_reports_resolved_at", "resolved_at"),
     )
 
 

@@ -1,0 +1,130 @@
+"""Readers' reports: one row per reader and comment, open until a moderator closes them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from service.db.tables import Report
+
+OPEN = "open"
+UPHELD = "upheld"
+DISMISSED = "dismissed"
+
+
+@dataclass(frozen=True)
+class OpenCounts:
+    """A comment's open reports: by how many readers, how many of them count toward
+    `hide_after`, and whether one is a notice of illegal content."""
+
+    reporters: int
+    counted: int
+    legal_notice: bool
+
+
+def new_report_id() -> str:
+    return "rep_" + uuid.uuid4().hex
+
+
+def get_report_or_none(session: Session, *, report_id: str) -> Report | None:
+    if not 0 < len(report_id) <= 40:
+        return None
+    return session.get(Report, report_id)
+
+
+def find_report(session: Session, *, comment_id: str, reporter_id: str) -> Report | None:
+    return session.scalars(
+        select(Report).where(Report.comment_id == comment_id, Report.reporter_id == reporter_id)
+    ).one_or_none()
+
+
+def add_report(session: Session, *, now: datetime, **fields: Any) -> Report:
+    """A new open report; the unique (comment, reporter) index refuses a second one."""
+    report = Report(id=new_report_id(), status=OPEN, created_at=now, **fields)
+    session.add(report)
+    session.flush()
+    return report
+
+
+def count_open_reports(session: Session, *, comment_id: str) -> OpenCounts:
+    reporters, counted, illegal = session.execute(
+        select(
+            func.count(),
+            func.count().filter(Report.counts_toward_hide.is_(True)),
+            func.count().filter(Report.reason == "illegal"),
+        ).where(Report.comment_id == comment_id, Report.status == OPEN)
+    ).one()
+    return OpenCounts(reporters=reporters, counted=counted, legal_notice=bool(illegal))
+
+
+def count_open_reports_by_reason(
+    session: Session, *, comment_ids: Sequence[str]
+) -> dict[str, dict[str, int]]:
+    found: dict[str, dict[str, int]] = {comment_id: {} for comment_id in comment_ids}
+    if comment_ids:
+        rows = session.execute(
+            select(Report.comment_id, Report.reason, func.count())
+            .where(Report.comment_id.in_(comment_ids), Report.status == OPEN)
+            .group_by(Report.comment_id, Report.reason)
+        )
+        for comment_id, reason, count in rows:
+            found[comment_id][reason] = count
+    return found
+
+
+def list_open_reports(session: Session, *, comment_ids: Sequence[str]) -> dict[str, list[Report]]:
+    """Each comment's open reports, newest first."""
+    found: dict[str, list[Report]] = {comment_id: [] for comment_id in comment_ids}
+    if comment_ids:
+        rows = session.scalars(
+            select(Report)
+            .where(Report.comment_id.in_(comment_ids), Report.status == OPEN)
+            .order_by(Report.created_at.desc(), Report.id.desc())
+        )
+        for report in rows:
+            found[report.comment_id].append(report)
+    return found
+
+
+def has_open_reports(session: Session, *, comment_id: str) -> bool:
+    return (
+        session.scalar(
+            select(Report.id).where(Report.comment_id == comment_id, Report.status == OPEN).limit(1)
+        )
+        is not None
+    )
+
+
+def close_open_reports(
+    session: Session, *, comment_id: str, outcome: str, moderator_id: str, now: datetime
+) -> list[Report]:
+    """Close the comment's open reports as `upheld` or `dismissed`; the reports closed."""
+    ids = list(
+        session.scalars(
+            select(Report.id)
+            .where(Report.comment_id == comment_id, Report.status == OPEN)
+            .order_by(Report.created_at, Report.id)
+        )
+    )
+    if not ids:
+        return []
+    session.execute(
+        update(Report)
+        .where(Report.id.in_(ids), Report.status == OPEN)
+        .values(status=outcome, resolved_at=now, resolved_by=moderator_id)
+        .execution_options(synchronize_session=False)
+    )
+    return list(
+        session.scalars(
+            select(Report)
+            .where(Report.id.in_(ids))
+            .order_by(Report.created_at, Report.id)
+            .execution_options(populate_existing=True)
+        )
+    )
