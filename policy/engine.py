@@ -16,6 +16,7 @@ from policy.sections import (
     LinksSettings,
     PersonalInfoSettings,
     RepeatSettings,
+    ReportsSettings,
     TermsSettings,
     ToxicitySettings,
 )
@@ -38,6 +39,7 @@ class Policy:
     language: LanguageSettings = field(default_factory=LanguageSettings)
     author: AuthorSettings = field(default_factory=AuthorSettings)
     article: ArticleSettings = field(default_factory=ArticleSettings)
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
     warnings: tuple[str, ...] = ()
     # Term-list files named with `file:`; they decide as much as the policy file (and count in
     # `version`), so whatever reloads the policy when its file changes should watch these too.

@@ -33,6 +33,7 @@ from policy.sections import (
     LinksSettings,
     PersonalInfoSettings,
     RepeatSettings,
+    ReportsSettings,
     ToxicitySettings,
 )
 from policy.wordlists import TermsReader
@@ -42,7 +43,7 @@ __all__ = ["PolicyError", "load_policy", "parse_policy"]
 SCHEMA_VERSION = 1
 SECTIONS = (
     "schema", "toxicity", "terms", "links", "personal_info", "repeat", "flood", "language",
-    "author", "article",
+    "author", "article", "reports",
 )  # fmt: skip
 MIN_WINDOW_SECONDS = 10
 # A year and a day: longer windows are a typo, and past a point they overflow the worker's
@@ -98,6 +99,7 @@ class _Loader:
         language = self._language(sections.get("language"))
         author = self._author(sections.get("author"))
         article = self._article(sections.get("article"))
+        reports = self._reports(sections.get("reports"))
         digest = hashlib.sha256(raw)
         for name, content in self.terms.list_files:
             digest.update(b"\0" + name.encode() + b"\0" + content)
@@ -113,6 +115,7 @@ class _Loader:
             language=language,
             author=author,
             article=article,
+            reports=reports,
             warnings=self._warnings(model_labels),
             term_files=tuple(self.terms.files),
         )
@@ -280,6 +283,52 @@ class _Loader:
     def _article(self, node: yaml.Node | None) -> ArticleSettings:
         values = self.reader.section(node, "article", ())
         return ArticleSettings(enabled=self.reader.enabled(values, "article"))
+
+    def _reports(self, node: yaml.Node | None) -> ReportsSettings:
+        values = self.reader.section(
+            node, "reports", ("review_after", "hide_after", "min_reporter_approved", "flood")
+        )
+        defaults = ReportsSettings()
+        review_after = self._int(values, "reports", "review_after", defaults.review_after, 1)
+        hide_after = self._optional_int(values, "reports", "hide_after", defaults.hide_after)
+        # Off by default: a hide_after to compare is one the file wrote.
+        if hide_after is not None and hide_after < review_after:
+            raise self.reader.error(
+                values["hide_after"],
+                "reports.hide_after",
+                f"hide_after ({hide_after}) must be at least review_after ({review_after}): "
+                "a comment hidden before it enters the reported queue would be taken down "
+                "without a moderator ever seeing it",
+            )
+        flood = (
+            self.reader.mapping(values["flood"], "reports.flood", ("window_seconds", "limit"))
+            if "flood" in values
+            else {}
+        )
+        return ReportsSettings(
+            enabled=self.reader.enabled(values, "reports"),
+            review_after=review_after,
+            hide_after=hide_after,
+            min_reporter_approved=self._int(
+                values, "reports", "min_reporter_approved", defaults.min_reporter_approved, 0
+            ),
+            flood_window_seconds=self._window(
+                flood, "reports.flood", defaults.flood_window_seconds
+            ),
+            flood_limit=self._optional_int(flood, "reports.flood", "limit", defaults.flood_limit),
+        )
+
+    def _optional_int(
+        self, values: Mapping[str, yaml.Node], section: str, key: str, default: int | None
+    ) -> int | None:
+        """A whole number from 1, or `null` / `false` for none."""
+        if key not in values:
+            return default
+        path = child(section, key)
+        value = self.reader.scalar(values[key], path)
+        if value is None or value is False:
+            return None
+        return self.reader.integer(values[key], path, minimum=1)
 
     def _int(
         self, values: Mapping[str, yaml.Node], section: str, key: str, default: int, minimum: int

@@ -135,3 +135,16 @@ class AuthorSettings:
 @dataclass(frozen=True)
 class ArticleSettings:
     enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ReportsSettings:
+    """What readers' reports do to a published comment. `enabled: false` stores reports but
+    never queues or hides a comment for them; the flood limit applies either way."""
+
+    enabled: bool = True
+    review_after: int = 1
+    hide_after: int | None = None
+    min_reporter_approved: int = 1
+    flood_window_seconds: int = 3600
+    flood_limit: int | None = 20

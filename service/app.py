@@ -36,9 +36,12 @@ from service.http.pages import STATIC_PATH, static_files
 from service.http.services import Services
 from service.moderation import page
 from service.moderation import routes as moderation
+from service.moderation import statement_routes as statements
+from service.moderation import thread_routes as threads
 from service.perspective import routes as perspective_routes
 from service.perspective.analyze import PerspectiveError
 from service.policies import policy_holder
+from service.reports import routes as reports
 from service.settings import Settings
 from service.tuning import insights_routes as insights
 from service.tuning import sample_routes as samples
@@ -75,6 +78,8 @@ ROUTES = [
     Route("/v1/authors/{author_id}/settings", flags_routes.get_author_flags, methods=["GET"]),
     Route("/v1/authors/{author_id}/settings", flags_routes.put_author_flags, methods=["PUT"]),
     Route("/v1/comments/{comment_id}/history", moderation.get_history, methods=["GET"]),
+    Route("/v1/comments/{comment_id}/reports", reports.post_report, methods=["POST"]),
+    Route("/v1/comments/{comment_id}/reports/{report_id}", reports.get_report, methods=["GET"]),
     Route("/v1/moderation/queue", moderation.get_queue, methods=["GET"]),
     Route(
         "/v1/moderation/comments/{comment_id}/decision",
@@ -85,6 +90,8 @@ ROUTES = [
     Route("/v1/moderation/authors/{author_id}/ban", moderation.post_ban, methods=["POST"]),
     Route("/v1/moderation/authors/{author_id}/ban", moderation.delete_ban, methods=["DELETE"]),
     Route("/v1/moderation/stats", moderation.get_stats, methods=["GET"]),
+    Route("/v1/moderation/statements", statements.get_statements, methods=["GET"]),
+    Route("/v1/moderation/comments/{comment_id}/thread", threads.get_thread, methods=["GET"]),
     Route(
         "/v1/moderation/comments/{comment_id}/sample-label",
         samples.post_sample_judgement,

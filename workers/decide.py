@@ -21,6 +21,7 @@ from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.broker.notify import publish_decided
 from service.comments.decisions import AutomatedDecision, Recorded, record_automated_decisions
 from service.db.tables import utcnow
+from service.events import COMMENT_DECIDED
 from service.model_catalogue import variant_of
 from service.store.context import list_pending_rows
 from workers import metrics
@@ -85,7 +86,7 @@ def decide_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str |
         ],
         policy_version=current.version,
         model=rt.scorer.model_id,
-        webhooks=rt.settings.webhook_url is not None,
+        webhooks=rt.settings.announces(COMMENT_DECIDED),
         now=utcnow(),
         audit_sample_rate=rt.settings.audit_sample,
     )

@@ -17,6 +17,7 @@ from service.db.tables import Comment, utcnow
 from service.errors import FieldError, ProblemError
 from service.flags.domain import article_is_closed
 from service.http.auth import Principal
+from service.moderation.thread import comment_with_thread
 from service.store.comments import (
     create_comment,
     find_comment_by_idempotency_key,
@@ -141,12 +142,16 @@ def rate_limited(retry_after: int) -> ProblemError:
 
 
 def read_comment(db: Database, *, principal: Principal, comment_id: str) -> dict[str, Any]:
-    """The resource if the caller may see it; 404 alike for missing and not yours."""
+    """The resource if the caller may see it; 404 alike for missing and not yours. A moderator
+    reads it with its place in the thread, a reader (its author) as it is."""
     with db.session() as session:
         comment = get_comment_or_none(session, comment_id=comment_id)
         if comment is None or not (principal.is_moderator or comment.author_id == principal.sub):
             raise ProblemError(404, "not_found", "No such comment.")
-        return comment_resource(comment, list_decisions(session, comment_id=comment.id))
+        decisions = list_decisions(session, comment_id=comment.id)
+        if principal.is_moderator:
+            return comment_with_thread(session, comment, decisions)
+        return comment_resource(comment, decisions)
 
 
 def comment_status(db: Database, *, comment_id: str) -> str | None:

@@ -2,7 +2,8 @@
 
 A sliding window per author in Redis, checked and recorded atomically by one script. If
 Redis is down the limit is skipped (comments are never refused for our outage), logged,
-and counted; the worker's `flood` rule still holds what got through.
+and counted; the worker's `flood` rule still holds what got through. Readers' reports are
+limited the same way, under their own key prefix (`REPORT_FLOOD_PREFIX`).
 """
 
 from __future__ import annotations
@@ -47,14 +48,27 @@ class FloodGate:
         self._client = client
         self._admit = client.register_script(_ADMIT) if client is not None else None
 
-    def retry_after(self, author_id: str, *, window_seconds: int, hard_limit: int | None) -> int:
-        """0 if this comment may be stored (and it is counted), else seconds to wait."""
+    def retry_after(
+        self,
+        author_id: str,
+        *,
+        window_seconds: int,
+        hard_limit: int | None,
+        prefix: str = FLOOD_PREFIX,
+    ) -> int:
+        """0 if this comment may be stored (and it is counted), else seconds to wait.
+        `prefix` names what is counted: comments (the default) or `REPORT_FLOOD_PREFIX`."""
         return self.retry_after_many(
-            [author_id], window_seconds=window_seconds, hard_limit=hard_limit
+            [author_id], window_seconds=window_seconds, hard_limit=hard_limit, prefix=prefix
         )[0]
 
     def retry_after_many(
-        self, author_ids: Sequence[str], *, window_seconds: int, hard_limit: int | None
+        self,
+        author_ids: Sequence[str],
+        *,
+        window_seconds: int,
+        hard_limit: int | None,
+        prefix: str = FLOOD_PREFIX,
     ) -> list[int]:
         """`retry_after` for comments that arrived together, in their order: each admitted one
         counts against those after it, as if they had been asked one by one."""
@@ -62,7 +76,7 @@ class FloodGate:
             return [0] * len(author_ids)
         try:
             waits = self._admit(
-                keys=[FLOOD_PREFIX + author_id for author_id in author_ids],
+                keys=[prefix + author_id for author_id in author_ids],
                 args=[
                     time.time(),
                     window_seconds,
@@ -75,6 +89,7 @@ class FloodGate:
             log.warning(
                 "flood.limit_skipped",
                 reason="redis unavailable",
+                prefix=prefix,
                 error=type(exc).__name__,
                 comments=len(author_ids),
             )

@@ -7,12 +7,14 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import ConfigDict
+from pydantic import ConfigDict, Field
 
 from service.db.tables import Comment, Decision
 from service.http.bodies import DateTime, Resource, build
+from service.reports.reasons import ReasonCode
 
-Status = Literal["pending", "approved", "held", "rejected"]
+Status = Literal["pending", "approved", "held", "rejected", "hidden"]
+"""`hidden`: taken down by readers' reports, until a moderator keeps or rejects it."""
 
 
 class Reason(Resource):
@@ -35,9 +37,14 @@ class AutomatedDecision(Resource):
 
 
 class Review(Resource):
-    action: Literal["approve", "reject"]
+    """A moderator's latest decision; `keep` publishes a reported comment again."""
+
+    action: Literal["approve", "reject", "keep"]
     moderator_id: str | None
     reason: str | None
+    reason_code: ReasonCode | None
+    explanation: str | None = Field(description="What the author may be told.")
+    legal_ground: str | None = Field(description="With reason_code illegal: the law it breaks.")
     at: DateTime
 
 
@@ -104,5 +111,8 @@ def review_resource(decision: Decision) -> Review:
         action=decision.action,
         moderator_id=decision.moderator_id,
         reason=decision.reason,
+        reason_code=decision.reason_code,
+        explanation=decision.explanation,
+        legal_ground=decision.legal_ground,
         at=isoformat(decision.at),
     )

@@ -20,6 +20,7 @@ from service.http.body import read_json
 from service.http.metrics import COMMENTS_RECEIVED
 from service.http.openapi import BEARER, Operation, Parameter, Reply, documented, problems
 from service.http.services import authenticate, services
+from service.moderation.thread_resources import CommentWithThread
 
 log = structlog.get_logger(__name__)
 
@@ -105,7 +106,13 @@ async def _post_comment(request: Request) -> JSONResponse:
     Operation(
         "getComment",
         "Read a comment: its author and moderators only",
-        {200: Reply("The comment", CommentResource)},
+        {
+            200: Reply(
+                "The comment; a moderator reads it with its parent and replies_count",
+                CommentResource,
+                alternatives=(CommentWithThread,),
+            )
+        },
         problems(401, 404, 503),
         parameters=[PREFER],
         security=BEARER,

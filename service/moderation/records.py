@@ -71,17 +71,21 @@ def moderation_stats(db: Database, *, now: datetime | None = None) -> Moderation
 
 
 def _history_entry(decision: Decision, *, override: bool) -> HistoryEntry:
-    """Rendered with `exclude_unset`: a policy decision's reasons, or a moderator's override."""
+    """Rendered with `exclude_unset`: an automated decision's reasons (the policy's, or the
+    reports' count), or a moderator's override."""
     only: dict[str, object] = (
-        {"reasons": [build(Reason, **reason) for reason in decision.reasons]}
-        if decision.by == "policy"
-        else {"override": override}
+        {"override": override}
+        if decision.by == "moderator"
+        else {"reasons": [build(Reason, **reason) for reason in decision.reasons]}
     )
     return build(
         HistoryEntry,
         by=decision.by,
         action=decision.action,
         reason=decision.reason,
+        reason_code=decision.reason_code,
+        explanation=decision.explanation,
+        legal_ground=decision.legal_ground,
         moderator_id=decision.moderator_id,
         policy_version=decision.policy_version,
         at=isoformat(decision.at),

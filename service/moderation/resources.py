@@ -9,6 +9,11 @@ from pydantic import ConfigDict, Field, SerializeAsAny
 
 from service.comments.resources import CommentResource, Reason
 from service.http.bodies import DateTime, Extension, Resource
+from service.moderation.thread_resources import Parent, RepliesCount
+from service.reports.reasons import ReasonCode, ReportReason
+
+REPORT_SAMPLE = 20
+"""How many reporters, details and legal notices a reported queue item lists."""
 
 
 def _unstated_default(schema: dict[str, Any]) -> None:
@@ -38,8 +43,45 @@ class AuthorRecord(Resource):
     banned: bool
 
 
+class ReportDetail(Resource):
+    """What a reader wrote when reporting the comment."""
+
+    reason: ReportReason
+    detail: str
+    at: DateTime
+
+
+class LegalNotice(Resource):
+    """A report of illegal content: the notice fields of the EU DSA, Art. 16."""
+
+    report_id: str
+    legal_ground: str | None
+    explanation: str | None
+    good_faith: bool | None
+    at: DateTime
+
+
+class Reports(Resource):
+    """A reported comment's open reports, for the moderator weighing them. The reported queue
+    shows who reported it; the comment's author never sees this."""
+
+    total: int = Field(description="Open reports, one per reader.")
+    by_reason: dict[str, int] = Field(description="Open reports by reason.")
+    reporters: list[str] = Field(
+        description=f"The latest {REPORT_SAMPLE} reporters' ids, newest first."
+    )
+    details: list[ReportDetail] = Field(
+        description=f"The latest {REPORT_SAMPLE} reports that say more than a reason, newest first."
+    )
+    legal_notices: list[LegalNotice] = Field(
+        description=f"The latest {REPORT_SAMPLE} reports of illegal content, newest first."
+    )
+    hidden: bool = Field(description="Taken down by reports (status hidden) until decided.")
+
+
 class QueueItem(CommentResource, Extension):
-    """A held comment as the queue shows it: the comment, and what a moderator weighs."""
+    """A held or reported comment as the queue shows it: the comment, and what a moderator
+    weighs."""
 
     model_config = ConfigDict(title="QueueItem")
     extends = CommentResource
@@ -49,6 +91,9 @@ class QueueItem(CommentResource, Extension):
     )
     claim: Claim | None
     author_record: AuthorRecord
+    parent: Parent
+    replies_count: RepliesCount
+    reports: Reports = when_set("The reported queue's items only (?queue=reported).")
 
 
 class QueuePage(Resource):
@@ -89,13 +134,19 @@ class BanResult(Resource):
 
 
 class HistoryEntry(Resource):
-    by: Literal["policy", "moderator"]
-    action: Literal["approve", "hold", "reject"]
+    """One decision: the policy's, a moderator's, or readers' reports taking the comment down
+    (by reports, action hide)."""
+
+    by: Literal["policy", "moderator", "reports"]
+    action: Literal["approve", "hold", "reject", "hide", "keep"]
     reason: str | None
+    reason_code: ReasonCode | None
+    explanation: str | None = Field(description="What the author may be told.")
+    legal_ground: str | None = Field(description="With reason_code illegal: the law it breaks.")
     moderator_id: str | None
     policy_version: str | None
     at: DateTime
-    reasons: list[Reason] = when_set("Policy decisions only.")
+    reasons: list[Reason] = when_set("Policy and reports decisions only.")
     override: bool = when_set("Moderator decisions only: a deliberate reversal.")
 
 

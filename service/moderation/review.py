@@ -1,8 +1,8 @@
-"""The moderators' side: the hold queue, leases, human decisions, bans, history and stats.
+"""The moderators' side: the hold and reported queues, leases, human decisions and bans.
 
 A human decision is one transaction, like an automated one: the comment row is locked, its
-version checked, and the decision row, the audit row and the webhook outbox row are written
-together, so no decision is lost, made twice, or left unannounced.
+version checked, and the decision row, the audit row, the reports it closes and the webhook
+outbox rows are written together, so no decision is lost, made twice, or left unannounced.
 """
 
 from __future__ import annotations
@@ -14,14 +14,15 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
-from service.comments.decisions import announce_decided
 from service.comments.resources import comment_fields, comment_resource, isoformat
 from service.db.engine import Database
 from service.db.tables import Comment, utcnow
 from service.errors import FieldError, ProblemError
 from service.http.auth import Principal
 from service.http.bodies import build
+from service.moderation.announce import announce_review
 from service.moderation.cursors import encode_cursor
+from service.moderation.reported import report_summaries
 from service.moderation.resources import (
     AuthorRecord,
     BanResult,
@@ -32,25 +33,28 @@ from service.moderation.resources import (
     QueuePage,
 )
 from service.moderation.schemas import CLAIM_SECONDS, Ban, QueueQuery, Review
+from service.moderation.thread import thread_fields
 from service.store.decisions import add_decision, list_decisions, set_comment_status
 from service.store.moderation import (
     add_audit_entry,
-    claim_held_comments,
+    claim_queued_comments,
     count_statuses_by_author,
     delete_ban,
     list_banned_authors,
     list_decisions_for,
     list_held_comment_ids_by_author,
-    list_held_comments,
+    list_queued_comments,
     lock_comment_or_none,
     release_claim,
     save_ban,
     sort_key,
 )
+from service.store.reports import DISMISSED, UPHELD, close_open_reports, has_open_reports
 
 log = structlog.get_logger(__name__)
 
-REVIEW_STATUS = {"approve": "approved", "reject": "rejected"}
+REVIEW_STATUS = {"approve": "approved", "reject": "rejected", "keep": "approved"}
+"""The status each moderator action leaves: a kept comment is (again) published."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +79,10 @@ def read_queue(
     db: Database, *, moderator: Principal, query: QueueQuery, now: datetime | None = None
 ) -> QueuePage:
     now = now or utcnow()
+    reported = query.filters.queue == "reported"
     with db.session() as session:
         if query.claim is not None:
-            comments = claim_held_comments(
+            comments = claim_queued_comments(
                 session,
                 filters=query.filters,
                 sort=query.sort,
@@ -87,9 +92,15 @@ def read_queue(
                 limit=query.claim,
             )
             if comments:
-                log.info("queue.claimed", moderator_id=moderator.sub, count=len(comments))
-            return build(QueuePage, items=_queue_items(session, comments, now=now), next=None)
-        comments = list_held_comments(
+                log.info(
+                    "queue.claimed",
+                    moderator_id=moderator.sub,
+                    queue=query.filters.queue,
+                    count=len(comments),
+                )
+            items = _queue_items(session, comments, now=now, reported=reported)
+            return build(QueuePage, items=items, next=None)
+        comments = list_queued_comments(
             session,
             filters=query.filters,
             sort=query.sort,
@@ -99,8 +110,10 @@ def read_queue(
         page, more = comments[: query.limit], len(comments) > query.limit
         cursor = None
         if more:
-            cursor = encode_cursor(query.sort, query.filters, sort_key(query.sort, page[-1]))
-        return build(QueuePage, items=_queue_items(session, page, now=now), next=cursor)
+            key = sort_key(query.sort, query.filters.queue, page[-1])
+            cursor = encode_cursor(query.sort, query.filters, key)
+        items = _queue_items(session, page, now=now, reported=reported)
+        return build(QueuePage, items=items, next=cursor)
 
 
 def review_comment(
@@ -108,27 +121,21 @@ def review_comment(
     *,
     moderator: Principal,
     review: Review,
-    webhooks: bool,
+    events: frozenset[str],
     now: datetime | None = None,
 ) -> Reviewed:
-    """Apply one moderator decision, or raise the 404/409 that says why not."""
+    """Apply one moderator decision, or raise the 404/409 that says why not. `events`: the
+    webhook events the deployment announces (settings.announced_events)."""
     now = now or utcnow()
     with db.session() as session:
         comment = lock_comment_or_none(session, comment_id=review.comment_id)
         if comment is None:
             raise ProblemError(404, "not_found", "No such comment.")
-        refusal = _refusal(comment, review, moderator_id=moderator.sub, now=now)
+        refusal = _refusal(session, comment, review, moderator_id=moderator.sub, now=now)
         if refusal is not None:
             raise refusal
-        event_id = _apply(
-            session,
-            comment,
-            moderator_id=moderator.sub,
-            action=review.action,
-            reason=review.reason,
-            override=review.override,
-            webhooks=webhooks,
-            now=now,
+        event_ids = _apply(
+            session, comment, moderator_id=moderator.sub, review=review, events=events, now=now
         )
         resource = comment_resource(comment, list_decisions(session, comment_id=comment.id))
     log.info(
@@ -137,8 +144,9 @@ def review_comment(
         action=review.action,
         moderator_id=moderator.sub,
         override=review.override,
+        reason_code=review.reason_code,
     )
-    return Reviewed(resource, [event_id] if event_id else [])
+    return Reviewed(resource, event_ids)
 
 
 def review_comments(
@@ -146,7 +154,7 @@ def review_comments(
     *,
     moderator: Principal,
     items: list[tuple[str | None, Review | FieldError]],
-    webhooks: bool,
+    events: frozenset[str],
     now: datetime | None = None,
 ) -> Reviews:
     """Each decision in its own transaction: one refusal never undoes or blocks another."""
@@ -156,9 +164,7 @@ def review_comments(
         try:
             if isinstance(item, FieldError):
                 raise item
-            reviewed = review_comment(
-                db, moderator=moderator, review=item, webhooks=webhooks, now=now
-            )
+            reviewed = review_comment(db, moderator=moderator, review=item, events=events, now=now)
         except ProblemError as refusal:
             results.append(
                 build(
@@ -189,7 +195,7 @@ def ban_author(
     moderator: Principal,
     author_id: str,
     ban: Ban,
-    webhooks: bool,
+    events: frozenset[str],
     now: datetime | None = None,
 ) -> Banned:
     """Ban the author and, if asked, reject their held comments, all in one transaction."""
@@ -213,19 +219,18 @@ def ban_author(
                 comment = lock_comment_or_none(session, comment_id=comment_id)
                 if comment is None or comment.status != "held":
                     continue
-                event_id = _apply(
+                review = Review(
+                    comment_id, "reject", comment.version, f"Author banned: {ban.reason}", False
+                )
+                event_ids += _apply(
                     session,
                     comment,
                     moderator_id=moderator.sub,
-                    action="reject",
-                    reason=f"Author banned: {ban.reason}",
-                    override=False,
-                    webhooks=webhooks,
+                    review=review,
+                    events=events,
                     now=now,
                 )
                 rejected.append(comment_id)
-                if event_id:
-                    event_ids.append(event_id)
         result = build(
             BanResult,
             author_id=author_id,
@@ -258,8 +263,10 @@ def unban_author(
 
 
 def _refusal(
-    comment: Comment, review: Review, *, moderator_id: str, now: datetime
+    session: Session, comment: Comment, review: Review, *, moderator_id: str, now: datetime
 ) -> ProblemError | None:
+    """Why the review can't apply, if it can't. A comment in a queue (held, or reported) is
+    decided without override, once, at its version; keep is for a comment with open reports."""
     if comment.status == "pending":
         return ProblemError(
             409,
@@ -267,15 +274,28 @@ def _refusal(
             "The policy has not decided this comment yet.",
             comment_status="pending",
         )
-    if comment.status == "held":
-        if _claimed_by_other(comment, moderator_id, now):
+    queued = comment.status == "held" or _reported(comment)
+    if queued and _claimed_by_other(comment, moderator_id, now):
+        return ProblemError(
+            409,
+            "claimed",
+            "Another moderator is reviewing this comment.",
+            claimed_by=comment.claimed_by,
+            claimed_until=isoformat(comment.claimed_until),
+        )
+    if review.action == "keep":
+        if review.version != comment.version:
+            return _already_decided(comment, "The comment changed since you loaded it.")
+        if not has_open_reports(session, comment_id=comment.id):
             return ProblemError(
                 409,
-                "claimed",
-                "Another moderator is reviewing this comment.",
-                claimed_by=comment.claimed_by,
-                claimed_until=isoformat(comment.claimed_until),
+                "no_open_reports",
+                "Keep is for a comment with open reports; this one has none.",
+                comment_status=comment.status,
+                version=comment.version,
             )
+        return None
+    if comment.status == "held" or (review.action == "reject" and _reported(comment)):
         if review.version != comment.version:
             return _already_decided(comment, "The comment changed since you loaded it.")
         return None
@@ -296,6 +316,11 @@ def _already_decided(comment: Comment, detail: str) -> ProblemError:
     )
 
 
+def _reported(comment: Comment) -> bool:
+    """In the reported queue: reported enough to be reviewed, or hidden by reports."""
+    return comment.reported_at is not None or comment.status == "hidden"
+
+
 def _claimed_by_other(comment: Comment, moderator_id: str, now: datetime) -> bool:
     return (
         comment.claimed_by is not None
@@ -310,56 +335,70 @@ def _apply(
     comment: Comment,
     *,
     moderator_id: str,
-    action: str,
-    reason: str | None,
-    override: bool,
-    webhooks: bool,
+    review: Review,
+    events: frozenset[str],
     now: datetime,
-) -> str | None:
-    """Record the decision, its audit row and (if webhooks are on) its outbox event."""
+) -> list[str]:
+    """Record the decision and its audit row, close the comment's open reports (a reject
+    upholds them, anything else dismisses them), take it out of the reported queue, and
+    write the outbox events the deployment announces; their ids."""
     previous = comment.status
     decision = add_decision(
         session,
         comment_id=comment.id,
         now=now,
         by="moderator",
-        action=action,
+        action=review.action,
         reasons=[],
         scores={},
         context={},
         moderator_id=moderator_id,
-        reason=reason,
+        reason=review.reason,
+        reason_code=review.reason_code,
+        explanation=review.explanation,
+        legal_ground=review.legal_ground,
     )
-    set_comment_status(session, comment=comment, status=REVIEW_STATUS[action], now=now)
+    set_comment_status(session, comment=comment, status=REVIEW_STATUS[review.action], now=now)
     release_claim(session, comment=comment)
+    closed = close_open_reports(
+        session,
+        comment_id=comment.id,
+        outcome=UPHELD if review.action == "reject" else DISMISSED,
+        moderator_id=moderator_id,
+        now=now,
+    )
+    comment.reported_at = None
+    session.flush()
     add_audit_entry(
         session,
         now=now,
         moderator_id=moderator_id,
-        action=action,
+        action=review.action,
         comment_id=comment.id,
         decision_id=decision.id,
         author_id=comment.author_id,
         previous_status=previous,
         new_status=comment.status,
-        override=override and previous != "held",
-        reason=reason,
+        override=review.override and previous != "held",
+        reason=review.reason,
     )
-    if not webhooks:
-        return None
-    resource = comment_resource(comment, list_decisions(session, comment_id=comment.id))
-    return announce_decided(session, [resource], now=now)[resource["id"]]
+    return announce_review(
+        session, events, comment=comment, decision=decision, closed=closed, now=now
+    )
 
 
 def _queue_items(
-    session: Session, comments: list[Comment], *, now: datetime
+    session: Session, comments: list[Comment], *, now: datetime, reported: bool = False
 ) -> list[dict[str, Any]]:
-    """The page's items, rendered: callers read them as the JSON they are."""
+    """The page's items, rendered: callers read them as the JSON they are. The reported
+    queue's items carry their reports; the hold queue's have no `reports` at all."""
     ids = [comment.id for comment in comments]
     decisions = list_decisions_for(session, comment_ids=ids)
     authors = {comment.author_id for comment in comments}
     counts = count_statuses_by_author(session, author_ids=authors)
     banned = list_banned_authors(session, author_ids=authors)
+    threads = thread_fields(session, comments)
+    reports = report_summaries(session, comments) if reported else {}
     items = []
     for comment in comments:
         record = counts.get(comment.author_id, {})
@@ -371,6 +410,7 @@ def _queue_items(
         item = build(
             QueueItem,
             **comment_fields(comment, decisions[comment.id]),
+            **threads[comment.id],
             max_score=comment.max_score,
             claim=claim,
             author_record=build(
@@ -380,6 +420,7 @@ def _queue_items(
                 held=record.get("held", 0),
                 banned=comment.author_id in banned,
             ),
+            **({"reports": reports[comment.id]} if reported else {}),
         )
-        items.append(item.model_dump(mode="json"))
+        items.append(item.model_dump(mode="json", exclude=None if reported else {"reports"}))
     return items

@@ -33,6 +33,7 @@ from service.moderation.review import (
 from service.moderation.schemas import (
     CLAIM_SECONDS,
     MAX_BULK_ITEMS,
+    QUEUE_KINDS,
     Ban,
     BulkDecisions,
     ModeratorDecision,
@@ -47,9 +48,16 @@ from service.tuning.schemas import SampleQueueQuery
 NOT_FOUND = "No such comment or author (not_found)"
 REFUSED = (
     "Refused: already_decided (stale version or already reviewed), claimed (another "
-    "moderator holds the lease) or not_held (the policy has not decided it yet)"
+    "moderator holds the lease), not_held (the policy has not decided it yet) or "
+    "no_open_reports (keep on a comment no open report is about)"
 )
 INVALID = "A field or query parameter is invalid (invalid_limit, invalid_cursor, ...)"
+DECISION_INVALID = (
+    "A field is invalid (invalid_action, invalid_reason_code, explanation_too_long, ...), "
+    "legal_ground_required (reason_code illegal without legal_ground), unknown_field "
+    "(legal_ground without reason_code illegal) or reason_code_required (a reject without "
+    "reason_code when MODERATION_REQUIRE_REASON_CODE is on)"
+)
 # `?queue=` picks the queue: the hold queue here, the audit sample the tuning feature's.
 QUEUE = SampleQueueQuery.model_fields["queue"]
 QUEUE_PARAMETER = Parameter(
@@ -63,11 +71,12 @@ QUEUE_PARAMETER = Parameter(
 @documented(
     Operation(
         "listHoldQueue",
-        f"Held comments, oldest first by default; ?claim=N leases N for "
+        f"Held comments, oldest first by default (?queue=reported: reported comments, by when "
+        f"they were reported, each with its open reports); ?claim=N leases N for "
         f"{CLAIM_SECONDS // 60} minutes",
         {
             200: Reply(
-                "A page of held comments, or of the audit sample",
+                "A page of held or reported comments, or of the audit sample",
                 QueuePage,
                 alternatives=(SampleQueuePage,),
             )
@@ -79,7 +88,7 @@ QUEUE_PARAMETER = Parameter(
     )
 )
 async def get_queue(request: Request) -> JSONResponse:
-    if samples.wants_other_queue(request):
+    if request.query_params.get("queue", "held") not in QUEUE_KINDS:
         return await samples.get_sample_queue(request)
     svc, moderator = await _moderator(request)
     query = parse_queue_query(request.query_params)
@@ -90,9 +99,10 @@ async def get_queue(request: Request) -> JSONResponse:
 @documented(
     Operation(
         "decideComment",
-        "Approve or reject a held comment (or, with override, reverse a decision)",
+        "Approve or reject a held comment, keep or reject a reported one (or, with override, "
+        "reverse a decision); keep and reject close the comment's open reports",
         {200: Reply("The comment as decided: status, review, version + 1", CommentResource)},
-        problems(400, 401, 403, 413, 415, 503, s404=NOT_FOUND, s409=REFUSED, s422=INVALID),
+        problems(400, 401, 403, 413, 415, 503, s404=NOT_FOUND, s409=REFUSED, s422=DECISION_INVALID),
         body=ModeratorDecision,
         security=BEARER,
     )
@@ -100,9 +110,15 @@ async def get_queue(request: Request) -> JSONResponse:
 async def post_decision(request: Request) -> JSONResponse:
     svc, moderator = await _moderator(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
-    review = ModeratorDecision.parse(body).review(request.path_params["comment_id"])
+    review = ModeratorDecision.parse(body).review(
+        request.path_params["comment_id"], require_reason_code=svc.settings.require_reason_code
+    )
     reviewed = await run_in_threadpool(
-        review_comment, svc.db, moderator=moderator, review=review, webhooks=_webhooks(svc)
+        review_comment,
+        svc.db,
+        moderator=moderator,
+        review=review,
+        events=svc.settings.announced_events,
     )
     await _deliver(svc, reviewed.webhook_event_ids)
     return JSONResponse(reviewed.resource)
@@ -111,7 +127,9 @@ async def post_decision(request: Request) -> JSONResponse:
 @documented(
     Operation(
         "decideComments",
-        f"Up to {MAX_BULK_ITEMS} decisions, each applied or refused on its own",
+        f"Up to {MAX_BULK_ITEMS} decisions, each applied or refused on its own (an item is "
+        "refused with the code the single decision route would answer: already_decided, "
+        "claimed, not_held, no_open_reports, reason_code_required, legal_ground_required, ...)",
         # 200 even when some (or all) items are refused: each result says its own status.
         {200: Reply("One result per item, in order", BulkResults)},
         problems(400, 401, 403, 413, 415, 503, s422=INVALID),
@@ -122,9 +140,15 @@ async def post_decision(request: Request) -> JSONResponse:
 async def post_decisions(request: Request) -> JSONResponse:
     svc, moderator = await _moderator(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
-    items = BulkDecisions.parse(body).decisions()
+    items = BulkDecisions.parse(body).decisions(
+        require_reason_code=svc.settings.require_reason_code
+    )
     outcome = await run_in_threadpool(
-        review_comments, svc.db, moderator=moderator, items=items, webhooks=_webhooks(svc)
+        review_comments,
+        svc.db,
+        moderator=moderator,
+        items=items,
+        events=svc.settings.announced_events,
     )
     await _deliver(svc, outcome.webhook_event_ids)
     # An applied item has no code or detail, a refused one no comment_status or version.
@@ -153,7 +177,7 @@ async def post_ban(request: Request) -> JSONResponse:
         moderator=moderator,
         author_id=author_id,
         ban=ban,
-        webhooks=_webhooks(svc),
+        events=svc.settings.announced_events,
     )
     await _deliver(svc, banned.webhook_event_ids)
     return JSONResponse(banned.result.model_dump(mode="json"))
@@ -219,10 +243,6 @@ def _author_id(request: Request) -> str:
     if not valid_author_id(author_id):
         raise ProblemError(404, "not_found", "No such author.")
     return author_id
-
-
-def _webhooks(svc: Services) -> bool:
-    return svc.settings.webhook_url is not None
 
 
 async def _deliver(svc: Services, event_ids: list[str]) -> None:

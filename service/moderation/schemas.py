@@ -23,9 +23,12 @@ from service.comments.text import has_invalid_characters
 from service.errors import FieldError
 from service.http.bodies import Rules, StrictModel, fault
 from service.moderation.cursors import decode_cursor
-from service.store.moderation import QueueFilters, QueueSort
+from service.reports.reasons import ILLEGAL, MAX_NOTICE_CHARS, REASON_CODES, ReasonCode
+from service.store.moderation import QueueFilters, QueueKind, QueueSort
 
-Action = Literal["approve", "reject"]
+Action = Literal["approve", "reject", "keep"]
+QUEUE_KINDS: tuple[QueueKind, ...] = ("held", "reported")
+"""The queues this feature serves; `?queue=sample` is the tuning feature's."""
 CLAIM_SECONDS = 300
 """How long ?claim=N leases the comments it returns."""
 REASON_KIND_PATTERN = r"^[a-z_]{1,32}$"
@@ -37,6 +40,8 @@ MAX_AUTHOR_ID_CHARS = 255
 AUTHOR_ID_RULE = f"author_id must be 1-{MAX_AUTHOR_ID_CHARS} characters."
 BAN_REASON_RULE = "Say why the author is banned."
 ITEMS_RULE = "items is a non-empty list."
+REASON_CODE_RULE = f"reason_code is one of {', '.join(REASON_CODES)}."
+LEGAL_GROUND_RULE = "legal_ground goes with reason_code illegal, and is required with it."
 CLAIM_WITH_CURSOR = object()
 """Stands for the cursor of a query that also claims: the cursor's fault, not the claim's."""
 
@@ -59,6 +64,9 @@ class Review:
     version: int
     reason: str | None
     override: bool
+    reason_code: str | None = None
+    explanation: str | None = None
+    legal_ground: str | None = None
 
 
 # The filters both queues take (the held queue here, the audit sample in service/tuning).
@@ -85,9 +93,10 @@ Cursor = Annotated[str | None, Field(description="The `next` of the previous pag
 
 
 class QueueParameters(StrictModel):
-    """GET /v1/moderation/queue: the hold queue's filters, order and page (`?queue=sample`,
-    the audit sample, is the tuning feature's query). Query values are strings: the numbers
-    are converted here. A parameter not named here is ignored, as it always was."""
+    """GET /v1/moderation/queue: the hold (or, with `?queue=reported`, the reported) queue's
+    filters, order and page (`?queue=sample`, the audit sample, is the tuning feature's query).
+    Query values are strings: the numbers are converted here. A parameter not named here is
+    ignored, as it always was."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -97,7 +106,9 @@ class QueueParameters(StrictModel):
         str | None,
         Field(
             pattern=REASON_KIND_PATTERN,
-            description="Only comments held by this kind of rule (toxicity, terms, links, ...).",
+            description="Only comments held by this kind of rule (toxicity, terms, links, ...); "
+            "in the reported queue, only comments with an open report for this reason "
+            "(offensive, spam, illegal, ...).",
         ),
         Rules(
             invalid="reason is a kind of rule, such as toxicity or terms.",
@@ -175,13 +186,15 @@ class QueueParameters(StrictModel):
             raise fault("invalid_cursor", "A claim takes the first free comments: no cursor.")
         return value
 
-    def query(self) -> QueueQuery:
-        """The query, with the cursor decoded (a 422 `invalid_cursor` if it isn't ours)."""
+    def query(self, queue: QueueKind = "held") -> QueueQuery:
+        """The query, with the cursor decoded (a 422 `invalid_cursor` if it isn't ours, or was
+        made for another queue)."""
         filters = QueueFilters(
             article_id=self.article_id,
             author_id=self.author_id,
             reason=self.reason,
             min_score=self.min_score,
+            queue=queue,
         )
         after = None if self.cursor is None else decode_cursor(self.cursor, self.sort, filters)
         return QueueQuery(
@@ -190,7 +203,9 @@ class QueueParameters(StrictModel):
 
 
 def parse_queue_query(params: Mapping[str, str]) -> QueueQuery:
-    return QueueParameters.parse(dict(params)).query()
+    """The hold queue's query, or the reported queue's with ?queue=reported."""
+    queue: QueueKind = "reported" if params.get("queue") == "reported" else "held"
+    return QueueParameters.parse(dict(params)).query(queue)
 
 
 def _whole_number(value: Any) -> int | None:
@@ -206,30 +221,37 @@ def _whole_number(value: Any) -> int | None:
 
 def _clean_reason(value: Any) -> Any:
     """A moderator's reason, trimmed; not a string is left to the type check."""
+    return _clean_text(value, "reason", MAX_REASON_CHARS)
+
+
+def _clean_text(value: Any, name: str, limit: int) -> Any:
+    """A moderator's text (reason, explanation, legal ground), trimmed; not a string is left
+    to the type check."""
     if not isinstance(value, str):
         return value
     if has_invalid_characters(value):
         raise fault(
-            "reason_invalid_characters", "reason has control characters or lone surrogates."
+            f"{name}_invalid_characters", f"{name} has control characters or lone surrogates."
         )
     value = value.strip()
-    if len(value) > MAX_REASON_CHARS:
-        raise fault(
-            "reason_too_long",
-            f"reason is at most {MAX_REASON_CHARS} characters.",
-            limit=MAX_REASON_CHARS,
-        )
+    if len(value) > limit:
+        raise fault(f"{name}_too_long", f"{name} is at most {limit} characters.", limit=limit)
     return value
 
 
 class ModeratorDecision(StrictModel):
-    """POST /v1/moderation/comments/{comment_id}/decision: approve or reject."""
+    """POST /v1/moderation/comments/{comment_id}/decision: approve, reject, or keep a reported
+    comment published."""
 
     action: Annotated[
         Action,
+        Field(
+            description="keep: the comment stays (or, if hidden, is again) published and its "
+            "open reports are dismissed; valid only while it has open reports."
+        ),
         Rules(
             required="action is required.",
-            invalid="action is approve or reject.",
+            invalid="action is approve, reject or keep.",
             invalid_code="invalid_action",
         ),
     ]
@@ -247,9 +269,34 @@ class ModeratorDecision(StrictModel):
     ] = None
     override: Annotated[
         bool,
-        Field(description="Required to reverse a comment already approved or rejected; audited."),
+        Field(
+            description="Required to reverse a comment already approved or rejected (not to "
+            "reject a reported or hidden one); audited."
+        ),
         Rules(invalid_type="override is true or false."),
     ] = False
+    reason_code: Annotated[
+        ReasonCode | None,
+        Field(
+            description="Why, as a code (the digit keys' order on the moderation page); "
+            "required on reject when MODERATION_REQUIRE_REASON_CODE is on."
+        ),
+        Rules(invalid=REASON_CODE_RULE, invalid_code="invalid_reason_code"),
+    ] = None
+    explanation: Annotated[
+        str | None,
+        Field(max_length=MAX_NOTICE_CHARS, description="What the author may be told."),
+        Rules(invalid_type="explanation must be a string."),
+    ] = None
+    legal_ground: Annotated[
+        str | None,
+        Field(
+            max_length=MAX_NOTICE_CHARS,
+            description="The law the comment breaks: required with reason_code illegal, and "
+            "only then.",
+        ),
+        Rules(invalid_type="legal_ground must be a string."),
+    ] = None
 
     @field_validator("reason", mode="before")
     @classmethod
@@ -257,13 +304,38 @@ class ModeratorDecision(StrictModel):
         value = _clean_reason(value)
         return None if value == "" else value
 
-    def review(self, comment_id: str) -> Review:
+    @field_validator("explanation", "legal_ground", mode="before")
+    @classmethod
+    def _notice(cls, value: Any, info: ValidationInfo) -> Any:
+        value = _clean_text(value, str(info.field_name), MAX_NOTICE_CHARS)
+        return None if value == "" else value
+
+    def review(self, comment_id: str, *, require_reason_code: bool = False) -> Review:
+        """The review, or the 422 of a code that doesn't fit: a legal ground goes with
+        reason_code illegal alone, and the deployment may require a code on reject."""
+        if self.reason_code == ILLEGAL and self.legal_ground is None:
+            raise FieldError(
+                [field_error("legal_ground", "legal_ground_required", LEGAL_GROUND_RULE)]
+            )
+        if self.reason_code != ILLEGAL and self.legal_ground is not None:
+            raise FieldError([field_error("legal_ground", "unknown_field", LEGAL_GROUND_RULE)])
+        if require_reason_code and self.action == "reject" and self.reason_code is None:
+            raise FieldError(
+                [
+                    field_error(
+                        "reason_code", "reason_code_required", "A reject needs a reason_code."
+                    )
+                ]
+            )
         return Review(
             comment_id=comment_id,
             action=self.action,
             version=self.version,
             reason=self.reason,
             override=self.override,
+            reason_code=self.reason_code,
+            explanation=self.explanation,
+            legal_ground=self.legal_ground,
         )
 
 
@@ -309,13 +381,15 @@ class BulkDecisions(StrictModel):
             )
         return value
 
-    def decisions(self) -> list[tuple[str | None, Review | FieldError]]:
+    def decisions(
+        self, *, require_reason_code: bool = False
+    ) -> list[tuple[str | None, Review | FieldError]]:
         """Each item's comment id (None when it names none) and its review, or its 422."""
         raw: list[Any] = list(self.items)  # as sent: SkipValidation
-        return [_bulk_item(item) for item in raw]
+        return [_bulk_item(item, require_reason_code) for item in raw]
 
 
-def _bulk_item(item: Any) -> tuple[str | None, Review | FieldError]:
+def _bulk_item(item: Any, require_reason_code: bool) -> tuple[str | None, Review | FieldError]:
     comment_id = item.get("id") if isinstance(item, dict) else None
     if (
         not isinstance(comment_id, str)
@@ -324,7 +398,8 @@ def _bulk_item(item: Any) -> tuple[str | None, Review | FieldError]:
     ):
         return None, FieldError([field_error("id", "required", "id names a comment.")])
     try:
-        return comment_id, BulkDecision.parse(item).review(comment_id)
+        decision = BulkDecision.parse(item)
+        return comment_id, decision.review(comment_id, require_reason_code=require_reason_code)
     except FieldError as error:
         return comment_id, error
 

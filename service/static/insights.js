@@ -42,6 +42,7 @@
     volumeChart: $("volume-chart"),
     volumeLegend: $("volume-legend"),
     ageChart: $("age-chart"),
+    reportsBody: $("reports-body"),
     shadowPanel: $("shadow-panel"),
     shadowBody: $("shadow-body"),
     notice: $("notice"),
@@ -516,6 +517,70 @@
     return [table, facts];
   }
 
+  // ---- report precision ------------------------------------------------------------------
+
+  const REASON_NAMES = {
+    offensive: "Offensive",
+    abusive: "Abusive",
+    harassment: "Harassment",
+    hate_speech: "Hate speech",
+    spam: "Spam",
+    personal_info: "Personal information",
+    off_topic: "Off topic",
+    illegal: "Illegal (legal notice)",
+    other: "Other",
+  };
+
+  function precisionTable(caption, heading, rows, name, key) {
+    const table = el("table", "confusion precision-table");
+    table.dataset.table = key;
+    table.createCaption().textContent = caption;
+    const head = table.createTHead().insertRow();
+    for (const title of [heading, "Reports", "Upheld", "Dismissed", "Open", "Precision"]) {
+      const cell = el("th", null, title);
+      cell.scope = "col";
+      head.append(cell);
+    }
+    const body = table.createTBody();
+    for (const row of rows) {
+      const line = body.insertRow();
+      line.dataset.key = row[key];
+      const first = el("th", "name", name(row[key]));
+      first.scope = "row";
+      line.append(
+        first,
+        el("td", null, count(row.reports)),
+        el("td", null, count(row.upheld)),
+        el("td", null, count(row.dismissed)),
+        el("td", null, count(row.open)),
+        el("td", "precision", percent(row.precision)),
+      );
+    }
+    return table;
+  }
+
+  function reportsBody(reports) {
+    if (!reports.total.reports) return [emptyChart("No reports in this window.")];
+    const facts = el(
+      "p",
+      "reports-total",
+      `${plural(reports.total.reports, "report")} by ${plural(reports.reporters, "reader")}: ` +
+        `${count(reports.total.upheld)} upheld, ${count(reports.total.dismissed)} dismissed, ` +
+        `${count(reports.total.open)} open · precision ${percent(reports.total.precision)}`,
+    );
+    return [
+      facts,
+      precisionTable("By reason", "Reason", reports.by_reason, (reason) => REASON_NAMES[reason] || reason, "reason"),
+      precisionTable(
+        `The ${plural(reports.by_reporter.length, "reader")} who reported most`,
+        "Reporter",
+        reports.by_reporter,
+        (reporter) => reporter,
+        "reporter_id",
+      ),
+    ];
+  }
+
   // ---- loading and signing in ------------------------------------------------------------
 
   function render(report) {
@@ -540,6 +605,7 @@
     legend(ui.volumeLegend, [["holds", `holds per ${report.volume.bucket}`], ["line reviewed", "reviewed"]]);
     ui.volumeChart.replaceChildren(volumeChart(report.volume));
     ui.ageChart.replaceChildren(ageChart(report.volume));
+    ui.reportsBody.replaceChildren(...reportsBody(report.reports));
     ui.shadowPanel.hidden = !report.shadow;
     ui.shadowBody.replaceChildren(...(report.shadow ? shadowBody(report.shadow) : []));
   }

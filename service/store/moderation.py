@@ -1,4 +1,5 @@
-"""The hold queue's rows: scores and reason kinds to filter on, leases, bans and the audit."""
+"""The moderation queues' rows (held comments, and comments readers reported): scores and
+reasons to filter on, leases, bans and the audit."""
 
 from __future__ import annotations
 
@@ -22,20 +23,30 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from policy.sections import TOXICITY_LABELS
-from service.db.tables import AuthorBan, Comment, Decision, HoldReason, ModerationAudit
+from service.db.tables import AuthorBan, Comment, Decision, HoldReason, ModerationAudit, Report
 from service.store.comments import could_be_comment_id
+from service.store.reports import OPEN
 
 QueueSort = Literal["oldest", "newest", "score"]
+QueueKind = Literal["held", "reported"]
+"""held: comments the policy held. reported: published (or hidden) comments readers reported,
+ordered by when they entered the queue."""
+REPORTED_STATUSES = ("approved", "hidden")
 # Held comments without a score (none before revision 0002 was backfilled) sort last.
 UNSCORED = -1.0
 
 
 @dataclass(frozen=True)
 class QueueFilters:
+    """Which queue and which of its comments; a cursor is bound to all of these."""
+
     article_id: str | None = None
     author_id: str | None = None
     reason: str | None = None
+    """held: a kind of hold reason; reported: an open report's reason."""
     min_score: float | None = None
+    queue: str = "held"
+    """A QueueKind (the tuning feature's sample queue extends these filters with its own)."""
 
 
 def highest_label_score(scores: Mapping[str, float]) -> float | None:
@@ -48,49 +59,53 @@ def _score_key() -> ColumnElement[float]:
     return func.coalesce(Comment.max_score, UNSCORED)
 
 
-def _order(sort: QueueSort) -> list[ColumnElement[Any]]:
+def _moment(queue: str) -> Any:
+    """The time a queue orders by: when the comment was written, or when it was reported."""
+    return Comment.reported_at if queue == "reported" else Comment.created_at
+
+
+def _order(sort: QueueSort, queue: str) -> list[ColumnElement[Any]]:
+    moment = _moment(queue)
     if sort == "newest":
-        return [Comment.created_at.desc(), Comment.id.desc()]
+        return [moment.desc(), Comment.id.desc()]
     if sort == "score":
-        return [_score_key().desc(), Comment.created_at.asc(), Comment.id.asc()]
-    return [Comment.created_at.asc(), Comment.id.asc()]
+        return [_score_key().desc(), moment.asc(), Comment.id.asc()]
+    return [moment.asc(), Comment.id.asc()]
 
 
-def _after(sort: QueueSort, key: Sequence[Any]) -> ColumnElement[bool]:
+def _after(sort: QueueSort, queue: str, key: Sequence[Any]) -> ColumnElement[bool]:
     """Rows strictly after the cursor's key in the given order."""
+    moment = _moment(queue)
     if sort == "score":
-        score, created_at, comment_id = key
+        score, at, comment_id = key
         return or_(
             _score_key() < score,
-            and_(_score_key() == score, Comment.created_at > created_at),
-            and_(
-                _score_key() == score,
-                Comment.created_at == created_at,
-                Comment.id > comment_id,
-            ),
+            and_(_score_key() == score, moment > at),
+            and_(_score_key() == score, moment == at, Comment.id > comment_id),
         )
-    created_at, comment_id = key
+    at, comment_id = key
     if sort == "newest":
-        return or_(
-            Comment.created_at < created_at,
-            and_(Comment.created_at == created_at, Comment.id < comment_id),
-        )
-    return or_(
-        Comment.created_at > created_at,
-        and_(Comment.created_at == created_at, Comment.id > comment_id),
-    )
+        return or_(moment < at, and_(moment == at, Comment.id < comment_id))
+    return or_(moment > at, and_(moment == at, Comment.id > comment_id))
 
 
-def sort_key(sort: QueueSort, comment: Comment) -> list[Any]:
+def sort_key(sort: QueueSort, queue: str, comment: Comment) -> list[Any]:
     """The values a cursor carries to resume after `comment`."""
+    at = comment.reported_at if queue == "reported" else comment.created_at
     if sort == "score":
         score = UNSCORED if comment.max_score is None else comment.max_score
-        return [score, comment.created_at, comment.id]
-    return [comment.created_at, comment.id]
+        return [score, at, comment.id]
+    return [at, comment.id]
 
 
-def _held(filters: QueueFilters) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [Comment.status == "held"]
+def _in_queue(queue: str) -> list[ColumnElement[bool]]:
+    if queue == "reported":
+        return [Comment.reported_at.is_not(None), Comment.status.in_(REPORTED_STATUSES)]
+    return [Comment.status == "held"]
+
+
+def _queued(filters: QueueFilters) -> list[ColumnElement[bool]]:
+    conditions = _in_queue(filters.queue)
     if filters.article_id is not None:
         conditions.append(Comment.article_id == filters.article_id)
     if filters.author_id is not None:
@@ -98,10 +113,14 @@ def _held(filters: QueueFilters) -> list[ColumnElement[bool]]:
     if filters.min_score is not None:
         conditions.append(Comment.max_score >= filters.min_score)
     if filters.reason is not None:
-        conditions.append(
-            Comment.id.in_(select(HoldReason.comment_id).where(HoldReason.kind == filters.reason))
-        )
+        conditions.append(Comment.id.in_(_with_reason(filters.queue, filters.reason)))
     return conditions
+
+
+def _with_reason(queue: str, reason: str) -> Any:
+    if queue == "reported":
+        return select(Report.comment_id).where(Report.reason == reason, Report.status == OPEN)
+    return select(HoldReason.comment_id).where(HoldReason.kind == reason)
 
 
 def _free_for(moderator_id: str, now: datetime) -> ColumnElement[bool]:
@@ -112,7 +131,7 @@ def _free_for(moderator_id: str, now: datetime) -> ColumnElement[bool]:
     )
 
 
-def list_held_comments(
+def list_queued_comments(
     session: Session,
     *,
     filters: QueueFilters,
@@ -120,13 +139,14 @@ def list_held_comments(
     after: Sequence[Any] | None,
     limit: int,
 ) -> list[Comment]:
-    query = select(Comment).where(*_held(filters))
+    """A page of the queue `filters.queue` names."""
+    query = select(Comment).where(*_queued(filters))
     if after is not None:
-        query = query.where(_after(sort, after))
-    return list(session.scalars(query.order_by(*_order(sort)).limit(limit)))
+        query = query.where(_after(sort, filters.queue, after))
+    return list(session.scalars(query.order_by(*_order(sort, filters.queue)).limit(limit)))
 
 
-def claim_held_comments(
+def claim_queued_comments(
     session: Session,
     *,
     filters: QueueFilters,
@@ -136,7 +156,8 @@ def claim_held_comments(
     until: datetime,
     limit: int,
 ) -> list[Comment]:
-    """Lease up to `limit` held comments to the moderator: theirs already first, then free ones.
+    """Lease up to `limit` comments of the queue to the moderator: theirs already first, then
+    free ones.
 
     PostgreSQL skips rows another transaction is claiming (SKIP LOCKED) and the UPDATE re-checks
     that each row is still free; SQLite's BEGIN IMMEDIATE runs claims one at a time.
@@ -147,8 +168,8 @@ def claim_held_comments(
     candidates = list(
         session.scalars(
             select(Comment.id)
-            .where(*_held(filters), _free_for(moderator_id, now))
-            .order_by(mine_first, *_order(sort))
+            .where(*_queued(filters), _free_for(moderator_id, now))
+            .order_by(mine_first, *_order(sort, filters.queue))
             .limit(limit)
             .with_for_update(skip_locked=True, of=Comment)
         )
@@ -157,7 +178,11 @@ def claim_held_comments(
         return []
     session.execute(
         update(Comment)
-        .where(Comment.id.in_(candidates), Comment.status == "held", _free_for(moderator_id, now))
+        .where(
+            Comment.id.in_(candidates),
+            *_in_queue(filters.queue),
+            _free_for(moderator_id, now),
+        )
         .values(claimed_by=moderator_id, claimed_until=until)
         .execution_options(synchronize_session=False)
     )
@@ -198,6 +223,47 @@ def list_decisions_for(
         )
         for decision in rows:
             found[decision.comment_id].append(decision)
+    return found
+
+
+ReportSelection = Literal["any", "detailed", "legal"]
+"""Which open reports `list_latest_open_reports` lists: all, those with a detail, notices of
+illegal content."""
+
+
+def list_latest_open_reports(
+    session: Session, *, comment_ids: Sequence[str], selection: ReportSelection, limit: int
+) -> dict[str, list[Report]]:
+    """Each comment's latest `limit` open reports of the selection, newest first: one query
+    for the page, however many reports a comment has."""
+    found: dict[str, list[Report]] = {comment_id: [] for comment_id in comment_ids}
+    if not comment_ids:
+        return found
+    conditions: list[ColumnElement[bool]] = [
+        Report.comment_id.in_(comment_ids),
+        Report.status == OPEN,
+    ]
+    if selection == "detailed":
+        conditions.append(Report.detail.is_not(None))
+    elif selection == "legal":
+        conditions.append(Report.reason == "illegal")
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=Report.comment_id,
+            order_by=(Report.created_at.desc(), Report.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = select(Report.id, rank).where(*conditions).subquery()
+    rows = session.scalars(
+        select(Report)
+        .join(ranked, ranked.c.id == Report.id)
+        .where(ranked.c.rank <= limit)
+        .order_by(Report.comment_id, Report.created_at.desc(), Report.id.desc())
+    )
+    for report in rows:
+        found[report.comment_id].append(report)
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.db.tables import Report
+from service.db.tables import Comment, Report
 
+_REPORT_ID = re.compile(r"rep_[0-9a-f]{32}")
 OPEN = "open"
 UPHELD = "upheld"
 DISMISSED = "dismissed"
@@ -32,8 +34,14 @@ def new_report_id() -> str:
     return "rep_" + uuid.uuid4().hex
 
 
+def could_be_report_id(value: str) -> bool:
+    """Shaped like `new_report_id`'s ids: anything else (a NUL PostgreSQL can't even take)
+    is no report without asking the database."""
+    return _REPORT_ID.fullmatch(value) is not None
+
+
 def get_report_or_none(session: Session, *, report_id: str) -> Report | None:
-    if not 0 < len(report_id) <= 40:
+    if not could_be_report_id(report_id):
         return None
     return session.get(Report, report_id)
 
@@ -128,3 +136,16 @@ def close_open_reports(
             .execution_options(populate_existing=True)
         )
     )
+
+
+def count_report_change(session: Session, *, comment: Comment) -> None:
+    """A new report changes the comment as a status change does: its version goes up."""
+    comment.version += 1
+    session.flush()
+
+
+def queue_reported_comment(session: Session, *, comment: Comment, now: datetime) -> None:
+    """Into the reported queue, keeping the moment it first entered."""
+    if comment.reported_at is None:
+        comment.reported_at = now
+        session.flush()

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from service.db.tables import AuditSample, Comment, Decision, ShadowDecision
+from service.db.tables import AuditSample, Comment, Decision, Report, ShadowDecision
 
 POLICY = Decision.by == "policy"
 
@@ -224,3 +224,44 @@ def list_hold_times_since(
         .order_by(Decision.at)
     )
     return [(held_at, reviewed_at) for held_at, reviewed_at in rows]
+
+
+def _report_counts() -> tuple[Any, ...]:
+    return (
+        func.count(),
+        func.count().filter(Report.status == "upheld"),
+        func.count().filter(Report.status == "dismissed"),
+    )
+
+
+def summarize_reports_by_reason_since(
+    session: Session, *, since: datetime
+) -> list[tuple[str, int, int, int]]:
+    """(reason, reports, upheld, dismissed) of the readers' reports made since `since`."""
+    rows = session.execute(
+        select(Report.reason, *_report_counts())
+        .where(Report.created_at >= since)
+        .group_by(Report.reason)
+    )
+    return [(reason, total, upheld, dismissed) for reason, total, upheld, dismissed in rows]
+
+
+def summarize_top_reporters_since(
+    session: Session, *, since: datetime, limit: int
+) -> tuple[int, list[tuple[str, int, int, int]]]:
+    """How many readers reported since `since`, and (reporter, reports, upheld, dismissed)
+    of the `limit` who reported most."""
+    reporters = session.scalar(
+        select(func.count(func.distinct(Report.reporter_id))).where(Report.created_at >= since)
+    )
+    total = func.count()
+    rows = session.execute(
+        select(Report.reporter_id, *_report_counts())
+        .where(Report.created_at >= since)
+        .group_by(Report.reporter_id)
+        .order_by(total.desc(), Report.reporter_id)
+        .limit(limit)
+    )
+    return int(reporters or 0), [
+        (reporter, count, upheld, dismissed) for reporter, count, upheld, dismissed in rows
+    ]

@@ -112,6 +112,27 @@ class Bucket:
     oldest_age_seconds: int | None
 
 
+@dataclass(frozen=True)
+class ReportTally:
+    """Readers' reports of one reason, or by one reader, and how moderators closed them:
+    `upheld` when they rejected the comment, `dismissed` when they kept it. A report is a
+    reader's claim, not a judgement: it is measured here, never used as a label."""
+
+    key: str
+    reports: int
+    upheld: int
+    dismissed: int
+
+    @property
+    def open(self) -> int:
+        return self.reports - self.upheld - self.dismissed
+
+    @property
+    def precision(self) -> float | None:
+        """Of the reports a moderator closed, the share upheld; None before any is closed."""
+        return _ratio(self.upheld, self.upheld + self.dismissed)
+
+
 def rule_evidence(observations: Iterable[Observation]) -> list[RuleEvidence]:
     """For each rule (and threshold) that held comments: how moderators judged those holds.
 

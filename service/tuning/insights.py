@@ -17,13 +17,16 @@ from service.comments.resources import isoformat
 from service.db.engine import Database
 from service.db.tables import Decision
 from service.http.bodies import build
+from service.reports.reasons import REPORT_REASONS
 from service.store.tuning import (
     list_evidence_decisions_since,
     list_hold_times_since,
     summarize_audit_samples_since,
+    summarize_reports_by_reason_since,
+    summarize_top_reporters_since,
 )
 from service.tuning import evidence
-from service.tuning.evidence import Observation, RuleHit
+from service.tuning.evidence import Observation, ReportTally, RuleHit
 from service.tuning.judgements import (
     Judgement,
     collect_feedback_judgements,
@@ -31,11 +34,16 @@ from service.tuning.judgements import (
     sample_weights,
 )
 from service.tuning.resources import (
+    TOP_REPORTERS,
     HoldVolume,
     Insights,
     InsightsLabels,
     InsightsModelLabel,
     InsightsRule,
+    ReasonReports,
+    ReporterReports,
+    ReportOutcomes,
+    ReportPrecision,
     SampleProgress,
     ScoreHistogram,
     ThresholdPoint,
@@ -67,6 +75,10 @@ def build_insights(db: Database, *, request: InsightsRequest) -> Insights:
         hold_times = list_hold_times_since(session, since=start)
         sample = summarize_audit_samples_since(session, since=request.since)
         feedback = collect_feedback_judgements(session, since=request.since)
+        by_reason = summarize_reports_by_reason_since(session, since=request.since)
+        reporters, top = summarize_top_reporters_since(
+            session, since=request.since, limit=TOP_REPORTERS
+        )
     observations = [
         observation(decision, labels.get(decision.comment_id), weights) for decision in decisions
     ] + [item.observation for item in feedback]
@@ -105,6 +117,11 @@ def build_insights(db: Database, *, request: InsightsRequest) -> Insights:
             ],
         ),
         sample=build(SampleProgress, rate=request.sample_rate, **sample),
+        reports=report_precision(
+            [ReportTally(*row) for row in by_reason],
+            reporters,
+            [ReportTally(*row) for row in top],
+        ),
         shadow=policy_comparison(shadow) if shadow["compared"] else None,
     )
 
@@ -128,6 +145,42 @@ def observation(
         outcome=None if label is None else label.outcome,
         weight=weights.get(decision.comment_id, 1.0),
     )
+
+
+def report_precision(
+    by_reason: Iterable[ReportTally], reporters: int, top: Iterable[ReportTally]
+) -> ReportPrecision:
+    reasons = sorted(by_reason, key=lambda item: _reason_rank(item.key))
+    total = ReportTally(
+        "",
+        sum(item.reports for item in reasons),
+        sum(item.upheld for item in reasons),
+        sum(item.dismissed for item in reasons),
+    )
+    return build(
+        ReportPrecision,
+        total=build(ReportOutcomes, **_outcomes(total)),
+        reporters=reporters,
+        by_reason=[build(ReasonReports, reason=item.key, **_outcomes(item)) for item in reasons],
+        by_reporter=[
+            build(ReporterReports, reporter_id=item.key, **_outcomes(item)) for item in top
+        ],
+    )
+
+
+def _outcomes(tally: ReportTally) -> dict[str, int | float | None]:
+    return {
+        "reports": tally.reports,
+        "upheld": tally.upheld,
+        "dismissed": tally.dismissed,
+        "open": tally.open,
+        "precision": tally.precision,
+    }
+
+
+def _reason_rank(reason: str) -> tuple[int, str]:
+    known = reason in REPORT_REASONS
+    return (REPORT_REASONS.index(reason) if known else len(REPORT_REASONS), reason)
 
 
 def time_buckets(since: datetime, now: datetime) -> tuple[timedelta, datetime]:

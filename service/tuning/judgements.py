@@ -4,9 +4,9 @@ A label says whether a person found the comment fit to publish (`approved`) or n
 (`rejected`). Each source reads its own table; when several judged the same comment, the
 latest judgement wins (a moderator who reverses a decision has the last word).
 
-Sources of judgements on stored comments: moderators' decisions on held (or reversed)
-comments, and audit-sample labels. Another is one function returning `Label`s, added to
-`LABEL_SOURCES`.
+Sources of judgements on stored comments: moderators' decisions on held, reported (or
+reversed) comments, and audit-sample labels. Readers' reports are not among them. Another
+is one function returning `Label`s, added to `LABEL_SOURCES`.
 
 Perspective-style `suggestscore` feedback (`perspective_feedback`) is a label of another
 kind: a row names an attribute, a suggested value and a text, but no stored comment, so it
@@ -30,7 +30,14 @@ from service.store.perspective import list_scored_feedback_since
 from service.store.tuning import list_reviews_since, list_sample_judgements_since
 from service.tuning.evidence import Observation, Outcome
 
-REVIEW_OUTCOMES: dict[str, Outcome] = {"approve": "approved", "reject": "rejected"}
+# A moderator's `keep` of a reported comment is an approval. Readers' reports are not
+# judgements: a decision `by="reports"` (a take-down) is never read here (list_reviews_since
+# reads moderators' decisions only), so a report never moves a threshold.
+REVIEW_OUTCOMES: dict[str, Outcome] = {
+    "approve": "approved",
+    "keep": "approved",
+    "reject": "rejected",
+}
 FEEDBACK_ACTION = "feedback"
 FEEDBACK_REJECTED_FROM = 0.5
 SAMPLE_OUTCOMES: dict[str, Outcome] = {"fine": "approved", "not_fine": "rejected"}

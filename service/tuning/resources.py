@@ -15,6 +15,7 @@ Rate = Annotated[float | None, Field(ge=0, le=1)]
 """A share; null when there is nothing to divide by."""
 Weighted = Annotated[float, Field(description="Weighted count (samples count 1/rate).")]
 SampleLabelName = Literal["fine", "not_fine"]
+TOP_REPORTERS = 20
 
 
 class AuditSampleState(Resource):
@@ -186,6 +187,50 @@ class PolicyComparison(Resource):
     examples: dict[str, Any]
 
 
+class ReportOutcomes(Resource):
+    reports: Count
+    upheld: Annotated[int, Field(ge=0, description="Closed when a moderator rejected it.")]
+    dismissed: Annotated[int, Field(ge=0, description="Closed when a moderator kept it.")]
+    open: Annotated[int, Field(ge=0, description="Not closed yet.")]
+    precision: Annotated[
+        float | None,
+        Field(ge=0, le=1, description="upheld / (upheld + dismissed); null before any is closed."),
+    ]
+
+
+class ReasonReports(Resource):
+    reason: str
+    reports: Count
+    upheld: Count
+    dismissed: Count
+    open: Count
+    precision: Rate
+
+
+class ReporterReports(Resource):
+    reporter_id: str
+    reports: Count
+    upheld: Count
+    dismissed: Count
+    open: Count
+    precision: Rate
+
+
+class ReportPrecision(Resource):
+    """Readers' reports made in the window, and how moderators closed them."""
+
+    total: ReportOutcomes
+    reporters: Annotated[int, Field(ge=0, description="Readers who reported in the window.")]
+    by_reason: Annotated[list[ReasonReports], Field(description="In the reasons' list order.")]
+    by_reporter: Annotated[
+        list[ReporterReports],
+        Field(
+            description=f"The readers who reported most (at most {TOP_REPORTERS}), most "
+            "reports first."
+        ),
+    ]
+
+
 class Insights(Resource):
     as_of: DateTime
     since: DateTime
@@ -205,6 +250,13 @@ class Insights(Resource):
     model_labels: list[InsightsModelLabel]
     volume: HoldVolume
     sample: SampleProgress
+    reports: Annotated[
+        ReportPrecision,
+        Field(
+            description="Report precision by reason and by reporter. Reports are never "
+            "labels: only moderators' decisions and audit-sample labels are."
+        ),
+    ]
     shadow: PolicyComparison | None
 
 

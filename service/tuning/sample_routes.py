@@ -21,11 +21,6 @@ INVALID = (
 )
 
 
-def wants_other_queue(request: Request) -> bool:
-    """True when the request names a queue other than the hold queue (the default)."""
-    return request.query_params.get("queue", "held") != "held"
-
-
 async def get_sample_queue(request: Request) -> JSONResponse:
     """GET /v1/moderation/queue?queue=sample, for the queue route (service/moderation/routes.py,
     which documents it): a SampleQueuePage."""

@@ -45,12 +45,15 @@ class SampleQueueQuery(StrictModel):
 
     model_config = ConfigDict(extra="ignore")
     queue: Annotated[
-        Literal["held", "sample"],
+        Literal["held", "reported", "sample"],
         Field(
-            description="sample: the audit sample's unlabelled comments (a SampleQueuePage, "
-            "oldest first; article_id, author_id, limit and cursor apply)."
+            description="held: comments the policy held. reported: comments readers reported "
+            "(or hidden by reports), by when they were reported, each item with its open "
+            "`reports`; the hold queue's filters, sort, cursor and claim apply, and reason "
+            "filters on a report reason. sample: the audit sample's unlabelled comments (a "
+            "SampleQueuePage, oldest first; article_id, author_id, limit and cursor apply)."
         ),
-        Rules(invalid="queue is held or sample.", invalid_code="invalid_queue"),
+        Rules(invalid="queue is held, reported or sample.", invalid_code="invalid_queue"),
     ] = "held"
     claim: HeldOnly = None
     reason: HeldOnly = None

@@ -21,6 +21,7 @@ from service.moderation.review import review_comment
 from service.moderation.schemas import Review
 from service.settings import DEFAULT_POLICY
 from service.store.comments import create_comment
+from service.store.reports import add_report, close_open_reports
 from service.store.tuning import add_shadow_decisions, lock_audit_sample_or_none
 from service.tuning.sampling import judge_sample
 from tests.support.browser import Site
@@ -133,7 +134,7 @@ def seed_month(site: Site) -> dict[str, int]:
                             None,
                             False,
                         ),
-                        webhooks=False,
+                        events=frozenset(),
                         now=at + delay,
                     )
             else:
@@ -149,6 +150,50 @@ def seed_month(site: Site) -> dict[str, int]:
                         now=at + timedelta(hours=2),
                     )
     return counts
+
+
+# (reporters and their reasons, outcome) of three reported comments
+REPORTED = (
+    ([("reader-7", "spam"), ("reader-8", "spam"), ("reader-9", "offensive")], "upheld"),
+    ([("reader-7", "spam"), ("reader-8", "harassment")], "dismissed"),
+    ([("reader-7", "hate_speech")], None),
+)
+
+
+def seed_reports(site: Site) -> None:
+    """Published comments reported by readers; a moderator upheld or dismissed the reports
+    of the first two, the third's are still open."""
+    now = utcnow()
+    for index, (reports, outcome) in enumerate(REPORTED):
+        with site.db.session() as session:
+            comment_id = create_comment(
+                session,
+                article_id="news-1",
+                parent_id=None,
+                author_id=f"author-{index}",
+                author_name=None,
+                text=TEXTS[index],
+                idempotency_key=None,
+                body_hash=None,
+                now=now - timedelta(days=3),
+            ).id
+            for reporter, reason in reports:
+                add_report(
+                    session,
+                    now=now - timedelta(days=2),
+                    comment_id=comment_id,
+                    reporter_id=reporter,
+                    reason=reason,
+                    counts_toward_hide=True,
+                )
+            if outcome is not None:
+                close_open_reports(
+                    session,
+                    comment_id=comment_id,
+                    outcome=outcome,
+                    moderator_id="mod-1",
+                    now=now - timedelta(days=1),
+                )
 
 
 @dataclass
@@ -255,6 +300,7 @@ def test_sign_in_needs_the_moderator_role_and_the_token_is_shared_with_the_queue
     expect(page.locator("#report")).to_have_attribute("data-loaded", "true")
     expect(page.locator("#label-charts")).to_contain_text("No scored comments")
     expect(page.locator("#rule-chart")).to_contain_text("No holds in this window.")
+    expect(page.locator("#reports-body")).to_contain_text("No reports in this window.")
     page.get_by_role("link", name="Hold queue").click()
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     page.get_by_role("link", name="Insights").click() if page.get_by_role(
@@ -265,3 +311,44 @@ def test_sign_in_needs_the_moderator_role_and_the_token_is_shared_with_the_queue
     expect(page.get_by_label("Token")).to_be_visible()
     assert page.evaluate("sessionStorage.getItem('moderation.token')") is None
     assert all("403" in message for message in insights_page.console_errors)
+
+
+def test_report_precision_by_reason_and_by_reporter(
+    site: Site, insights_page: Watched, artifacts: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    seed_reports(site)
+    page = insights_page.page
+    page.goto(site.url + "/moderate/insights")
+    insights_page.sign_in(site.token("mod-1"))
+    expect(page.locator("#report")).to_have_attribute("data-loaded", "true")
+
+    body = page.locator("#reports-body")
+    expect(body.locator(".reports-total")).to_have_text(
+        "6 reports by 3 readers: 3 upheld, 2 dismissed, 1 open · precision 60%"
+    )
+    reasons = body.locator("table[data-table='reason'] tbody tr")
+    # in the reasons' list order
+    assert [row.get_attribute("data-key") for row in reasons.all()] == [
+        "offensive",
+        "harassment",
+        "hate_speech",
+        "spam",
+    ]
+    cells = [cell.strip() for cell in reasons.nth(3).locator("th, td").all_inner_texts()]
+    assert cells == ["Spam", "3", "2", "1", "0", "67%"]
+    open_only = reasons.nth(2).locator("td.precision")
+    expect(open_only).to_have_text("\u2013")  # an en dash: nothing closed yet
+
+    reporters = body.locator("table[data-table='reporter_id'] tbody tr")
+    assert [row.get_attribute("data-key") for row in reporters.all()] == [
+        "reader-7",
+        "reader-8",
+        "reader-9",
+    ]
+    cells = [cell.strip() for cell in reporters.first.locator("th, td").all_inner_texts()]
+    assert cells == ["reader-7", "3", "1", "1", "1", "50%"]
+    expect(body.locator("caption").last).to_have_text("The 3 readers who reported most")
+    body.screenshot(path=str(artifacts / "insights-reports.png"))
+    assert insights_page.console_errors == []

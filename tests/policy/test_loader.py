@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from policy import Policy, PolicyError, load_policy, parse_policy
+from policy.sections import ReportsSettings
 from tests.support.policies import SHIPPED, evaluate, policy_from
 
 ORIGINAL_LABELS = ("toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack")
@@ -147,6 +148,26 @@ MISTAKES = [
     mistake("a: [unclosed\n", 2, None, "not valid YAML", "yaml-unclosed"),
     mistake(TOXICITY + "    insult: !!python/name:os.system ''\n", 3, "toxicity.thresholds.insult",
             "has a tag this file can't use", "python-tag"),
+    mistake("reports:\n  review_after: 0\n", 2, "reports.review_after", "from 1",
+            "reports-review-after-zero"),
+    mistake("reports:\n  hide_after: 0\n", 2, "reports.hide_after", "from 1, got '0'",
+            "reports-hide-after-zero"),
+    mistake("reports:\n  hide_after: true\n", 2, "reports.hide_after", "whole number",
+            "reports-hide-after-true"),
+    mistake("reports:\n  review_after: 3\n  hide_after: 2\n", 3, "reports.hide_after",
+            "hide_after (2) must be at least review_after (3)", "reports-hide-before-review"),
+    mistake("reports:\n  min_reporter_approved: -1\n", 2, "reports.min_reporter_approved",
+            "from 0", "reports-min-approved-negative"),
+    mistake("reports:\n  flood: {limit: 0}\n", 2, "reports.flood.limit", "from 1",
+            "reports-flood-limit-zero"),
+    mistake("reports:\n  flood: {window_seconds: 5}\n", 2, "reports.flood.window_seconds",
+            "from 10 to", "reports-flood-window"),
+    mistake("reports:\n  flood: {hard_limit: 5}\n", 2, "reports.flood.hard_limit",
+            "expected one of: window_seconds, limit", "reports-flood-key"),
+    mistake("reports:\n  flood: 20\n", 2, "reports.flood", "key: value",
+            "reports-flood-not-mapping"),
+    mistake("reports:\n  hide_afer: 3\n", 2, "reports.hide_afer", "did you mean 'hide_after'",
+            "reports-key"),
 ]  # fmt: skip
 
 
@@ -257,6 +278,7 @@ def test_a_file_with_only_thresholds_behaves_like_the_shipped_one(shipped: Polic
     minimal = policy_from("toxicity:\n  thresholds:\n    toxicity: 0.8\n")
     for section in (
         "toxicity", "links", "personal_info", "repeat", "flood", "language", "author", "article",
+        "reports",
     ):  # fmt: skip
         assert getattr(minimal, section) == getattr(shipped, section), section
     assert [
@@ -294,6 +316,43 @@ def test_windows_up_to_a_year_and_a_day(seconds: int) -> None:
 
 def test_schema_1_is_accepted() -> None:
     assert policy_from("schema: 1\n").thresholds == policy_from("").thresholds
+
+
+def test_reports_defaults_are_the_shipped_ones(shipped: Policy) -> None:
+    assert shipped.reports == ReportsSettings()
+    assert policy_from("").reports == ReportsSettings()
+    assert ReportsSettings().hide_after is None
+
+
+def test_reports_section() -> None:
+    policy = policy_from(
+        "reports:\n  enabled: false\n  review_after: 2\n  hide_after: 5\n"
+        "  min_reporter_approved: 0\n  flood: {window_seconds: 60, limit: 3}\n"
+    )
+    assert policy.reports == ReportsSettings(
+        enabled=False,
+        review_after=2,
+        hide_after=5,
+        min_reporter_approved=0,
+        flood_window_seconds=60,
+        flood_limit=3,
+    )
+
+
+@pytest.mark.parametrize("off", ["null", "false", "~"])
+def test_reports_hide_after_and_flood_limit_can_be_off(off: str) -> None:
+    policy = policy_from(f"reports:\n  hide_after: {off}\n  flood:\n    limit: {off}\n")
+    assert (policy.reports.hide_after, policy.reports.flood_limit) == (None, None)
+
+
+def test_reports_hide_after_may_equal_review_after() -> None:
+    policy = policy_from("reports: {review_after: 3, hide_after: 3}\n")
+    assert (policy.reports.review_after, policy.reports.hide_after) == (3, 3)
+
+
+def test_reports_review_after_above_the_hide_after_is_refused_at_its_line(tmp_path: Path) -> None:
+    error = error_for("reports:\n  hide_after: 2\n  review_after: 4\n", tmp_path)
+    assert (error.line, error.key_path) == (2, "reports.hide_after")
 
 
 def test_hard_limit_can_be_removed() -> None:

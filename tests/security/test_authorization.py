@@ -19,6 +19,7 @@ from tests.support.api import SECRET, Api, problem
 from tests.support.databases import BACKENDS
 from tests.support.forge import claims
 from tests.support.holds import hold
+from tests.support.reports import approved
 from tests.support.routes import BODIES, fill_comment_id
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -35,6 +36,7 @@ PUBLIC_PATHS = {
     "/docs",
 }
 PUBLIC_MOUNTS = {"/static"}
+REPORTS = "/v1/comments/{comment_id}/reports"
 # Perspective-compatible routes: an API key (`?key=`), never a reader's token.
 KEY_PREFIX = "/v1alpha1/"
 
@@ -183,10 +185,20 @@ def test_reader_routes_let_a_reader_in(api: Api) -> None:
         "POST /v1/comments",
         "GET /v1/comments/{comment_id}",
         "GET /v1/articles/{article_id}/settings",
+        f"POST {REPORTS}",
+        f"GET {REPORTS}/{{report_id}}",
     }
     for endpoint in others:
+        if endpoint.path.startswith(REPORTS):
+            continue
         response = call(api, endpoint, comment_id, reader)
         assert response.status_code < 400, f"{endpoint}: {response.text}"
+    # A report is of another reader's published comment, and read by its id.
+    published = approved(api, author="reader-2")
+    filed = call(api, Endpoint("POST", REPORTS), published, reader)
+    assert filed.status_code == 201, filed.text
+    read = api.client.get(filed.headers["location"], headers=reader)
+    assert read.status_code == 200, read.text
 
 
 def test_a_reader_cannot_read_or_touch_another_readers_comment(api: Api) -> None:

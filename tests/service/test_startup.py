@@ -58,3 +58,34 @@ def test_a_misconfigured_webhook_is_refused(values: dict[str, Any], expected: st
 )
 def test_a_working_webhook_configuration_passes(values: dict[str, Any]) -> None:
     check_webhook(Settings(**values))
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, {"comment.decided", "comment.reported", "comment.reviewed", "report.resolved"}),
+        ("all", {"comment.decided", "comment.reported", "comment.reviewed", "report.resolved"}),
+        ("comment.decided", {"comment.decided"}),
+        (" report.resolved , comment.reviewed ", {"report.resolved", "comment.reviewed"}),
+    ],
+    ids=["unset", "all", "one", "two-with-spaces"],
+)
+def test_the_webhook_events_chosen_are_the_ones_written(
+    value: str | None, expected: set[str]
+) -> None:
+    settings = Settings(webhook_url=URL, webhook_secret=GOOD_SECRET, webhook_events=value)
+    check_webhook(settings)
+    assert settings.announced_events == expected
+    assert all(settings.announces(name) for name in expected)
+    # Without a URL nothing is written, whatever is chosen.
+    assert Settings(webhook_events=value).announced_events == frozenset()
+
+
+@pytest.mark.parametrize("values", [{}, {"webhook_url": URL, "webhook_secret": GOOD_SECRET}])
+def test_an_unknown_webhook_event_is_refused_with_or_without_a_url(values: dict[str, Any]) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        check_webhook(Settings(webhook_events="comment.decided,comment.hidden", **values))
+    message = str(raised.value)
+    assert "'comment.hidden'" in message
+    assert "comment.reported" in message  # the known ones are named
+    assert "\n" not in message

@@ -73,12 +73,13 @@ class Site:
         scores: dict[str, float],
         minutes_ago: float = 0,
         action: str = "hold",
+        parent: str | None = None,
     ) -> str:
         with self.db.session() as session:
             comment = create_comment(
                 session,
                 article_id=article,
-                parent_id=None,
+                parent_id=parent,
                 author_id=author,
                 author_name=None,
                 text=text,

@@ -16,6 +16,7 @@ BODIES: dict[tuple[str, str], Any] = {
         "items": [{"id": "{comment_id}", "action": "approve", "version": 2}]
     },
     ("POST", "/v1/moderation/authors/{author_id}/ban"): {"reason": "spam"},
+    ("POST", "/v1/comments/{comment_id}/reports"): {"reason": "spam"},
 }
 
 

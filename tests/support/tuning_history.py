@@ -158,7 +158,7 @@ def seed_history(db: Database, *, now: datetime | None = None) -> dict[str, str]
                 db,
                 moderator=MODERATOR,
                 review=Review(made[seed.key], seed.review, version, None, False),
-                webhooks=False,
+                events=frozenset(),
                 now=at + timedelta(hours=3),
             )
         if seed.sample is not None:

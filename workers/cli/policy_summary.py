@@ -51,8 +51,23 @@ def summarize(policy: Policy, *, model: str, model_labels: tuple[str, ...] | Non
             else ""
         ),
         f"article: {_on(policy.article.enabled)}",
+        _reports_line(policy),
     ]
     return lines
+
+
+def _reports_line(policy: Policy) -> str:
+    reports = policy.reports
+    hide = "never hidden" if reports.hide_after is None else f"hidden at {reports.hide_after}"
+    limit = (
+        "no limit"
+        if reports.flood_limit is None
+        else f"429 past {reports.flood_limit} in {reports.flood_window_seconds}s"
+    )
+    return (
+        f"reports: {_on(reports.enabled)}; queued at {reports.review_after} reporter(s); "
+        f"{hide} (reporters with {reports.min_reporter_approved}+ approved comments); {limit}"
+    )
 
 
 def _on(enabled: bool) -> str:

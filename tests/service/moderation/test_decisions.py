@@ -309,14 +309,19 @@ def test_a_moderator_decision_writes_its_webhook_event_in_the_same_transaction(
                 .order_by(WebhookEvent.created_at)
             )
         )
-    assert [event.type for event in events] == ["comment.decided", "comment.decided"]
-    automated, human = events
+    decided = [event for event in events if event.type == "comment.decided"]
+    [reviewed] = [event for event in events if event.type == "comment.reviewed"]
+    assert len(events) == 3
+    automated, human = decided
     assert automated.payload["data"]["status"] == "held"
     assert set(human.payload) == {"type", "timestamp", "data"}
     assert human.payload["type"] == "comment.decided"
     assert human.payload["data"] == resource
     assert human.status == "pending"
-    assert sent == [("deliver_webhook", (human.id,))]
+    assert reviewed.payload["data"]["action"] == "reject"
+    assert sorted(sent) == sorted(
+        [("deliver_webhook", (human.id,)), ("deliver_webhook", (reviewed.id,))]
+    )
 
 
 def test_refused_decisions_write_nothing(webhook_api: Api) -> None:

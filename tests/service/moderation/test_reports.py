@@ -36,6 +36,9 @@ def test_history_lists_every_decision_oldest_first(api: Api) -> None:
         "by": "moderator",
         "action": "approve",
         "reason": "Quoting the minister.",
+        "reason_code": None,
+        "explanation": None,
+        "legal_ground": None,
         "moderator_id": "mod-1",
         "policy_version": None,
         "at": human["at"],
@@ -75,7 +78,7 @@ def test_stats(api: Api) -> None:
     assert empty["oldest_held_at"] is None and empty["oldest_held_age_seconds"] is None
     assert empty["decisions"]["last_hour"] == {
         "total": 0,
-        "by_action": {"approve": 0, "reject": 0},
+        "by_action": {"approve": 0, "reject": 0, "keep": 0},
         "by_moderator": {},
     }
     assert empty["holds_by_reason"] == {}
@@ -111,12 +114,12 @@ def test_stats(api: Api) -> None:
     assert 90 * 60 - 5 <= stats["oldest_held_age_seconds"] <= 90 * 60 + 60
     assert stats["decisions"]["last_hour"] == {
         "total": 3,
-        "by_action": {"approve": 1, "reject": 2},
+        "by_action": {"approve": 1, "reject": 2, "keep": 0},
         "by_moderator": {"mod-1": 2, "mod-2": 1},
     }
     assert stats["decisions"]["last_day"] == {
         "total": 4,
-        "by_action": {"approve": 1, "reject": 3},
+        "by_action": {"approve": 1, "reject": 3, "keep": 0},
         "by_moderator": {"mod-1": 2, "mod-2": 2},
     }
     assert stats["holds_by_reason"] == {"terms": 2, "toxicity": 1}

@@ -1,14 +1,18 @@
 """Turning a scored suggestscore row into a label: which model label, which outcome, and
-where it counts (per-label evidence) or doesn't (per-rule evidence)."""
+where it counts (per-label evidence) or doesn't (per-rule evidence); and which decisions are
+judgements at all (a moderator's keep is; a take-down by readers' reports is not)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from service.db.engine import Database
+from service.store.comments import create_comment
+from service.store.decisions import add_decision
 from service.tuning import evidence
-from service.tuning.judgements import feedback_judgement
+from service.tuning.judgements import collect_judgements, feedback_judgement
 
 AT = datetime(2026, 11, 30, tzinfo=UTC)
 SCORES = {
@@ -87,3 +91,62 @@ def test_feedback_counts_in_precision_and_recall_but_not_in_rule_evidence() -> N
     # row's toxicity score isn't a judgement of toxicity, so it doesn't count.
     assert (point.tp, point.fp, point.fn, point.tn) == (1, 1, 1, 0)
     assert evidence.rule_evidence(observations) == []
+
+
+def test_a_keep_is_an_approval_and_a_take_down_by_reports_is_no_judgement(db: Database) -> None:
+    now = datetime.now(UTC)
+    made = {}
+    with db.session() as session:
+        for key in ("kept", "hidden", "rejected"):
+            comment = create_comment(
+                session,
+                article_id="news-1",
+                parent_id=None,
+                author_id=f"author-{key}",
+                author_name=None,
+                text="Published, then reported.",
+                idempotency_key=None,
+                body_hash=None,
+                now=now - timedelta(hours=3),
+            )
+            made[key] = comment.id
+            add_decision(
+                session,
+                comment_id=comment.id,
+                by="policy",
+                action="approve",
+                now=now - timedelta(hours=3),
+            )
+            hide = [{"kind": "reports", "rule": "reports.hide_after", "message": "Hidden."}]
+            add_decision(
+                session,
+                comment_id=comment.id,
+                by="reports",
+                action="hide",
+                reasons=hide,
+                now=now - timedelta(hours=2),
+            )
+        add_decision(
+            session,
+            comment_id=made["kept"],
+            by="moderator",
+            action="keep",
+            moderator_id="mod-1",
+            now=now - timedelta(hours=1),
+        )
+        add_decision(
+            session,
+            comment_id=made["rejected"],
+            by="moderator",
+            action="reject",
+            moderator_id="mod-1",
+            now=now - timedelta(hours=1),
+        )
+        found = collect_judgements(session, since=now - timedelta(days=1))
+    assert {
+        key: found[comment_id].outcome for key, comment_id in made.items() if comment_id in found
+    } == {
+        "kept": "approved",
+        "rejected": "rejected",
+    }
+    assert found[made["kept"]].source == "review"

@@ -132,6 +132,20 @@ def test_api_fails_at_start_with_one_line(
     assert expected in lines[0]
 
 
+def test_api_and_worker_stop_at_start_on_an_unknown_webhook_event(tmp_path: Path) -> None:
+    env = {
+        "MODERATION_VAR_DIR": str(tmp_path),
+        "MODERATION_JWT_SECRET": "s" * 40,
+        "MODERATION_WEBHOOK_EVENTS": "comment.decided,comment.hiden",
+    }
+    for command in (["api"], ["worker"]):
+        result = run_cli(*command, env=env)
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1, result.stderr
+        assert "MODERATION_WEBHOOK_EVENTS names no event 'comment.hiden'" in lines[0]
+
+
 def test_api_and_worker_refuse_an_unmigrated_database(tmp_path: Path) -> None:
     env = {"MODERATION_VAR_DIR": str(tmp_path), "MODERATION_JWT_SECRET": "s" * 40}
     for command in (["api"], ["worker"]):
@@ -251,6 +265,7 @@ def test_policy_check_summarizes_every_section(tmp_path: Path) -> None:
         "repeat: {window_seconds: 600, min_chars: 4}\n"
         "flood: {window_seconds: 60, hold_after: 3, hard_limit: null}\n"
         "language:\n  models:\n    multilingual: [en, ko]\n"
+        "reports: {review_after: 2, hide_after: 4, flood: {window_seconds: 600, limit: 5}}\n"
     )
     result = run_cli("policy", "check", str(path), env={"MODERATION_MODEL": "multilingual"})
     assert result.returncode == 0, result.stderr
@@ -261,3 +276,7 @@ def test_policy_check_summarizes_every_section(tmp_path: Path) -> None:
     assert "repeat: on; same text within 600s, texts of 4+ characters" in out
     assert "flood: on; held past 3 in 60s; no hard limit" in out
     assert "language: on; multilingual covers en, ko;" in out
+    assert (
+        "reports: on; queued at 2 reporter(s); hidden at 4 (reporters with 1+ approved "
+        "comments); 429 past 5 in 600s"
+    ) in out
