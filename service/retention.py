@@ -5,12 +5,14 @@ the history of who decided what remains; the words a reader wrote, and any perso
 information a moderator saw in them, do not stay forever. Held comments keep their text
 until a moderator decides them: it is what the moderator has to read. The text of
 Perspective-style `suggestscore` feedback goes after the same period; its label and scores
-stay, so it still counts in the tuning evidence.
+stay, so it still counts in the tuning evidence. So do the words of readers' reports closed that
+long ago; their reason and outcome stay, for report precision.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -18,6 +20,7 @@ from service.db.engine import Database
 from service.db.tables import utcnow
 from service.store.comments import erase_comment_text, list_comments_with_text_decided_before
 from service.store.perspective import erase_feedback_text_before
+from service.store.reports import erase_report_text_before
 
 log = structlog.get_logger(__name__)
 
@@ -35,15 +38,25 @@ def purge_expired_text(db: Database, *, retention_days: int) -> int:
                 break
             erase_comment_text(session, comment_ids=ids)
         erased += len(ids)
-    feedback = 0
-    while True:
-        with db.session() as session:
-            count = erase_feedback_text_before(session, before=cutoff, limit=BATCH)
-        feedback += count
-        if count < BATCH:
-            break
-    if erased or feedback:
+    feedback = _erase_in_batches(db, erase_feedback_text_before, before=cutoff)
+    reports = _erase_in_batches(db, erase_report_text_before, before=cutoff)
+    if erased or feedback or reports:
         log.info(
-            "retention.purged", comments=erased, feedback=feedback, retention_days=retention_days
+            "retention.purged",
+            comments=erased,
+            feedback=feedback,
+            reports=reports,
+            retention_days=retention_days,
         )
     return erased
+
+
+def _erase_in_batches(db: Database, erase: Callable[..., int], *, before: datetime) -> int:
+    """Run `erase` (a store function erasing up to `limit` rows) until a batch comes up short."""
+    total = 0
+    while True:
+        with db.session() as session:
+            count = erase(session, before=before, limit=BATCH)
+        total += count
+        if count < BATCH:
+            return total

@@ -149,3 +149,26 @@ def queue_reported_comment(session: Session, *, comment: Comment, now: datetime)
     if comment.reported_at is None:
         comment.reported_at = now
         session.flush()
+
+
+def erase_report_text_before(session: Session, *, before: datetime, limit: int) -> int:
+    """Erase what readers wrote in up to `limit` reports closed before `before` (`detail`,
+    and a legal notice's `explanation`); the reason, the legal ground cited and the outcome
+    stay, so precision by reason and reporter is still measured. Open reports keep their
+    words: they are what the moderator has to read. Returns how many were erased."""
+    ids = list(
+        session.scalars(
+            select(Report.id)
+            .where(
+                Report.status != OPEN,
+                Report.resolved_at < before,
+                (Report.detail.is_not(None) | Report.explanation.is_not(None)),
+            )
+            .limit(limit)
+        )
+    )
+    if ids:
+        session.execute(
+            update(Report).where(Report.id.in_(ids)).values(detail=None, explanation=None)
+        )
+    return len(ids)

@@ -10,7 +10,14 @@ import pytest
 
 from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.engine import Database
-from service.db.tables import Comment, Decision, PerspectiveFeedback, WebhookEvent, utcnow
+from service.db.tables import (
+    Comment,
+    Decision,
+    PerspectiveFeedback,
+    Report,
+    WebhookEvent,
+    utcnow,
+)
 from service.retention import purge_expired_text
 from service.store.comments import create_comment
 from service.store.perspective import (
@@ -18,6 +25,7 @@ from service.store.perspective import (
     create_perspective_key,
     set_feedback_scores,
 )
+from service.store.reports import add_report
 from tests.support.databases import BACKENDS
 from tests.support.paths import REPO
 
@@ -121,5 +129,60 @@ def test_purge_erases_old_feedback_text_and_keeps_its_label(database_url: str) -
             rows = session.query(PerspectiveFeedback).order_by(PerspectiveFeedback.created_at)
             kept = [(row.text, row.value, row.scores) for row in rows]
         assert kept == [(None, 1.0, {"toxicity": 0.9}), ("recent", 1.0, {"toxicity": 0.9})]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_purge_erases_the_words_of_old_closed_reports_and_keeps_their_outcome(
+    database_url: str,
+) -> None:
+    db = Database(database_url)
+    now = utcnow()
+    comment_id = seed(db, "a published comment", "approve", age_days=100)
+    cases = [
+        ("reader-2", "upheld", 91, "his phone is 010-1234-5678"),
+        ("reader-3", "dismissed", 1, "recently closed"),
+        ("reader-4", "open", None, "still open, the moderator reads it"),
+    ]
+    with db.session() as session:
+        for reporter, status, closed_days_ago, detail in cases:
+            report = add_report(
+                session,
+                now=now - timedelta(days=95),
+                comment_id=comment_id,
+                reporter_id=reporter,
+                reason="illegal",
+                detail=detail,
+                legal_ground="Telecommunications Act s. 1",
+                explanation=f"why: {detail}",
+                good_faith=True,
+                counts_toward_hide=True,
+            )
+            report.status = status
+            if closed_days_ago is not None:
+                report.resolved_at = now - timedelta(days=closed_days_ago)
+    try:
+        purge_expired_text(db, retention_days=90)
+        with db.session() as session:
+            rows = session.query(Report).order_by(Report.reporter_id)
+            kept = [(r.status, r.reason, r.legal_ground, r.detail, r.explanation) for r in rows]
+        assert kept == [
+            ("upheld", "illegal", "Telecommunications Act s. 1", None, None),
+            (
+                "dismissed",
+                "illegal",
+                "Telecommunications Act s. 1",
+                "recently closed",
+                "why: recently closed",
+            ),
+            (
+                "open",
+                "illegal",
+                "Telecommunications Act s. 1",
+                "still open, the moderator reads it",
+                "why: still open, the moderator reads it",
+            ),
+        ]
     finally:
         db.dispose()
