@@ -19,6 +19,7 @@ from starlette.routing import Mount, Route
 from service.broker.connections import redis_client
 from service.broker.notify import DecisionListener
 from service.broker.producer import TaskProducer
+from service.comments import edit_routes as edits
 from service.comments import routes as comments
 from service.comments.flood import FloodGate
 from service.db.engine import Database
@@ -71,6 +72,9 @@ def build_services(settings: Settings) -> Services:
 ROUTES = [
     Route("/v1/comments", comments.post_comment, methods=["POST"]),
     Route("/v1/comments/{comment_id}", comments.get_comment, methods=["GET"]),
+    Route("/v1/comments/{comment_id}", edits.patch_comment, methods=["PATCH"]),
+    Route("/v1/comments/{comment_id}/revisions", edits.get_revisions, methods=["GET"]),
+    Route("/v1/comments/{comment_id}", comments.delete_comment_route, methods=["DELETE"]),
     Route("/healthz", health.healthz, methods=["GET"]),
     Route("/readyz", health.readyz, methods=["GET"]),
     Route("/v1/articles/{article_id}/settings", flags_routes.get_article_flags, methods=["GET"]),

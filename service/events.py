@@ -27,7 +27,19 @@ COMMENT_REVIEWED = "comment.reviewed"
 author."""
 REPORT_RESOLVED = "report.resolved"
 """A report was closed (upheld or dismissed), for the site to tell the reporter."""
-EVENT_TYPES = (COMMENT_DECIDED, COMMENT_REPORTED, COMMENT_REVIEWED, REPORT_RESOLVED)
+COMMENT_EDITED = "comment.edited"
+"""The author edited a comment: `data` is {comment_id, version, revision, at}; the new
+revision is pending, and its decision comes as a `comment.decided`. Never the text."""
+COMMENT_DELETED = "comment.deleted"
+"""The author deleted a comment: `data` is {comment_id, version, at}. Never the text."""
+EVENT_TYPES = (
+    COMMENT_DECIDED,
+    COMMENT_REPORTED,
+    COMMENT_REVIEWED,
+    REPORT_RESOLVED,
+    COMMENT_EDITED,
+    COMMENT_DELETED,
+)
 
 
 def event_names(value: str | None) -> frozenset[str]:

@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     webhook_events: str | None = Field(
         None,
         description="Which events are written to the outbox and sent, comma-separated "
-        "(comment.decided, comment.reported, comment.reviewed, report.resolved); default all.",
+        "(comment.decided, comment.reported, comment.reviewed, report.resolved, "
+        "comment.edited, comment.deleted); default all.",
     )
     webhook_max_attempts: int = Field(8, ge=1)
     webhook_backoff_seconds: float = Field(5.0, gt=0)
@@ -129,6 +130,11 @@ class Settings(BaseSettings):
         description="How long `comments:analyze` waits for a worker's scores before 503.",
     )
     idempotency_window_seconds: int = 24 * 3600
+    edit_window_seconds: int = Field(
+        900,
+        ge=0,
+        description="How long after posting its author may edit a comment; 0 turns edits off.",
+    )
     log_level: str = "INFO"
     log_json: bool = True
 

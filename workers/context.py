@@ -9,7 +9,7 @@ order, after the batch's earlier comments.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -40,11 +40,20 @@ class PendingComment:
     comment_id: str
     subject: policy.Comment
     created_at: datetime
+    # The revision of the text in `subject`: what the decision is recorded against.
+    revision: int = field(kw_only=True)
+    # When that revision was made, if it is an edit: the decision-latency metric runs from it.
+    revised_at: datetime | None = field(default=None, kw_only=True)
 
     @property
     def posting_key(self) -> tuple[datetime, str]:
         """Posting order: by time, ties by id (as `list_author_texts_since` orders)."""
         return (self.created_at, self.comment_id)
+
+    @property
+    def accepted_at(self) -> datetime:
+        """When the text being decided was accepted: the edit's time for an edited comment."""
+        return self.revised_at or self.created_at
 
 
 @dataclass(frozen=True)
@@ -195,10 +204,14 @@ def _history(
             up_to_id=comment.comment_id,
         )
     repeat_since = comment.created_at - repeat
+    # The comment's own row never counts: an edited comment's text is its latest revision
+    # (the earlier ones are in `comment_revisions`, which this never reads), and rewriting
+    # one's own comment is not repeating it.
     earlier = [
         (row.id, row.text)
         for row in rows
         if row.text is not None
+        and row.id != comment.comment_id
         and row.created_at >= repeat_since
         and (row.created_at, row.id) < key
     ][:MAX_RECENT_TEXTS]

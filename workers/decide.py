@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy.orm import Session
 
 import policy
-from service.broker.contract import DELIVER_WEBHOOK_TASK
+from service.broker.contract import DELIVER_WEBHOOK_TASK, parse_moderate_item
 from service.broker.notify import publish_decided
 from service.comments.decisions import AutomatedDecision, Recorded, record_automated_decisions
 from service.db.tables import utcnow
@@ -45,17 +45,18 @@ class _Decided:
     decision: policy.Decision
 
 
-def decide_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str | None]:
-    """The action taken on each comment, None where there was nothing to do (missing, already
-    decided, or named twice)."""
+def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]:
+    """The action taken on each item of a `moderate` task (a comment at a revision,
+    `service.broker.contract.moderate_item`, or a bare id: its current revision), None where
+    there was nothing to do (missing, already decided, edited since, or named twice)."""
     assert rt.scorer is not None, "moderate tasks run only where the model is loaded"
     current = rt.policies.current()
     # The comments and what the policy needs to know about them, in one transaction: the
     # context is the one the database held as the batch began.
     with rt.db.session() as session:
-        pending = _load_pending(session, comment_ids)
+        pending, chosen = _load_pending(session, items)
         if not pending:
-            return [None] * len(comment_ids)
+            return [None] * len(items)
         contexts = read_contexts(
             session,
             pending,
@@ -77,6 +78,7 @@ def decide_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str |
         decisions=[
             AutomatedDecision(
                 comment_id=item.comment.comment_id,
+                revision=item.comment.revision,
                 action=item.decision.action,
                 reasons=[reason.to_dict() for reason in item.decision.reasons],
                 scores=item.scores,
@@ -100,21 +102,38 @@ def decide_comments(rt: WorkerRuntime, comment_ids: Sequence[str]) -> list[str |
                 item.scores,
                 item.context,
                 item.decision.action,
+                revision=item.comment.revision,
             )
             for item in done
         ],
     )
     actions = {item.comment.comment_id: item.decision.action for item in done}
-    return [actions.pop(comment_id, None) for comment_id in comment_ids]
+    return [
+        actions.get(comment_id) if chosen.get(comment_id) == index else None
+        for index, comment_id in enumerate(parse_moderate_item(item)[0] for item in items)
+    ]
 
 
-def _load_pending(session: Session, comment_ids: Sequence[str]) -> list[PendingComment]:
-    """The batch's pending comments with their text, in posting order."""
+def _load_pending(
+    session: Session, items: Sequence[str]
+) -> tuple[list[PendingComment], dict[str, int]]:
+    """The batch's pending comments with their text, in posting order, and the index of the
+    item each was taken from. An item for a revision the author has since replaced is
+    dropped: its text is not the comment's any more, and the edit sent a task of its own."""
     pending: dict[str, PendingComment] = {}
-    found = list_pending_rows(session, comment_ids=comment_ids)
-    for comment_id in comment_ids:
+    chosen: dict[str, int] = {}
+    named = [parse_moderate_item(item) for item in items]
+    found = list_pending_rows(session, comment_ids=[comment_id for comment_id, _ in named])
+    for index, (comment_id, revision) in enumerate(named):
         comment = found.get(comment_id)
-        if comment_id in pending:
+        if comment is not None and revision is not None and revision != comment.revision:
+            log.info(
+                "moderation.stale_revision",
+                comment_id=comment_id,
+                revision=revision,
+                current=comment.revision,
+            )
+        elif comment_id in pending:
             log.info("moderation.duplicate", comment_id=comment_id)
         elif comment is None or comment.status != "pending" or comment.text is None:
             log.info(
@@ -126,8 +145,37 @@ def _load_pending(session: Session, comment_ids: Sequence[str]) -> list[PendingC
             subject = policy.Comment(
                 text=comment.text, author_id=comment.author_id, article_id=comment.article_id
             )
-            pending[comment_id] = PendingComment(comment_id, subject, comment.created_at)
-    return sorted(pending.values(), key=lambda comment: comment.posting_key)
+            pending[comment_id] = PendingComment(
+                comment_id,
+                subject,
+                comment.created_at,
+                revision=comment.revision,
+                revised_at=comment.revised_at,
+            )
+            chosen[comment_id] = index
+    return sorted(pending.values(), key=lambda comment: comment.posting_key), chosen
+
+
+def _log_dropped(rt: WorkerRuntime, dropped: Sequence[_Decided]) -> None:
+    """Why results went unrecorded: a read, in the rare batch that had any."""
+    with rt.db.session() as session:
+        found = list_pending_rows(session, comment_ids=[i.comment.comment_id for i in dropped])
+    for item in dropped:
+        comment_id, revision = item.comment.comment_id, item.comment.revision
+        row = found.get(comment_id)
+        if row is not None and row.revision != revision:
+            log.info(
+                "moderation.stale_revision",
+                comment_id=comment_id,
+                revision=revision,
+                current=row.revision,
+            )
+        else:
+            log.info(
+                "moderation.duplicate",
+                comment_id=comment_id,
+                status=None if row is None else row.status,
+            )
 
 
 def _score(
@@ -152,14 +200,17 @@ def _announce(
     policy_version: str,
 ) -> list[_Decided]:
     """Metrics, the `decided` hints and the webhook tasks of what was recorded, which it
-    returns; a comment another run had already decided is only logged."""
+    returns; a comment another run had already decided, or that was edited or deleted while
+    it was scored, is only logged."""
     done: list[tuple[_Decided, Recorded]] = []
+    dropped = [item for item, record in zip(decided, recorded, strict=True) if record is None]
+    if dropped:
+        _log_dropped(rt, dropped)
     for item, record in zip(decided, recorded, strict=True):
         if record is None:
-            log.info("moderation.duplicate", comment_id=item.comment.comment_id)
             continue
         metrics.DECISIONS.labels(action=item.decision.action, by="policy").inc()
-        metrics.DECISION_LATENCY.observe((utcnow() - item.comment.created_at).total_seconds())
+        metrics.DECISION_LATENCY.observe((utcnow() - item.comment.accepted_at).total_seconds())
         done.append((item, record))
     publish_decided(rt.redis, *(item.comment.comment_id for item, _ in done))
     for item, record in done:

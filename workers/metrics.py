@@ -18,7 +18,7 @@ DECISIONS = Counter(
 )
 DECISION_LATENCY = Histogram(
     "moderation_decision_latency_seconds",
-    "From the comment's acceptance to its automated decision",
+    "From the comment's acceptance (or its edit's) to its automated decision",
     buckets=LATENCY_BUCKETS,
 )
 SCORING_SECONDS = Histogram(

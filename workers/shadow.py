@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -64,13 +64,15 @@ class ShadowPolicy:
 
 @dataclass(frozen=True)
 class ShadowCase:
-    """One comment of a batch, as the real policy saw and decided it."""
+    """One comment of a batch, as the real policy saw and decided it, at the revision of its
+    text that was decided: the shadow decision is compared with the real one of that revision."""
 
     comment_id: str
     subject: policy.Comment
     scores: Mapping[str, float]
     context: policy.Context
     real_action: str
+    revision: int = field(kw_only=True)
 
 
 def record_shadow_decisions(rt: WorkerRuntime, cases: Sequence[ShadowCase]) -> list[str | None]:
@@ -102,6 +104,7 @@ def record_shadow_decisions(rt: WorkerRuntime, cases: Sequence[ShadowCase]) -> l
         log.info(
             "shadow.recorded",
             comment_id=case.comment_id,
+            revision=case.revision,
             action=decision.action,
             agrees=decision.action == case.real_action,
             policy_version=shadow.version,
@@ -139,7 +142,12 @@ def _write(
             session,
             policy_version=version,
             decisions=[
-                (case.comment_id, decision.action, [r.to_dict() for r in decision.reasons])
+                (
+                    case.comment_id,
+                    case.revision,
+                    decision.action,
+                    [r.to_dict() for r in decision.reasons],
+                )
                 for case, decision in decided
             ],
             now=utcnow(),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import structlog
 
-from service.broker.contract import MODERATE_QUEUE, MODERATE_TASK
+from service.broker.contract import MODERATE_QUEUE, MODERATE_TASK, moderate_item
 from service.broker.producer import TaskProducer
 from service.db.engine import Database
 from service.db.tables import utcnow
@@ -49,7 +49,11 @@ def sweep_pending(
         due = list_comments_due_for_resend(
             session, now=now, grace_seconds=grace_seconds, limit=limit
         )
-    sent = [comment_id for comment_id in due if producer.send(MODERATE_TASK, comment_id)]
+    sent = [
+        comment_id
+        for comment_id, revision in due
+        if producer.send(MODERATE_TASK, moderate_item(comment_id, revision))
+    ]
     if sent:
         with db.session() as session:
             mark_enqueued(session, comment_ids=sent, now=now)

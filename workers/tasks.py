@@ -16,6 +16,7 @@ from service.broker.contract import (
     RELAY_OUTBOX_TASK,
     SCORE_FEEDBACK_TASK,
     SWEEP_TASK,
+    parse_moderate_item,
 )
 from service.retention import purge_expired_text
 from service.webhooks import deliver_event, relay_due_events
@@ -55,14 +56,16 @@ def score_feedback_rows(feedback_ids: list[int]) -> int:
 
 
 @_task(MODERATE_TASK)
-def moderate(*comment_ids: str) -> list[str | None]:
-    # One id names every line of the task, Celery's own included; a batch's lines name the
-    # batch, and those about one comment name it too (workers/decide.py).
+def moderate(*items: str) -> list[str | None]:
+    # Each item a comment at a revision (`moderate_item`), or a bare id. One comment names
+    # every line of the task, Celery's own included; a batch's lines name the batch, and those
+    # about one comment name it too (workers/decide.py).
+    comment_ids = [parse_moderate_item(item)[0] for item in items]
     if len(comment_ids) == 1:
         structlog.contextvars.bind_contextvars(comment_id=comment_ids[0])
     else:
-        structlog.contextvars.bind_contextvars(comment_ids=list(comment_ids))
-    return decide_comments(runtime.current(), comment_ids)
+        structlog.contextvars.bind_contextvars(comment_ids=comment_ids)
+    return decide_comments(runtime.current(), items)
 
 
 @_task(DELIVER_WEBHOOK_TASK)

@@ -13,6 +13,23 @@ PURGE_TASK = "purge_expired_text"
 ANALYZE_TASK = "analyze"
 SCORE_FEEDBACK_TASK = "score_feedback"
 
+
+def moderate_item(comment_id: str, revision: int) -> str:
+    """What a `moderate` task names for one comment: the comment at one revision of its text
+    (`<id>@<revision>`). A worker decides it only if the comment is still pending at that
+    revision: a result for text the author has since edited is dropped, never stored."""
+    return f"{comment_id}@{revision}"
+
+
+def parse_moderate_item(item: str) -> tuple[str, int | None]:
+    """(comment id, revision) of a `moderate` task's item; a bare id (a task sent before
+    revisions existed) names whatever revision is current."""
+    comment_id, at, revision = item.rpartition("@")
+    if not at or not revision.isdigit():
+        return item, None
+    return comment_id, int(revision)
+
+
 # Queues.
 MODERATE_QUEUE = "moderate"
 DELIVER_QUEUE = "deliver"

@@ -17,7 +17,7 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from service.broker.contract import MODERATE_TASK
+from service.broker.contract import MODERATE_TASK, moderate_item
 from service.broker.producer import TaskProducer
 from service.comments.accept import (
     Accepted,
@@ -101,10 +101,10 @@ def accept_comments(
         )
 
     answers = [outcomes[index] for index in range(len(submissions))]
-    created = [a.resource["id"] for a in answers if isinstance(a, Accepted) and a.created]
+    created = [a.resource for a in answers if isinstance(a, Accepted) and a.created]
     if created:
-        with structlog.contextvars.bound_contextvars(comment_ids=created):
-            producer.send(MODERATE_TASK, *created)
+        with structlog.contextvars.bound_contextvars(comment_ids=[c["id"] for c in created]):
+            producer.send(MODERATE_TASK, *(moderate_item(c["id"], c["revision"]) for c in created))
     return answers
 
 

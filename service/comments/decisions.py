@@ -4,7 +4,7 @@ transaction, so no decision goes unannounced and none is recorded twice."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from service.comments.resources import comment_resource, isoformat
 from service.db.engine import Database
 from service.store.context import list_comments_by_id
-from service.store.decisions import add_decisions, add_hold_reasons, decide_pending_comments
+from service.store.decisions import add_decisions, decide_pending_comments, replace_hold_reasons
 from service.store.moderation import highest_label_score, list_decisions_for
 from service.store.tuning import add_audit_samples
 from service.store.webhooks import add_webhook_events
@@ -36,13 +36,14 @@ class Recorded:
 
 @dataclass(frozen=True)
 class AutomatedDecision:
-    """What the policy decided for one comment of a batch."""
+    """What the policy decided for one comment of a batch, at one revision of its text."""
 
     comment_id: str
     action: str
     reasons: list[dict[str, Any]]
     scores: dict[str, float]
     context: dict[str, Any]
+    revision: int = field(kw_only=True)
 
 
 def record_automated_decisions(
@@ -56,8 +57,9 @@ def record_automated_decisions(
     audit_sample_rate: float = 0.0,
 ) -> list[Recorded | None]:
     """A batch's automated decisions, in one transaction of a few statements: one result per
-    decision, None for a comment that is gone, no longer pending or already has its automated
-    decision (a task that ran twice).
+    decision, None for a comment that is gone, no longer pending at the decision's revision
+    (decided, deleted, or edited since: that result is dropped, never stored against newer
+    text) or already has its automated decision (a task that ran twice).
 
     An approval that falls in the audit sample (`service.tuning.sampling`) joins it in the same
     transaction, so no sampled approval is lost and none is sampled twice.
@@ -109,7 +111,8 @@ def _record(
     changed = decide_pending_comments(
         session,
         outcomes=[
-            (d.comment_id, STATUS_AFTER[d.action], highest_label_score(d.scores)) for d in decisions
+            (d.comment_id, d.revision, STATUS_AFTER[d.action], highest_label_score(d.scores))
+            for d in decisions
         ],
         now=now,
     )
@@ -122,6 +125,7 @@ def _record(
         decisions=[
             {
                 "comment_id": decision.comment_id,
+                "revision": decision.revision,
                 "by": "policy",
                 "action": decision.action,
                 "reasons": decision.reasons,
@@ -133,8 +137,10 @@ def _record(
             for decision in todo
         ],
     )
-    add_hold_reasons(
+    replace_hold_reasons(
         session,
+        # A first revision has no earlier decision whose reasons could linger.
+        comment_ids=[decision.comment_id for decision in todo if decision.revision > 1],
         reasons=[
             (decision.comment_id, kind)
             for decision in todo

@@ -13,8 +13,9 @@ from service.db.tables import Comment, Decision
 from service.http.bodies import DateTime, Resource, build
 from service.reports.reasons import ReasonCode
 
-Status = Literal["pending", "approved", "held", "rejected", "hidden"]
-"""`hidden`: taken down by readers' reports, until a moderator keeps or rejects it."""
+Status = Literal["pending", "approved", "held", "rejected", "hidden", "deleted"]
+"""`hidden`: taken down by readers' reports, until a moderator keeps or rejects it.
+`deleted`: by its author; its text (of every revision) is erased, `text` is null."""
 
 
 class Reason(Resource):
@@ -57,9 +58,14 @@ class CommentResource(Resource):
     text: str | None
     status: Status
     version: int
+    revision: int = Field(
+        description="The text's revision: 1 as posted, + 1 for each edit by its author."
+    )
     created_at: DateTime
     decided_at: DateTime | None
-    decision: AutomatedDecision | None
+    decision: AutomatedDecision | None = Field(
+        description="The policy's decision on the current revision; null while it is pending."
+    )
     review: Review | None
 
 
@@ -75,7 +81,9 @@ def comment_resource(comment: Comment, decisions: Sequence[Decision]) -> dict[st
 
 def comment_fields(comment: Comment, decisions: Sequence[Decision]) -> dict[str, Any]:
     """The values of a CommentResource's fields, for it or a resource that extends it."""
-    automated = next((d for d in decisions if d.by == "policy"), None)
+    automated = next(
+        (d for d in decisions if d.by == "policy" and d.revision == comment.revision), None
+    )
     reviews = [d for d in decisions if d.by == "moderator"]
     return {
         "id": comment.id,
@@ -85,6 +93,7 @@ def comment_fields(comment: Comment, decisions: Sequence[Decision]) -> dict[str,
         "text": comment.text,
         "status": comment.status,
         "version": comment.version,
+        "revision": comment.revision,
         "created_at": isoformat(comment.created_at),
         "decided_at": isoformat(comment.decided_at),
         "decision": automated_resource(automated) if automated else None,

@@ -1,4 +1,4 @@
-"""POST /v1/comments and GET /v1/comments/{id}."""
+"""POST /v1/comments, and GET and DELETE /v1/comments/{id}."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
+from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.comments.accept import read_comment
+from service.comments.delete import delete_comment
 from service.comments.resources import CommentResource
 from service.comments.schemas import NewComment, parse_prefer_wait
 from service.comments.waiting import wait_until_decided
@@ -88,7 +90,7 @@ async def _post_comment(request: Request) -> JSONResponse:
     svc = services(request)
     principal = await authenticate(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
-    key = _idempotency_key(request)
+    key = read_idempotency_key(request)
     new = NewComment.parse(body)
     accepted = await svc.intake.accept(principal, new, key)
     comment_id = accepted.resource["id"]
@@ -99,7 +101,7 @@ async def _post_comment(request: Request) -> JSONResponse:
     else:
         log.info("comment.replayed")
     headers = {"Idempotent-Replayed": "true"} if not accepted.created else {}
-    return await _answer(request, accepted.resource, principal_read=principal, headers=headers)
+    return await answer(request, accepted.resource, principal_read=principal, headers=headers)
 
 
 @documented(
@@ -124,10 +126,40 @@ async def get_comment(request: Request) -> JSONResponse:
     resource = await run_in_threadpool(
         read_comment, svc.db, principal=principal, comment_id=request.path_params["comment_id"]
     )
-    return await _answer(request, resource, principal_read=principal, status_when_pending=200)
+    return await answer(request, resource, principal_read=principal, status_when_pending=200)
 
 
-async def _answer(
+@documented(
+    Operation(
+        "deleteComment",
+        "Delete a comment: its author only, banned or not",
+        {
+            204: Reply(
+                "Deleted (or already deleted): the text of every revision is erased, open "
+                "reports closed, and comment.deleted announced",
+                media=None,
+            )
+        },
+        problems(401, 404, 503),
+        security=BEARER,
+    )
+)
+async def delete_comment_route(request: Request) -> Response:
+    svc = services(request)
+    principal = await authenticate(request)
+    event_ids = await run_in_threadpool(
+        delete_comment,
+        svc.db,
+        principal=principal,
+        comment_id=request.path_params["comment_id"],
+        events=svc.settings.announced_events,
+    )
+    for event_id in event_ids:
+        await run_in_threadpool(svc.producer.send, DELIVER_WEBHOOK_TASK, event_id)
+    return Response(status_code=204)
+
+
+async def answer(
     request: Request,
     resource: dict[str, Any],
     *,
@@ -150,7 +182,7 @@ async def _answer(
     return JSONResponse(resource, status_code=status, headers=headers)
 
 
-def _idempotency_key(request: Request) -> str | None:
+def read_idempotency_key(request: Request) -> str | None:
     key = request.headers.get("idempotency-key")
     if key is None:
         return None

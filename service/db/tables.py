@@ -78,6 +78,9 @@ class Comment(Base):
     text: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer, default=1)
+    # The text's revision: 1 as posted, + 1 for each edit by its author. Earlier revisions'
+    # texts are in `comment_revisions`; this row holds the current one.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -112,6 +115,8 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"))
+    # The comment's revision the decision was made on.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     by: Mapped[str] = mapped_column(String(16))
     action: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
@@ -129,17 +134,44 @@ class Decision(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        # The database, not the worker, guarantees one automated decision per comment:
-        # a task that runs twice hits this index and stops quietly.
+        # The database, not the worker, guarantees one automated decision per revision of a
+        # comment: a task that runs twice hits this index and stops quietly.
         Index(
             "uq_decisions_one_policy_decision",
             "comment_id",
+            "revision",
             unique=True,
             sqlite_where=text("by = 'policy'"),
             postgresql_where=text("by = 'policy'"),
         ),
         Index("ix_decisions_comment_at", "comment_id", "at"),
         Index("ix_decisions_by_at", "by", "at"),
+    )
+
+
+class CommentRevision(Base):
+    """Every revision of an edited comment, the first included (an unedited comment has no
+    rows here: its one revision is the comment row). `text` is erased with the comment's, on
+    deletion and at retention."""
+
+    __tablename__ = "comment_revisions"
+
+    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"), primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # An edit's Idempotency-Key, scoped to the comment (and so to its author), and the hash
+    # of the edit's body, as on comments.
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index(
+            "uq_comment_revisions_comment_idempotency",
+            "comment_id",
+            "idempotency_key",
+            unique=True,
+        ),
     )
 
 
@@ -274,12 +306,21 @@ class ShadowDecision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"))
     policy_version: Mapped[str] = mapped_column(String(64))
+    # The comment's revision the shadow policy decided: compared with the real decision of
+    # the same revision.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     action: Mapped[str] = mapped_column(String(16))
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        Index("uq_shadow_decisions_comment_policy", "comment_id", "policy_version", unique=True),
+        Index(
+            "uq_shadow_decisions_comment_policy_revision",
+            "comment_id",
+            "policy_version",
+            "revision",
+            unique=True,
+        ),
         Index("ix_shadow_decisions_at", "at"),
     )
 

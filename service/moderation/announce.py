@@ -44,6 +44,19 @@ def announce_review(
     written += write_events(
         session, events, COMMENT_REVIEWED, [(comment.id, reviewed)], now=now
     ).values()
+    return written + announce_resolved(session, events, comment=comment, closed=closed, now=now)
+
+
+def announce_resolved(
+    session: Session,
+    events: Collection[str],
+    *,
+    comment: Comment,
+    closed: Sequence[Report],
+    now: datetime,
+) -> list[str]:
+    """One `report.resolved` per report closed (if the deployment announces it); their ids."""
+    written: list[str] = []
     # One call per report: the ids come back keyed by comment, and these share one.
     for report in closed:
         resolved = {

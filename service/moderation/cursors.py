@@ -25,15 +25,14 @@ CURSOR_VERSION = 1
 MAX_CURSOR_CHARS = 512
 
 
-def encode_cursor(sort: QueueSort, filters: QueueFilters, key: list[Any]) -> str:
-    values = [value.isoformat() if isinstance(value, datetime) else value for value in key]
-    payload = {"v": CURSOR_VERSION, "s": sort, "f": _fingerprint(filters), "k": values}
+def pack(payload: dict[str, Any]) -> str:
+    """A cursor's opaque form: its JSON, URL-safe base64 without padding."""
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def decode_cursor(cursor: str, sort: QueueSort, filters: QueueFilters) -> list[Any]:
-    """The key to resume after, or a 422 `invalid_cursor`."""
+def unpack(cursor: str, fields: set[str]) -> dict[str, Any]:
+    """The payload `pack` wrote, with exactly these fields, or a 422 `invalid_cursor`."""
     if not 0 < len(cursor) <= MAX_CURSOR_CHARS:
         raise invalid_cursor()
     try:
@@ -41,8 +40,19 @@ def decode_cursor(cursor: str, sort: QueueSort, filters: QueueFilters) -> list[A
         payload = json.loads(raw)
     except (binascii.Error, ValueError) as exc:
         raise invalid_cursor() from exc
-    if not isinstance(payload, dict) or set(payload) != {"v", "s", "f", "k"}:
+    if not isinstance(payload, dict) or set(payload) != fields:
         raise invalid_cursor()
+    return payload
+
+
+def encode_cursor(sort: QueueSort, filters: QueueFilters, key: list[Any]) -> str:
+    values = [value.isoformat() if isinstance(value, datetime) else value for value in key]
+    return pack({"v": CURSOR_VERSION, "s": sort, "f": _fingerprint(filters), "k": values})
+
+
+def decode_cursor(cursor: str, sort: QueueSort, filters: QueueFilters) -> list[Any]:
+    """The key to resume after, or a 422 `invalid_cursor`."""
+    payload = unpack(cursor, {"v", "s", "f", "k"})
     if payload["v"] != CURSOR_VERSION or payload["s"] != sort:
         raise invalid_cursor("This cursor was made for another sort order.")
     if payload["f"] != _fingerprint(filters):
@@ -53,10 +63,10 @@ def decode_cursor(cursor: str, sort: QueueSort, filters: QueueFilters) -> list[A
     if sort == "score":
         if len(values) != 3 or not _is_score(values[0]):
             raise invalid_cursor()
-        return [float(values[0]), _moment(values[1]), _comment_id(values[2])]
+        return [float(values[0]), moment(values[1]), comment_id_of(values[2])]
     if len(values) != 2:
         raise invalid_cursor()
-    return [_moment(values[0]), _comment_id(values[1])]
+    return [moment(values[0]), comment_id_of(values[1])]
 
 
 def invalid_cursor(detail: str = "The cursor is not one this API gave out.") -> FieldError:
@@ -77,7 +87,8 @@ def _is_score(value: object) -> bool:
     )
 
 
-def _moment(value: object) -> datetime:
+def moment(value: object) -> datetime:
+    """A cursor's moment, as `isoformat` wrote it, in UTC; else a 422 `invalid_cursor`."""
     if not isinstance(value, str) or len(value) > 40:
         raise invalid_cursor()
     try:
@@ -92,7 +103,8 @@ def _moment(value: object) -> datetime:
         raise invalid_cursor() from exc
 
 
-def _comment_id(value: object) -> str:
+def comment_id_of(value: object) -> str:
+    """A cursor's comment id; else a 422 `invalid_cursor`."""
     if not isinstance(value, str) or not could_be_comment_id(value):
         raise invalid_cursor()
     return value

@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from service.http.openapi import Operation, Reply, documented
 from service.http.pages import render_page
+from service.reports.reasons import REASON_CODES
 
 
 @documented(
@@ -18,4 +19,5 @@ from service.http.pages import render_page
     )
 )
 async def moderate(request: Request) -> Response:
-    return render_page(request, "moderate.html")
+    # The coded reasons, in the order the page's digit keys pick them.
+    return render_page(request, "moderate.html", {"reason_codes": " ".join(REASON_CODES)})

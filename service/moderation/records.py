@@ -82,6 +82,7 @@ def _history_entry(decision: Decision, *, override: bool) -> HistoryEntry:
         HistoryEntry,
         by=decision.by,
         action=decision.action,
+        revision=decision.revision,
         reason=decision.reason,
         reason_code=decision.reason_code,
         explanation=decision.explanation,

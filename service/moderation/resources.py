@@ -139,6 +139,7 @@ class HistoryEntry(Resource):
 
     by: Literal["policy", "moderator", "reports"]
     action: Literal["approve", "hold", "reject", "hide", "keep"]
+    revision: int = Field(description="The revision of the comment's text it was made on.")
     reason: str | None
     reason_code: ReasonCode | None
     explanation: str | None = Field(description="What the author may be told.")

@@ -274,6 +274,8 @@ def _refusal(
             "The policy has not decided this comment yet.",
             comment_status="pending",
         )
+    if comment.status == "deleted":
+        return _already_decided(comment, "Its author deleted this comment.")
     queued = comment.status == "held" or _reported(comment)
     if queued and _claimed_by_other(comment, moderator_id, now):
         return ProblemError(

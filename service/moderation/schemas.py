@@ -146,7 +146,7 @@ class QueueParameters(StrictModel):
         if (
             isinstance(data, dict)
             and data.get("cursor") is not None
-            and _whole_number(data.get("claim")) is not None
+            and whole_number(data.get("claim")) is not None
         ):
             return {**data, "cursor": CLAIM_WITH_CURSOR}
         return data
@@ -169,7 +169,7 @@ class QueueParameters(StrictModel):
     def _page_size(cls, value: Any, info: ValidationInfo) -> Any:
         if not isinstance(value, str):
             return value
-        number = _whole_number(value)
+        number = whole_number(value)
         if number is None:
             name = info.field_name
             raise fault(
@@ -208,8 +208,8 @@ def parse_queue_query(params: Mapping[str, str]) -> QueueQuery:
     return QueueParameters.parse(dict(params)).query(queue)
 
 
-def _whole_number(value: Any) -> int | None:
-    """A page size or claim from its query string: digits only, 1 to MAX_LIMIT."""
+def whole_number(value: Any) -> int | None:
+    """A page size or claim from its query string: digits only, 1 to MAX_LIMIT; else None."""
     if not (isinstance(value, str) and value.isascii() and value.isdigit()):
         return None
     digits = value.lstrip("0")

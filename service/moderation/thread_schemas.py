@@ -8,20 +8,16 @@ what `encode_replies_cursor` writes for this comment is a 422 `invalid_cursor`.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field, field_validator
 
 from service.http.bodies import Rules, StrictModel, fault
-from service.moderation.cursors import MAX_CURSOR_CHARS, invalid_cursor
-from service.moderation.schemas import DEFAULT_LIMIT, MAX_LIMIT, Cursor
-from service.store.comments import could_be_comment_id
+from service.moderation.cursors import comment_id_of, invalid_cursor, moment, pack, unpack
+from service.moderation.schemas import DEFAULT_LIMIT, MAX_LIMIT, Cursor, whole_number
 
 REPLIES_CURSOR_VERSION = 1
 LIMIT_RULE = f"limit is a whole number from 1 to {MAX_LIMIT}."
@@ -52,15 +48,10 @@ class ThreadParameters(StrictModel):
     def _page_size(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        digits = value.lstrip("0")
-        if not (
-            value.isascii()
-            and value.isdigit()
-            and len(digits) <= len(str(MAX_LIMIT))  # int() of a long enough string raises
-            and 1 <= int(digits or "0") <= MAX_LIMIT
-        ):
+        number = whole_number(value)
+        if number is None:
             raise fault("invalid_limit", LIMIT_RULE, limit=MAX_LIMIT)
-        return int(digits)
+        return number
 
     def query(self, comment_id: str) -> ThreadQuery:
         """The query, with the cursor decoded (a 422 `invalid_cursor` if it isn't ours)."""
@@ -74,25 +65,13 @@ def parse_thread_query(comment_id: str, params: Mapping[str, str]) -> ThreadQuer
 
 def encode_replies_cursor(comment_id: str, last: tuple[datetime, str]) -> str:
     created_at, reply_id = last
-    payload = {
-        "v": REPLIES_CURSOR_VERSION,
-        "c": comment_id,
-        "k": [created_at.isoformat(), reply_id],
-    }
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    return pack(
+        {"v": REPLIES_CURSOR_VERSION, "c": comment_id, "k": [created_at.isoformat(), reply_id]}
+    )
 
 
 def decode_replies_cursor(cursor: str, comment_id: str) -> tuple[datetime, str]:
-    if not 0 < len(cursor) <= MAX_CURSOR_CHARS:
-        raise invalid_cursor()
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
-        raise invalid_cursor() from exc
-    if not isinstance(payload, dict) or set(payload) != {"v", "c", "k"}:
-        raise invalid_cursor()
+    payload = unpack(cursor, {"v", "c", "k"})
     if payload["v"] != REPLIES_CURSOR_VERSION:
         raise invalid_cursor()
     if payload["c"] != comment_id:
@@ -101,21 +80,4 @@ def decode_replies_cursor(cursor: str, comment_id: str) -> tuple[datetime, str]:
     if not (isinstance(key, list) and len(key) == 2):
         raise invalid_cursor()
     created_at, reply_id = key
-    if not (isinstance(reply_id, str) and could_be_comment_id(reply_id)):
-        raise invalid_cursor()
-    return _moment(created_at), reply_id
-
-
-def _moment(value: object) -> datetime:
-    if not isinstance(value, str) or len(value) > 40:
-        raise invalid_cursor()
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise invalid_cursor() from exc
-    if moment.tzinfo is None:
-        raise invalid_cursor()
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError as exc:  # year 1 east of UTC, or year 9999 west of it
-        raise invalid_cursor() from exc
+    return moment(created_at), comment_id_of(reply_id)

@@ -16,18 +16,9 @@ ReportReason = Literal[
     "illegal",
     "other",
 ]
-ReasonCode = Literal[
-    "offensive",
-    "abusive",
-    "harassment",
-    "hate_speech",
-    "spam",
-    "personal_info",
-    "off_topic",
-    "illegal",
-    "other",
-    "misinformation",
-]
+ReasonCode = Literal[ReportReason, "misinformation"]
+"""A moderator's coded reason: a report reason, or misinformation (which readers don't report
+as such: it takes a moderator's judgement)."""
 REPORT_REASONS: tuple[str, ...] = get_args(ReportReason)
 REASON_CODES: tuple[str, ...] = get_args(ReasonCode)
 ILLEGAL = "illegal"

@@ -25,7 +25,7 @@ class ReportResource(Resource):
     good_faith: bool | None = Field(description="With reason illegal: true.")
     status: ReportStatus = Field(
         description="open until a moderator decides the comment: upheld (rejected) or "
-        "dismissed (kept)."
+        "dismissed (kept, or deleted by its author)."
     )
     created_at: DateTime
     resolved_at: DateTime | None

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from service.db.tables import Comment, WebhookEvent
+from service.db.tables import Comment, CommentRevision, Report, WebhookEvent
 
 COMMENT_ID = re.compile(r"[\x21-\x7e]{1,36}")
 # The accept path's statements, built once: SQLAlchemy spends more building and keying a
@@ -58,6 +58,7 @@ def build_comment(
         text=text,
         status="pending",
         version=1,
+        revision=1,
         created_at=now,
         # Optimistic: the task is sent right after commit; if that send fails, the sweeper
         # finds the comment still pending once the grace period has passed.
@@ -255,6 +256,9 @@ PURGEABLE_STATUSES = ("approved", "rejected")
 def list_comments_with_text_decided_before(
     session: Session, *, before: datetime, limit: int
 ) -> list[str]:
+    """Decided comments whose text retention erases; one with open reports keeps it until a
+    moderator closes them: it is what they have to read."""
+    open_reports = select(Report.id).where(Report.comment_id == Comment.id, Report.status == "open")
     return list(
         session.scalars(
             select(Comment.id)
@@ -262,20 +266,51 @@ def list_comments_with_text_decided_before(
                 Comment.status.in_(PURGEABLE_STATUSES),
                 Comment.decided_at < before,
                 Comment.text.is_not(None),
+                ~open_reports.exists(),
             )
             .limit(limit)
         )
     )
 
 
-def erase_comment_text(session: Session, *, comment_ids: Sequence[str]) -> None:
-    """Erase the text on the comment and in the webhook payloads that copied it."""
-    session.execute(update(Comment).where(Comment.id.in_(comment_ids)).values(text=None))
-    for event in session.scalars(
-        select(WebhookEvent).where(
-            WebhookEvent.comment_id.in_(comment_ids), WebhookEvent.status != "pending"
-        )
-    ):
-        data = dict(event.payload.get("data") or {})
-        data["text"] = None
-        event.payload = {**event.payload, "data": data}
+def erase_comment_text(
+    session: Session, *, comment_ids: Sequence[str], pending_events: bool = False
+) -> None:
+    """Erase the text of the comments and of all their revisions, and scrub it from the
+    webhook payloads that copied it. Retention leaves an undelivered payload as it is (the
+    site still needs the text of the approval it announces); a deletion, `pending_events`,
+    scrubs those too."""
+    if not comment_ids:
+        return
+    session.execute(
+        update(Comment)
+        .where(Comment.id.in_(comment_ids))
+        .values(text=None)
+        .execution_options(synchronize_session="fetch")
+    )
+    session.execute(
+        update(CommentRevision)
+        .where(CommentRevision.comment_id.in_(comment_ids), CommentRevision.text.is_not(None))
+        .values(text=None)
+        .execution_options(synchronize_session=False)
+    )
+    events = select(WebhookEvent).where(WebhookEvent.comment_id.in_(comment_ids))
+    if not pending_events:
+        events = events.where(WebhookEvent.status != "pending")
+    for event in session.scalars(events):
+        data = event.payload.get("data")
+        if isinstance(data, dict) and data.get("text") is not None:
+            event.payload = {**event.payload, "data": {**data, "text": None}}
+    session.flush()
+
+
+def mark_comment_deleted(session: Session, *, comment: Comment, now: datetime) -> None:
+    """Deleted by its author: out of every queue (no lease, not reported), its version up.
+    The text goes with `erase_comment_text`, in the same transaction."""
+    comment.status = "deleted"
+    comment.version += 1
+    comment.decided_at = now
+    comment.claimed_by = None
+    comment.claimed_until = None
+    comment.reported_at = None
+    session.flush()

@@ -11,10 +11,10 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import BindParameter, bindparam, func, select
+from sqlalchemy import BindParameter, and_, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from service.db.tables import ArticleFlags, AuthorFlags, Comment
+from service.db.tables import ArticleFlags, AuthorFlags, Comment, CommentRevision
 from service.store.comments import could_be_comment_id
 
 
@@ -32,7 +32,10 @@ class PendingRow(NamedTuple):
     author_id: str
     text: str | None
     status: str
+    revision: int
     created_at: datetime
+    # When the current revision was made, for an edited comment (None for one never edited).
+    revised_at: datetime | None
 
 
 # The statements of the worker's every batch, built once: SQLAlchemy spends more building and
@@ -41,8 +44,22 @@ _COMMENTS = Comment.__table__
 # Comment, author and article ids: each a list of strings, expanded into IN (...).
 _IDS: BindParameter[str] = bindparam("ids", expanding=True)
 _COMMENTS_BY_ID = select(Comment).where(Comment.id.in_(_IDS))
-_PENDING_BY_ID = select(*(_COMMENTS.c[field] for field in PendingRow._fields)).where(
-    _COMMENTS.c.id.in_(_IDS)
+_REVISIONS = CommentRevision.__table__
+_PENDING_BY_ID = (
+    select(
+        *(_COMMENTS.c[field] for field in PendingRow._fields if field != "revised_at"),
+        _REVISIONS.c.created_at.label("revised_at"),
+    )
+    .select_from(
+        _COMMENTS.outerjoin(
+            _REVISIONS,
+            and_(
+                _REVISIONS.c.comment_id == _COMMENTS.c.id,
+                _REVISIONS.c.revision == _COMMENTS.c.revision,
+            ),
+        )
+    )
+    .where(_COMMENTS.c.id.in_(_IDS))
 )
 _NEWEST_FIRST = (_COMMENTS.c.created_at.desc(), _COMMENTS.c.id.desc())
 _RANKED = (
@@ -86,7 +103,9 @@ def list_pending_rows(session: Session, *, comment_ids: Iterable[str]) -> dict[s
     wanted = _valid_ids(comment_ids)
     if not wanted:
         return {}
-    return {row.id: PendingRow(*row) for row in session.execute(_PENDING_BY_ID, {"ids": wanted})}
+    return {
+        row.id: PendingRow._make(row) for row in session.execute(_PENDING_BY_ID, {"ids": wanted})
+    }
 
 
 def list_recent_comments_by_author(

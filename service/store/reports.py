@@ -172,3 +172,18 @@ def erase_report_text_before(session: Session, *, before: datetime, limit: int) 
             update(Report).where(Report.id.in_(ids)).values(detail=None, explanation=None)
         )
     return len(ids)
+
+
+def erase_report_text(session: Session, *, comment_ids: Sequence[str]) -> None:
+    """Erase what readers wrote in every report of these comments: a report's words follow
+    the text they are about (they often quote it)."""
+    if comment_ids:
+        session.execute(
+            update(Report)
+            .where(
+                Report.comment_id.in_(comment_ids),
+                (Report.detail.is_not(None) | Report.explanation.is_not(None)),
+            )
+            .values(detail=None, explanation=None)
+            .execution_options(synchronize_session="fetch")
+        )

@@ -15,9 +15,9 @@ BACKOFF_CAP_SENDS = 7
 
 def list_comments_due_for_resend(
     session: Session, *, now: datetime, grace_seconds: float, limit: int
-) -> list[str]:
-    """Ids of pending comments whose last send is older than the grace period doubled once per
-    earlier re-send, oldest first.
+) -> list[tuple[str, int]]:
+    """(id, revision) of pending comments whose last send is older than the grace period
+    doubled once per earlier re-send, oldest first.
 
     The backoff is part of the WHERE clause, not applied to the rows LIMIT let through: under a
     large backlog the oldest rows are those already re-sent and still waiting, and they would
@@ -37,11 +37,10 @@ def list_comments_due_for_resend(
             Comment.enqueued_at < sent_before(BACKOFF_CAP_SENDS),
         ),
     )
-    return list(
-        session.scalars(
-            select(Comment.id)
-            .where(Comment.status == "pending", due)
-            .order_by(Comment.enqueued_at)
-            .limit(limit)
-        )
+    rows = session.execute(
+        select(Comment.id, Comment.revision)
+        .where(Comment.status == "pending", due)
+        .order_by(Comment.enqueued_at)
+        .limit(limit)
     )
+    return [(comment_id, revision) for comment_id, revision in rows]

@@ -1,5 +1,12 @@
 """The rows policy tuning reads and writes: shadow decisions, the audit sample, and the stored
-decisions and human judgements that replays and the evidence are computed from."""
+decisions and human judgements that replays and the evidence are computed from.
+
+An edit makes a comment pending again and the policy decides the new revision, so an edited
+comment has an automated decision per revision. Only the current revision's counts: an earlier
+one was superseded by the edit (its text is no longer the comment's), and a judgement counts
+for a decision only when it was made on the same revision. Audit-sample labels are kept per
+comment and are taken to be on its current revision.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +14,33 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from service.db.tables import AuditSample, Comment, Decision, Report, ShadowDecision
+from service.db.tables import (
+    AuditSample,
+    Comment,
+    CommentRevision,
+    Decision,
+    Report,
+    ShadowDecision,
+)
 
 POLICY = Decision.by == "policy"
+# With `Comment` joined on the decision's comment: the decision is on the current revision.
+CURRENT = Decision.revision == Comment.revision
 
 
 def add_shadow_decisions(
     session: Session,
     *,
     policy_version: str,
-    decisions: Sequence[tuple[str, str, list[dict[str, Any]]]],
+    decisions: Sequence[tuple[str, int, str, list[dict[str, Any]]]],
     now: datetime,
 ) -> None:
-    """One shadow policy's (comment_id, action, reasons) for a batch, in one statement (no
-    rows handed back: their new ids would cost a statement each on SQLite)."""
+    """One shadow policy's (comment_id, revision, action, reasons) for a batch, in one
+    statement (no rows handed back: their new ids would cost a statement each on SQLite)."""
     if decisions:
         session.execute(
             insert(ShadowDecision),
@@ -31,11 +48,12 @@ def add_shadow_decisions(
                 {
                     "comment_id": comment_id,
                     "policy_version": policy_version,
+                    "revision": revision,
                     "action": action,
                     "reasons": reasons,
                     "at": now,
                 }
-                for comment_id, action, reasons in decisions
+                for comment_id, revision, action, reasons in decisions
             ],
         )
 
@@ -43,11 +61,25 @@ def add_shadow_decisions(
 def list_shadow_pairs_since(
     session: Session, *, since: datetime
 ) -> list[tuple[ShadowDecision, Decision, str | None]]:
-    """Each shadow decision with the real automated decision and the comment's text."""
+    """Each shadow decision on a comment's current revision with the real automated decision
+    of that revision and the comment's text."""
     rows = session.execute(
         select(ShadowDecision, Decision, Comment.text)
-        .join(Decision, and_(Decision.comment_id == ShadowDecision.comment_id, POLICY))
-        .join(Comment, Comment.id == ShadowDecision.comment_id)
+        .join(
+            Comment,
+            and_(
+                Comment.id == ShadowDecision.comment_id,
+                Comment.revision == ShadowDecision.revision,
+            ),
+        )
+        .join(
+            Decision,
+            and_(
+                Decision.comment_id == ShadowDecision.comment_id,
+                Decision.revision == ShadowDecision.revision,
+                POLICY,
+            ),
+        )
         .where(ShadowDecision.at >= since)
         .order_by(ShadowDecision.id)
     )
@@ -57,9 +89,14 @@ def list_shadow_pairs_since(
 def add_audit_samples(
     session: Session, *, comment_ids: Sequence[str], rate: float, now: datetime
 ) -> None:
+    """A comment is sampled once: an edited comment approved again keeps its first sample (a
+    comment already sampled is skipped, in the same one statement)."""
     if comment_ids:
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         session.execute(
-            insert(AuditSample.__table__),
+            dialect.insert(AuditSample.__table__).on_conflict_do_nothing(
+                index_elements=["comment_id"]
+            ),
             [{"comment_id": cid, "rate": rate, "sampled_at": now} for cid in comment_ids],
         )
 
@@ -83,11 +120,12 @@ def list_unjudged_samples(
     after: Sequence[Any] | None,
     limit: int,
 ) -> list[tuple[Comment, AuditSample]]:
-    """Sampled comments no moderator has labelled yet, oldest sample first."""
+    """Sampled comments no moderator has labelled yet, oldest sample first; a comment its
+    author deleted has no text left to judge."""
     query = (
         select(Comment, AuditSample)
         .join(AuditSample, AuditSample.comment_id == Comment.id)
-        .where(AuditSample.label.is_(None))
+        .where(AuditSample.label.is_(None), Comment.status != "deleted")
     )
     if article_id is not None:
         query = query.where(Comment.article_id == article_id)
@@ -124,7 +162,10 @@ def summarize_audit_samples_since(session: Session, *, since: datetime) -> dict[
 
 def count_policy_decisions_since(session: Session, *, since: datetime) -> int:
     count = session.scalar(
-        select(func.count()).select_from(Decision).where(POLICY, Decision.at >= since)
+        select(func.count())
+        .select_from(Decision)
+        .join(Comment, Comment.id == Decision.comment_id)
+        .where(POLICY, CURRENT, Decision.at >= since)
     )
     return int(count or 0)
 
@@ -132,14 +173,15 @@ def count_policy_decisions_since(session: Session, *, since: datetime) -> int:
 def list_policy_decisions_after(
     session: Session, *, since: datetime, after_id: int, limit: int
 ) -> list[tuple[Decision, Comment]]:
-    """One page of automated decisions made since `since`, by id, with their comments.
+    """One page of automated decisions made since `since` on their comments' current
+    revisions, by id, with their comments.
 
     Paged by id so a long replay reads in short transactions and never blocks the workers.
     """
     rows = session.execute(
         select(Decision, Comment)
         .join(Comment, Comment.id == Decision.comment_id)
-        .where(POLICY, Decision.at >= since, Decision.id > after_id)
+        .where(POLICY, CURRENT, Decision.at >= since, Decision.id > after_id)
         .order_by(Decision.id)
         .limit(limit)
     )
@@ -147,14 +189,31 @@ def list_policy_decisions_after(
 
 
 def _decided_since(since: datetime) -> Any:
-    return select(Decision.comment_id).where(POLICY, Decision.at >= since)
+    """The comments whose current revision the policy decided since `since` (aliases: the
+    callers' own `Decision` and `Comment` must not correlate into it)."""
+    decision, comment = aliased(Decision), aliased(Comment)
+    return (
+        select(decision.comment_id)
+        .join(comment, comment.id == decision.comment_id)
+        .where(
+            decision.by == "policy",
+            decision.revision == comment.revision,
+            decision.at >= since,
+        )
+    )
 
 
 def list_reviews_since(session: Session, *, since: datetime) -> list[tuple[str, str, datetime]]:
-    """(comment id, action, at) of every moderator decision on comments decided since."""
+    """(comment id, action, at) of every moderator decision on the current revision of
+    comments decided since."""
     rows = session.execute(
         select(Decision.comment_id, Decision.action, Decision.at)
-        .where(Decision.by == "moderator", Decision.comment_id.in_(_decided_since(since)))
+        .join(Comment, Comment.id == Decision.comment_id)
+        .where(
+            Decision.by == "moderator",
+            CURRENT,
+            Decision.comment_id.in_(_decided_since(since)),
+        )
         .order_by(Decision.id)
     )
     return [(comment_id, action, at) for comment_id, action, at in rows]
@@ -173,22 +232,30 @@ def list_sample_judgements_since(
 
 
 def list_evidence_decisions_since(session: Session, *, since: datetime) -> list[Decision]:
-    """Automated decisions since `since` that are holds or that a person judged.
+    """Automated decisions since `since` on their comments' current revisions that are holds
+    or that a person judged (a moderator on that revision, or an audit-sample label).
 
     Unjudged approvals, nearly all of the traffic, carry no evidence and are left in the
     database.
     """
-    reviewed = select(Decision.comment_id).where(Decision.by == "moderator")
+    review = aliased(Decision)
+    reviewed = exists().where(
+        review.by == "moderator",
+        review.comment_id == Decision.comment_id,
+        review.revision == Decision.revision,
+    )
     labelled = select(AuditSample.comment_id).where(AuditSample.label.is_not(None))
     return list(
         session.scalars(
             select(Decision)
+            .join(Comment, Comment.id == Decision.comment_id)
             .where(
                 POLICY,
+                CURRENT,
                 Decision.at >= since,
                 or_(
                     Decision.action == "hold",
-                    Decision.comment_id.in_(reviewed),
+                    reviewed,
                     Decision.comment_id.in_(labelled),
                 ),
             )
@@ -200,26 +267,40 @@ def list_evidence_decisions_since(session: Session, *, since: datetime) -> list[
 def list_hold_times_since(
     session: Session, *, since: datetime
 ) -> list[tuple[datetime, datetime | None]]:
-    """(held at, first moderator decision at) of each hold since `since`; holds made before
-    it that were still waiting at `since` count too, since they are part of the queue then."""
+    """(held at, when it left the queue) of each hold since `since`; holds made before it
+    that were still waiting at `since` count too, since they are part of the queue then.
+
+    A hold leaves the queue with the first moderator decision on its revision or, when the
+    author edited the comment first, with the edit (the next revision is moderated anew).
+    """
     review = aliased(Decision)
     first_review = (
-        select(review.comment_id, func.min(review.at).label("at"))
+        select(review.comment_id, review.revision, func.min(review.at).label("at"))
         .where(review.by == "moderator")
-        .group_by(review.comment_id)
+        .group_by(review.comment_id, review.revision)
         .subquery()
     )
+    left_at = func.coalesce(first_review.c.at, CommentRevision.created_at)
     rows = session.execute(
-        select(Decision.at, first_review.c.at)
-        .outerjoin(first_review, first_review.c.comment_id == Decision.comment_id)
+        select(Decision.at, left_at)
+        .outerjoin(
+            first_review,
+            and_(
+                first_review.c.comment_id == Decision.comment_id,
+                first_review.c.revision == Decision.revision,
+            ),
+        )
+        .outerjoin(
+            CommentRevision,
+            and_(
+                CommentRevision.comment_id == Decision.comment_id,
+                CommentRevision.revision == Decision.revision + 1,
+            ),
+        )
         .where(
             POLICY,
             Decision.action == "hold",
-            or_(
-                Decision.at >= since,
-                first_review.c.at.is_(None),
-                first_review.c.at >= since,
-            ),
+            or_(Decision.at >= since, left_at.is_(None), left_at >= since),
         )
         .order_by(Decision.at)
     )

@@ -2,7 +2,10 @@
 
 A label says whether a person found the comment fit to publish (`approved`) or not
 (`rejected`). Each source reads its own table; when several judged the same comment, the
-latest judgement wins (a moderator who reverses a decision has the last word).
+latest judgement wins (a moderator who reverses a decision has the last word). Only
+judgements of a comment's current revision are read: an author's edit leaves the judgements
+of the text before it behind, with the automated decision they were about
+(service/store/tuning.py).
 
 Sources of judgements on stored comments: moderators' decisions on held, reported (or
 reversed) comments, and audit-sample labels. Readers' reports are not among them. Another

@@ -1,7 +1,8 @@
 """The shadow policy against the real one, on the live comments both decided.
 
 The worker records the shadow decisions (workers/shadow.py); this reads them back next to
-the real automated decisions and the moderators' labels.
+the real automated decisions of the same revision and the moderators' labels. Only a
+comment's current revision is compared: an edit superseded the decisions before it.
 """
 
 from __future__ import annotations

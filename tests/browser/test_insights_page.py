@@ -94,6 +94,7 @@ def seed_month(site: Site) -> dict[str, int]:
                         reasons=[reason.to_dict() for reason in decision.reasons],
                         scores=scores,
                         context=context.to_dict(),
+                        revision=1,
                     )
                 ],
                 policy_version=current.version,
@@ -111,6 +112,7 @@ def seed_month(site: Site) -> dict[str, int]:
                         decisions=[
                             (
                                 comment_id,
+                                1,
                                 "hold" if scores["insult"] >= 0.6 else decision.action,
                                 [],
                             )

@@ -14,10 +14,11 @@ import pytest
 import redis
 
 from service.settings import DEFAULT_POLICY, Settings
+from tests.support.api import WEBHOOK_SECRET
 from tests.support.checkpoints import CLEAN, TOXIC, build_checkpoint
 from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.paths import REPO
-from tests.support.stack import SECRET, WEBHOOK_SECRET, Receiver, Stack, env_for, next_redis_db
+from tests.support.stack import SECRET, Receiver, Stack, env_for, next_redis_db
 
 
 @pytest.fixture(scope="session")

@@ -10,9 +10,10 @@ from standardwebhooks.webhooks import Webhook
 
 from service.broker.contract import MODERATE_TASK
 from service.broker.producer import TaskProducer
+from tests.support.api import WEBHOOK_SECRET
 from tests.support.databases import BACKENDS
 from tests.support.paths import REPO
-from tests.support.stack import WEBHOOK_SECRET, decisions_of, json_body, wait_for
+from tests.support.stack import decisions_of, json_body, wait_for
 
 ORIGINAL_LABELS = {"toxicity", "severe_toxicity", "obscene", "threat", "insult", "identity_attack"}
 

@@ -17,12 +17,13 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from service.settings import DEFAULT_POLICY, Settings
+from tests.support.api import WEBHOOK_SECRET
 from tests.support.checkpoints import CLEAN, build_checkpoint
 from tests.support.databases import create_postgres_database, drop_postgres_database
 from tests.support.fault_stack import MIGRATE_SECONDS, SLOW_MAX_TOKENS, SLOW_SHAPE, FaultStack
 from tests.support.harness import PrivateRedis, TcpProxy, WebhookReceiver
 from tests.support.paths import REPO
-from tests.support.stack import SECRET, WEBHOOK_SECRET, env_for
+from tests.support.stack import SECRET, env_for
 
 
 @pytest.fixture(scope="session")

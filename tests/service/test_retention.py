@@ -12,6 +12,7 @@ from service.comments.decisions import AutomatedDecision, record_automated_decis
 from service.db.engine import Database
 from service.db.tables import (
     Comment,
+    CommentRevision,
     Decision,
     PerspectiveFeedback,
     Report,
@@ -48,7 +49,9 @@ def seed(db: Database, text: str, action: str | None, *, age_days: float) -> str
     if action is not None:
         record_automated_decisions(
             db,
-            decisions=[AutomatedDecision(comment_id, action, [], {"toxicity": 0.1}, context={})],
+            decisions=[
+                AutomatedDecision(comment_id, action, [], {"toxicity": 0.1}, context={}, revision=1)
+            ],
             policy_version="sha256:x",
             model="m",
             webhooks=True,
@@ -140,6 +143,8 @@ def test_purge_erases_the_words_of_old_closed_reports_and_keeps_their_outcome(
     db = Database(database_url)
     now = utcnow()
     comment_id = seed(db, "a published comment", "approve", age_days=100)
+    # Its open report keeps its text (and its reports keep theirs) until a moderator closes
+    # it; only the reports closed long ago lose their words.
     cases = [
         ("reader-2", "upheld", 91, "his phone is 010-1234-5678"),
         ("reader-3", "dismissed", 1, "recently closed"),
@@ -163,8 +168,10 @@ def test_purge_erases_the_words_of_old_closed_reports_and_keeps_their_outcome(
             if closed_days_ago is not None:
                 report.resolved_at = now - timedelta(days=closed_days_ago)
     try:
-        purge_expired_text(db, retention_days=90)
+        assert purge_expired_text(db, retention_days=90) == 0
         with db.session() as session:
+            comment = session.get(Comment, comment_id)
+            assert comment is not None and comment.text == "a published comment"
             rows = session.query(Report).order_by(Report.reporter_id)
             kept = [(r.status, r.reason, r.legal_ground, r.detail, r.explanation) for r in rows]
         assert kept == [
@@ -184,5 +191,76 @@ def test_purge_erases_the_words_of_old_closed_reports_and_keeps_their_outcome(
                 "why: still open, the moderator reads it",
             ),
         ]
+    finally:
+        db.dispose()
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_what_follows_a_comments_text_is_erased_with_it(database_url: str) -> None:
+    """Its revisions' texts and the words of its reports, however recently closed, go when
+    retention erases the comment's text; a comment with an open report keeps its text and
+    its reports keep theirs, and so does a recent comment."""
+    db = Database(database_url)
+    now = utcnow()
+    old = seed(db, "old, edited, reported: call 010-1234-5678", "approve", age_days=91)
+    still_reported = seed(db, "old, and reported again", "approve", age_days=91)
+    recent = seed(db, "recent and approved", "approve", age_days=1)
+    reports = {
+        old: ("upheld", "dismissed"),
+        still_reported: ("dismissed", "open"),
+        recent: ("dismissed", "open"),
+    }
+    with db.session() as session:
+        for comment_id, statuses in reports.items():
+            for revision in (1, 2):
+                session.add(
+                    CommentRevision(
+                        comment_id=comment_id,
+                        revision=revision,
+                        text=f"revision {revision}",
+                        created_at=now - timedelta(days=95),
+                    )
+                )
+            for reporter, status in zip(("reader-2", "reader-3"), statuses, strict=True):
+                report = add_report(
+                    session,
+                    now=now - timedelta(days=2),
+                    comment_id=comment_id,
+                    reporter_id=reporter,
+                    reason="illegal",
+                    detail="it quotes the comment",
+                    legal_ground="Telecommunications Act s. 1",
+                    explanation="why it is illegal",
+                    good_faith=True,
+                    counts_toward_hide=False,
+                )
+                report.status = status
+                report.resolved_at = None if status == "open" else now - timedelta(days=1)
+    try:
+        assert purge_expired_text(db, retention_days=90) == 1
+        with db.session() as session:
+            texts = {row.id: row.text for row in session.query(Comment)}
+            revisions = {
+                (row.comment_id, row.revision): row.text for row in session.query(CommentRevision)
+            }
+            kept = {
+                (row.comment_id, row.reporter_id): (row.status, row.legal_ground, row.detail)
+                for row in session.query(Report)
+            }
+        assert texts[old] is None and texts[still_reported] and texts[recent]
+        assert revisions == {
+            **{(old, revision): None for revision in (1, 2)},
+            **{(still_reported, revision): f"revision {revision}" for revision in (1, 2)},
+            **{(recent, revision): f"revision {revision}" for revision in (1, 2)},
+        }
+        ground, words = "Telecommunications Act s. 1", "it quotes the comment"
+        assert kept == {
+            (old, "reader-2"): ("upheld", ground, None),
+            (old, "reader-3"): ("dismissed", ground, None),
+            (still_reported, "reader-2"): ("dismissed", ground, words),
+            (still_reported, "reader-3"): ("open", ground, words),
+            (recent, "reader-2"): ("dismissed", ground, words),
+            (recent, "reader-3"): ("open", ground, words),
+        }
     finally:
         db.dispose()

@@ -60,11 +60,21 @@ def test_a_working_webhook_configuration_passes(values: dict[str, Any]) -> None:
     check_webhook(Settings(**values))
 
 
+ALL_EVENTS = {
+    "comment.decided",
+    "comment.reported",
+    "comment.reviewed",
+    "report.resolved",
+    "comment.edited",
+    "comment.deleted",
+}
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (None, {"comment.decided", "comment.reported", "comment.reviewed", "report.resolved"}),
-        ("all", {"comment.decided", "comment.reported", "comment.reviewed", "report.resolved"}),
+        (None, ALL_EVENTS),
+        ("all", ALL_EVENTS),
         ("comment.decided", {"comment.decided"}),
         (" report.resolved , comment.reviewed ", {"report.resolved", "comment.reviewed"}),
     ],

@@ -3,20 +3,24 @@ the test's database, tokens signed with the test secret, and what a problem answ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
 from sqlalchemy import func, inspect, select
 from starlette.testclient import TestClient
 
+from service.app import create_app
 from service.db.tables import Comment
 from service.http.tokens import issue_token
 from service.settings import Settings
 
 SECRET = "test-secret-that-is-long-enough-for-hs256"
 API_REDIS_DB = 7
+WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
 
 
 @dataclass
@@ -49,6 +53,27 @@ def api_settings(
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@contextmanager
+def api_with_webhooks(
+    database_url: str, redis_url: str, tmp_path: Path, **overrides: object
+) -> Iterator[Api]:
+    """The API with a webhook URL, so every announced event is written to the outbox. Nothing
+    listens there: the events stay pending unless a test marks them delivered."""
+    redis.Redis.from_url(f"{redis_url}/{API_REDIS_DB}").flushdb()
+    settings = api_settings(
+        database_url,
+        redis_url,
+        tmp_path,
+        **{
+            "webhook_url": "http://127.0.0.1:9/hooks",
+            "webhook_secret": WEBHOOK_SECRET,
+            **overrides,
+        },
+    )
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
+        yield Api(client, settings)
 
 
 def problem(response: Any, status: int, code: str | None = None) -> dict[str, Any]:

@@ -90,7 +90,9 @@ class Site:
             comment_id = comment.id
         (recorded,) = record_automated_decisions(
             self.db,
-            decisions=[AutomatedDecision(comment_id, action, reasons, scores, context={})],
+            decisions=[
+                AutomatedDecision(comment_id, action, reasons, scores, context={}, revision=1)
+            ],
             policy_version="sha256:browser",
             model="unbiased",
             webhooks=False,

@@ -16,11 +16,12 @@ import psutil
 import redis
 
 from service.broker.contract import WORKER_HEARTBEAT_PREFIX
+from tests.support.api import WEBHOOK_SECRET
 from tests.support.checkpoints import ModelShape
 from tests.support.harness import PrivateRedis
 from tests.support.invariant import Snapshot, assert_nothing_lost
 from tests.support.net import free_port
-from tests.support.stack import WEBHOOK_SECRET, Stack
+from tests.support.stack import Stack
 
 WORKER_START_SECONDS = 180
 API_START_SECONDS = 60

@@ -81,6 +81,7 @@ def decide_automatically(
                 reasons=[INSULT] if reasons is None and action == "hold" else (reasons or []),
                 scores=scores if scores is not None else {"insult": 0.93, "toxicity": 0.88},
                 context={},
+                revision=1,
             )
         ],
         policy_version="sha256:test",

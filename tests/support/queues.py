@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 
-from service.broker.contract import MODERATE_QUEUE, MODERATE_TASK
+from service.broker.contract import MODERATE_QUEUE, MODERATE_TASK, parse_moderate_item
 
 
 def held_moderations(broker: redis.Redis) -> list[str]:
@@ -25,9 +25,14 @@ def queued_moderations(broker: redis.Redis) -> list[str]:
 
 
 def moderation_ids(messages: Iterable[dict[str, Any]]) -> list[str]:
-    """The comment ids of the moderate tasks among kombu's Redis messages (the body is
-    [args, kwargs, embed])."""
-    ids = []
+    """The comment ids the moderate tasks among kombu's Redis messages name."""
+    return [parse_moderate_item(item)[0] for item in moderation_items(messages)]
+
+
+def moderation_items(messages: Iterable[dict[str, Any]]) -> list[str]:
+    """The items (`moderate_item`: id@revision) of the moderate tasks among kombu's Redis
+    messages (the body is [args, kwargs, embed])."""
+    items = []
     for message in messages:
         if message["headers"].get("task") != MODERATE_TASK:
             continue
@@ -35,5 +40,5 @@ def moderation_ids(messages: Iterable[dict[str, Any]]) -> list[str]:
         if message["properties"].get("body_encoding") == "base64":
             body = base64.b64decode(body).decode()
         args, _kwargs, _embed = json.loads(body)
-        ids.extend(args)
-    return ids
+        items.extend(args)
+    return items

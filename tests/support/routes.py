@@ -11,6 +11,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/articles/{article_id}/settings"): {"premoderated": False, "closed": False},
     ("PUT", "/v1/authors/{author_id}/settings"): {"always_hold": False, "trusted": False},
     ("POST", "/v1/comments"): {"article_id": "story-1", "text": "Hello."},
+    ("PATCH", "/v1/comments/{comment_id}"): {"text": "Hello again.", "revision": 1},
     ("POST", "/v1/moderation/comments/{comment_id}/decision"): {"action": "approve", "version": 2},
     ("POST", "/v1/moderation/decisions"): {
         "items": [{"id": "{comment_id}", "action": "approve", "version": 2}]

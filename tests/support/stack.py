@@ -28,7 +28,6 @@ from service.settings import Settings
 from tests.support.paths import REPO
 
 SECRET = "e2e-secret-that-is-long-enough-for-hs256"
-WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
 WORKER_START_SECONDS = 120
 # Redis databases for stacks, reused in turn (each is flushed when a stack takes it): 7, 8
 # and 9 belong to the in-process API tests and 15 to the benchmarks.

@@ -144,6 +144,7 @@ def seed_history(db: Database, *, now: datetime | None = None) -> dict[str, str]
                     reasons=[reason.to_dict() for reason in decision.reasons],
                     scores=scores,
                     context=context.to_dict(),
+                    revision=1,
                 )
             ],
             policy_version=current.version,

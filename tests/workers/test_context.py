@@ -46,7 +46,7 @@ def decide(db: Database, comment_id: str) -> tuple[policy.Decision, policy.Conte
         comment = get_comment_or_none(session, comment_id=comment_id)
         assert comment is not None and comment.text is not None
         subject = policy.Comment(comment.text, comment.author_id, comment.article_id)
-        pending = PendingComment(comment_id, subject, comment.created_at)
+        pending = PendingComment(comment_id, subject, comment.created_at, revision=1)
     context = gather_contexts(
         runtime(db), [pending], current=SHIPPED_POLICY, model="unbiased"
     ).context_for(pending)
@@ -85,7 +85,9 @@ def test_no_comment_text_survives_a_purge(db: Database) -> None:
         record_automated_decisions(
             db,
             decisions=[
-                AutomatedDecision(comment_id, "approve", [], {"toxicity": 0.01}, context.to_dict())
+                AutomatedDecision(
+                    comment_id, "approve", [], {"toxicity": 0.01}, context.to_dict(), revision=1
+                )
             ],
             policy_version=SHIPPED_POLICY.version,
             model="m",

@@ -172,7 +172,11 @@ def build_scene(dbs: Sequence[Database]) -> tuple[list[str], str]:
     for db in dbs:
         record_automated_decisions(
             db,
-            decisions=[AutomatedDecision(earlier, "approve", [], {"toxicity": 0.01}, context={})],
+            decisions=[
+                AutomatedDecision(
+                    earlier, "approve", [], {"toxicity": 0.01}, context={}, revision=1
+                )
+            ],
             policy_version="sha256:before",
             model="m",
             webhooks=False,
@@ -476,7 +480,12 @@ def pending_comments(db: Database, comment_ids: Sequence[str]) -> list[PendingCo
     with db.session() as session:
         found = list_comments_by_id(session, comment_ids=comment_ids)
     pending = [
-        PendingComment(c.id, policy.Comment(c.text or "", c.author_id, c.article_id), c.created_at)
+        PendingComment(
+            c.id,
+            policy.Comment(c.text or "", c.author_id, c.article_id),
+            c.created_at,
+            revision=c.revision,
+        )
         for c in found.values()
     ]
     return sorted(pending, key=lambda comment: comment.posting_key)

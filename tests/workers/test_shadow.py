@@ -7,15 +7,20 @@ is the worker's own dataclass, holding only what the shadow path touches.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 from structlog.testing import capture_logs
 
 import policy
 from service.db.engine import Database
-from service.db.tables import ShadowDecision
+from service.db.tables import ShadowDecision, utcnow
 from service.settings import Settings
+from service.tuning.shadow_report import shadow_report
+from tests.support.databases import BACKENDS
+from tests.support.edited_history import ABUSIVE, CLEAN, EDIT_AFTER, edited_comment, review
 from tests.support.holds import INSULT
 from workers.runtime import WorkerRuntime
 from workers.shadow import ShadowCase, ShadowPolicy, record_shadow_decisions
@@ -64,7 +69,12 @@ def shadow_rows(db: Database) -> list[ShadowDecision]:
 
 def record(rt: WorkerRuntime, comment_id: str) -> str | None:
     (action,) = record_shadow_decisions(
-        rt, [ShadowCase(comment_id, SUBJECT, SCORES, policy.Context(), real_action="approve")]
+        rt,
+        [
+            ShadowCase(
+                comment_id, SUBJECT, SCORES, policy.Context(), real_action="approve", revision=1
+            )
+        ],
     )
     return action
 
@@ -131,7 +141,11 @@ def test_the_shadow_sees_the_context_it_is_given(db: Database, tmp_path: Path) -
     context = policy.Context(article={"premoderated": True})
     (action,) = record_shadow_decisions(
         runtime(db, path),
-        [ShadowCase(a_comment(db), SUBJECT, {"insult": INSULT["score"]}, context, "hold")],
+        [
+            ShadowCase(
+                a_comment(db), SUBJECT, {"insult": INSULT["score"]}, context, "hold", revision=1
+            )
+        ],
     )
     assert action == "hold"
     (row,) = shadow_rows(db)
@@ -148,7 +162,7 @@ def test_a_batch_is_recorded_together_and_a_refused_row_costs_only_itself(
     path.write_text(HOLDS_EVERYTHING)
     good = [a_comment(db) for _ in range(3)]
     cases = [
-        ShadowCase(comment_id, SUBJECT, SCORES, policy.Context(), "approve")
+        ShadowCase(comment_id, SUBJECT, SCORES, policy.Context(), "approve", revision=1)
         for comment_id in [good[0], "no-such-comment", *good[1:]]
     ]
     with capture_logs() as logs:
@@ -158,3 +172,43 @@ def test_a_batch_is_recorded_together_and_a_refused_row_costs_only_itself(
     failures = [entry for entry in logs if entry["event"] == "shadow.failed"]
     assert [entry["comment_id"] for entry in failures] == ["no-such-comment"]
     assert [e["comment_id"] for e in logs if e["event"] == "shadow.recorded"] == good
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_an_edited_comment_is_compared_once_on_its_current_revision(
+    db: Database, tmp_path: Path
+) -> None:
+    """Approved as posted, edited into abuse, held and rejected by a moderator: the shadow
+    policy decided both revisions; the report compares revision 2's shadow decision with
+    revision 2's real one, judged by the reject, and leaves revision 1 out."""
+    path = tmp_path / "shadow.yaml"
+    path.write_text(HOLDS_EVERYTHING)
+    rt = runtime(db, path)
+    posted = utcnow() - timedelta(hours=1)
+    comment_id = edited_comment(db, takes=[CLEAN, ABUSIVE], posted_at=posted)
+    for revision, real_action in ((1, "approve"), (2, "hold")):
+        (action,) = record_shadow_decisions(
+            rt,
+            [
+                ShadowCase(
+                    comment_id, SUBJECT, SCORES, policy.Context(), real_action, revision=revision
+                )
+            ],
+        )
+        assert action == "hold"
+    review(db, comment_id=comment_id, action="reject", at=posted + 2 * EDIT_AFTER)
+
+    assert sorted(row.revision for row in shadow_rows(db)) == [1, 2]
+    report = shadow_report(db, since=posted - timedelta(days=1))
+    assert report["compared"] == 1
+    assert report["confusion"] == {
+        "approve": {"approve": 0, "hold": 0},
+        "hold": {"approve": 0, "hold": 1},
+    }
+    assert report["outcomes"] == {
+        "labelled": 1,
+        "rejected": 1,
+        "approved": 0,
+        "misses": {"real": 0, "shadow": 0},
+        "extra_work": {"real": 0, "shadow": 0},
+    }

@@ -7,6 +7,7 @@ there) and both databases.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from service.store.comments import create_comment
 from service.store.resend import list_comments_due_for_resend
 from tests.support.databases import BACKENDS
 from tests.support.harness import PrivateRedis
+from tests.support.queues import moderation_items
 from workers.sweeper import sweep_pending
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
@@ -99,10 +101,16 @@ def test_a_backlog_still_in_the_queue_is_not_sent_again(
 def test_a_queue_redis_lost_is_sent_again_once(
     db: Database, producer: TaskProducer, broker_url: str
 ) -> None:
-    seed(db, 30, sent_ago=5)
+    ids = seed(db, 30, sent_ago=5)
+    with db.session() as session:
+        session.execute(update(Comment).where(Comment.id == ids[0]).values(revision=3))
 
     assert sweep_pending(db, producer, grace_seconds=GRACE) == 30
     assert queue_length(broker_url) == 30
+    # Each names the comment at the revision pending now.
+    broker = redis.Redis.from_url(broker_url)
+    sent = moderation_items(json.loads(raw) for raw in broker.lrange(MODERATE_QUEUE, 0, -1))
+    assert sorted(sent) == sorted([f"{ids[0]}@3", *(f"{cid}@1" for cid in ids[1:])])
     assert {count for count, _ in sends_of(db).values()} == {2}
     # Sent again and queued now: the next sweeps leave them be, however old they are.
     assert sweep_pending(db, producer, grace_seconds=0) == 0
@@ -161,4 +169,4 @@ def test_each_re_send_doubles_the_wait_up_to_64_grace_periods(db: Database) -> N
         expected[comment_id] = is_due
     with db.session() as session:
         due = list_comments_due_for_resend(session, now=utcnow(), grace_seconds=GRACE, limit=100)
-    assert set(due) == {comment_id for comment_id, is_due in expected.items() if is_due}
+    assert set(due) == {(comment_id, 1) for comment_id, is_due in expected.items() if is_due}

@@ -26,7 +26,7 @@ def test_accepts_a_comment_as_pending_with_location(api: Api) -> None:
     assert body["status"] == "pending"
     assert body["text"] == "Thoughtful piece."
     assert body["author_id"] == "reader-1"
-    assert body["version"] == 1
+    assert body["version"] == 1 and body["revision"] == 1
     assert body["decision"] is None and body["review"] is None
     assert body["parent_id"] is None and body["decided_at"] is None
 

@@ -3,25 +3,17 @@ webhook outbox, on both databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-import redis
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
-from starlette.testclient import TestClient
 
-from service.app import create_app
 from service.db.tables import WebhookEvent
-from tests.support.api import API_REDIS_DB, Api, api_settings, problem
+from tests.support.api import Api, problem
 from tests.support.databases import BACKENDS
 from tests.support.holds import database, decide_automatically, hold, make_comment
 from tests.support.moderation import audit_rows, decide
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
-
-WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
 
 
 def test_approve_a_held_comment(api: Api) -> None:
@@ -266,20 +258,6 @@ def test_the_audit_table_refuses_updates_and_deletes(api: Api, statement: str) -
     with pytest.raises(DBAPIError, match="append-only"), database(api).session() as session:
         session.execute(text(statement))
     assert [row.moderator_id for row in audit_rows(api, comment_id)] == ["mod-1"]
-
-
-@pytest.fixture
-def webhook_api(database_url: str, redis_server: str, tmp_path: Path) -> Iterator[Api]:
-    redis.Redis.from_url(f"{redis_server}/{API_REDIS_DB}").flushdb()
-    settings = api_settings(
-        database_url,
-        redis_server,
-        tmp_path,
-        webhook_url="http://127.0.0.1:9/hooks",
-        webhook_secret=WEBHOOK_SECRET,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield Api(client, settings)
 
 
 def test_a_moderator_decision_writes_its_webhook_event_in_the_same_transaction(

@@ -4,11 +4,12 @@ own script. What the page does in a browser is in tests/browser/."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from service.http.headers import CONTENT_SECURITY_POLICY
-from service.http.pages import STATIC_DIR
+from service.http.pages import STATIC_DIR, fingerprint
 from tests.support.api import Api
 
 SECURITY_HEADERS = {
@@ -16,6 +17,8 @@ SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
 }
+# The page's scripts: classic deferred scripts, run in the order the template lists them.
+SCRIPTS = sorted(STATIC_DIR.glob("moderate*.js"))
 
 
 def assert_security_headers(response) -> None:  # type: ignore[no-untyped-def]
@@ -38,8 +41,11 @@ def test_the_page_needs_no_token_and_holds_no_data(api: Api) -> None:
     html = response.text
     assert '<label for="token">Token</label>' in html
     assert ">Sign in</button>" in html
-    scripts = re.findall(r"<script\b[^>]*>", html)
-    assert scripts == [re.search(r'<script src="/static/moderate\.js\?v=\w+" defer>', html)[0]]  # type: ignore[index]
+    tags = re.findall(r"<script\b[^>]*>", html)
+    names = re.findall(r'<script src="/static/(moderate[\w-]*\.js)\?v=\w+" defer>', html)
+    assert tags == [f'<script src="/static/{name}?v={fingerprint(name)}" defer>' for name in names]
+    assert sorted(names) == [script.name for script in SCRIPTS]
+    assert names[-1] == "moderate.js"  # it starts the page, so every part must be there first
     assert "style=" not in html
     assert re.search(r"\son\w+=", html) is None
 
@@ -47,7 +53,7 @@ def test_the_page_needs_no_token_and_holds_no_data(api: Api) -> None:
 @pytest.mark.parametrize(
     ("name", "media_type"),
     [
-        ("moderate.js", "text/javascript"),
+        *((script.name, "text/javascript") for script in SCRIPTS),
         ("moderate.css", "text/css"),
         ("favicon.svg", "image/svg+xml"),
     ],
@@ -68,12 +74,19 @@ def test_api_responses_and_errors_carry_the_headers_too(api: Api) -> None:
     assert_security_headers(api.client.get("/static/missing.js"))
 
 
-def test_the_script_never_parses_html_or_puts_the_token_in_a_url() -> None:
-    lines = (STATIC_DIR / "moderate.js").read_text().splitlines()
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda path: path.name)
+def test_the_scripts_never_parse_html_or_put_the_token_in_a_url(path: Path) -> None:
+    lines = path.read_text().splitlines()
     script = "\n".join(line for line in lines if not line.strip().startswith("//"))
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
         assert sink not in script, sink
     assert "EventSource" not in script
     assert "localStorage" not in script
     assert re.search(r"[?&]token=", script) is None
-    assert "Authorization: `Bearer ${token()}`" in script
+    assert script.lstrip().startswith('"use strict";')
+
+
+def test_the_token_travels_only_in_the_authorization_header() -> None:
+    scripts = "\n".join(path.read_text() for path in SCRIPTS)
+    assert scripts.count("Authorization:") == 1
+    assert "Authorization: `Bearer ${token()}`" in scripts

@@ -4,27 +4,21 @@ closed once, the events written with it; on both databases, and a race on Postgr
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 from sqlalchemy import select
-from starlette.testclient import TestClient
 
-from service.app import create_app
 from service.db.tables import Comment, Decision, WebhookEvent
 from service.errors import ProblemError
 from service.http.auth import Principal
 from service.moderation.review import Reviewed, review_comment
 from service.moderation.schemas import Review
-from tests.support.api import API_REDIS_DB, Api, api_settings, problem
+from tests.support.api import Api, api_with_webhooks, problem
 from tests.support.databases import BACKENDS
 from tests.support.holds import database, decide_automatically, hold, make_comment
 from tests.support.moderation import audit_rows, decide
 from tests.support.reported import report, reported_comment, reports_of, version_of
-
-WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
 
 
 def history(api: Api, comment_id: str) -> list[dict[str, object]]:
@@ -171,20 +165,6 @@ def test_bulk_keeps_and_rejects_reported_comments(api: Api) -> None:
     ]
 
 
-@pytest.fixture
-def webhook_api(database_url: str, redis_server: str, tmp_path: Path) -> Iterator[Api]:
-    redis.Redis.from_url(f"{redis_server}/{API_REDIS_DB}").flushdb()
-    settings = api_settings(
-        database_url,
-        redis_server,
-        tmp_path,
-        webhook_url="http://127.0.0.1:9/hooks",
-        webhook_secret=WEBHOOK_SECRET,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield Api(client, settings)
-
-
 def outbox(api: Api, comment_id: str) -> list[WebhookEvent]:
     with database(api).session() as session:
         return list(
@@ -247,17 +227,9 @@ def test_a_keep_writes_decided_reviewed_and_one_resolved_per_report(webhook_api:
 def test_only_the_announced_events_are_written(
     database_url: str, redis_server: str, tmp_path: Path
 ) -> None:
-    redis.Redis.from_url(f"{redis_server}/{API_REDIS_DB}").flushdb()
-    settings = api_settings(
-        database_url,
-        redis_server,
-        tmp_path,
-        webhook_url="http://127.0.0.1:9/hooks",
-        webhook_secret=WEBHOOK_SECRET,
-        webhook_events="report.resolved",
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        api = Api(client, settings)
+    with api_with_webhooks(
+        database_url, redis_server, tmp_path, webhook_events="report.resolved"
+    ) as api:
         comment_id = reported_comment(api)
         decide(api, comment_id, {"action": "reject", "version": version_of(api, comment_id)})
         [event] = outbox(api, comment_id)

@@ -28,13 +28,14 @@ def test_history_lists_every_decision_oldest_first(api: Api) -> None:
     assert response.status_code == 200
     body = response.json()
     policy, human = body["items"]
-    assert policy["by"] == "policy" and policy["action"] == "hold"
+    assert policy["by"] == "policy" and policy["action"] == "hold" and policy["revision"] == 1
     assert policy["policy_version"] == "sha256:test"
     assert policy["moderator_id"] is None and policy["reason"] is None
     assert [reason["kind"] for reason in policy["reasons"]] == ["toxicity", "terms"]
     assert human == {
         "by": "moderator",
         "action": "approve",
+        "revision": 1,
         "reason": "Quoting the minister.",
         "reason_code": None,
         "explanation": None,

@@ -6,22 +6,17 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-import redis
 from sqlalchemy import event, select
-from starlette.testclient import TestClient
 
-from service.app import create_app
 from service.comments.resources import CommentResource
 from service.db.tables import Comment, WebhookEvent, utcnow
 from service.moderation.thread import thread_fields
-from tests.support.api import API_REDIS_DB, Api, api_settings, problem
+from tests.support.api import Api, problem
 from tests.support.databases import BACKENDS
 from tests.support.holds import database, decide_automatically, hold
 from tests.support.moderation import decide
@@ -29,7 +24,6 @@ from tests.support.threads import chain, reply
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
-WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
 THREAD_KEYS = {"id", "author_id", "text", "status", "version", "created_at", "replies_count"}
 
 
@@ -114,20 +108,6 @@ def test_a_moderator_reads_a_comment_with_its_thread_and_its_author_without(api:
         assert set(author.json()) == set(CommentResource.model_fields)
         assert {key: body[key] for key in author.json()} == author.json()
     problem(api.client.get(f"/v1/comments/{answer}", headers=api.auth("reader-1")), 404)
-
-
-@pytest.fixture
-def webhook_api(database_url: str, redis_server: str, tmp_path: Path) -> Iterator[Api]:
-    redis.Redis.from_url(f"{redis_server}/{API_REDIS_DB}").flushdb()
-    settings = api_settings(
-        database_url,
-        redis_server,
-        tmp_path,
-        webhook_url="http://127.0.0.1:9/hooks",
-        webhook_secret=WEBHOOK_SECRET,
-    )
-    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
-        yield Api(client, settings)
 
 
 def test_webhook_payloads_carry_no_thread(webhook_api: Api) -> None:

@@ -8,9 +8,7 @@ import redis
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from tests.support.api import API_REDIS_DB, Api, ApiFactory, api_settings
-
-WEBHOOK_SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
+from tests.support.api import API_REDIS_DB, WEBHOOK_SECRET, Api, ApiFactory, api_settings
 
 
 @pytest.fixture

@@ -1,9 +1,9 @@
-"""The database, not the worker, keeps one automated decision per comment."""
+"""The database, not the worker, keeps one automated decision per revision of a comment."""
 
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from service.comments.decisions import AutomatedDecision, record_automated_decisions
@@ -31,13 +31,14 @@ def pending_comment(db: Database) -> str:
         return stored_comment(session).id
 
 
-def policy_decision(db: Database, comment_id: str) -> None:
+def policy_decision(db: Database, comment_id: str, *, revision: int = 1) -> None:
     """What a first run of the task writes, leaving the comment pending, as a second run that
     is already past its status check finds it."""
     with db.session() as session:
         add_decision(
             session,
             comment_id=comment_id,
+            revision=revision,
             now=utcnow(),
             by="policy",
             action="approve",
@@ -61,6 +62,50 @@ def test_a_second_policy_decision_is_refused_by_the_database(db: Database) -> No
     assert decisions_of(db, comment_id) == [("policy", "first-run")]
 
 
+def test_one_policy_decision_per_revision(db: Database) -> None:
+    """Each revision of an edited comment gets its own automated decision, and only one."""
+    comment_id = pending_comment(db)
+    policy_decision(db, comment_id)
+    with db.session() as session:
+        session.execute(update(Comment).where(Comment.id == comment_id).values(revision=2))
+    policy_decision(db, comment_id, revision=2)
+    with pytest.raises(IntegrityError):
+        policy_decision(db, comment_id, revision=2)
+    with pytest.raises(IntegrityError):
+        policy_decision(db, comment_id, revision=1)
+    with db.session() as session:
+        rows = list_decisions(session, comment_id=comment_id)
+    assert [(d.by, d.revision) for d in rows] == [("policy", 1), ("policy", 2)]
+
+
+def test_a_decision_is_made_on_the_current_revision_unless_told(db: Database) -> None:
+    """A moderator's or the reports' decision row names the revision the comment is at."""
+    comment_id = pending_comment(db)
+    with db.session() as session:
+        session.execute(update(Comment).where(Comment.id == comment_id).values(revision=3))
+        made = add_decision(
+            session, comment_id=comment_id, now=utcnow(), by="moderator", action="approve"
+        )
+        assert made.revision == 3
+
+
+def test_only_the_revision_still_pending_is_decided(db: Database) -> None:
+    """The conditional UPDATE: a comment edited since the worker read it is left as it is."""
+    edited, current = pending_comment(db), pending_comment(db)
+    with db.session() as session:
+        session.execute(update(Comment).where(Comment.id == edited).values(revision=2))
+        changed = decide_pending_comments(
+            session,
+            outcomes=[(edited, 1, "approved", 0.1), (current, 1, "approved", 0.1)],
+            now=utcnow(),
+        )
+    assert changed == {current}
+    with db.session() as session:
+        comment = get_comment_or_none(session, comment_id=edited)
+        assert comment is not None
+        assert (comment.status, comment.version, comment.revision) == ("pending", 1, 2)
+
+
 def test_moderator_decisions_are_not_limited(db: Database) -> None:
     comment_id = pending_comment(db)
     policy_decision(db, comment_id)
@@ -77,7 +122,9 @@ def test_a_task_that_runs_twice_stops_quietly(db: Database) -> None:
     policy_decision(db, comment_id)
     recorded = record_automated_decisions(
         db,
-        decisions=[AutomatedDecision(comment_id, "hold", [], {"toxicity": 0.99}, context={})],
+        decisions=[
+            AutomatedDecision(comment_id, "hold", [], {"toxicity": 0.99}, context={}, revision=1)
+        ],
         policy_version="sha256:second",
         model="second-run",
         webhooks=True,
@@ -106,10 +153,10 @@ def test_deciding_changes_only_the_comments_still_pending(db: Database) -> None:
         changed = decide_pending_comments(
             session,
             outcomes=[
-                (scored, "held", 0.93),
-                (unscored, "approved", None),
-                (decided, "approved", 0.01),
-                ("no-such-comment", "approved", 0.01),
+                (scored, 1, "held", 0.93),
+                (unscored, 1, "approved", None),
+                (decided, 1, "approved", 0.01),
+                ("no-such-comment", 1, "approved", 0.01),
             ],
             now=now,
         )
@@ -132,7 +179,7 @@ def test_a_batch_without_scores_is_decided_too(db: Database) -> None:
     ids = [pending_comment(db) for _ in range(2)]
     with db.session() as session:
         changed = decide_pending_comments(
-            session, outcomes=[(i, "approved", None) for i in ids], now=utcnow()
+            session, outcomes=[(i, 1, "approved", None) for i in ids], now=utcnow()
         )
     assert changed == set(ids)
 

@@ -154,9 +154,9 @@ def add_shadows(api: Api, made: dict[str, str]) -> None:
             session,
             policy_version="sha256:shadow",
             decisions=[
-                (made[key], "approve", [])
+                (made[key], 1, "approve", [])
                 if key in ("trusted", "spam")
-                else (made[key], "hold", held)
+                else (made[key], 1, "hold", held)
                 for key in (
                     "close_call",
                     "unjudged",

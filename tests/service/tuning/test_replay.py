@@ -20,6 +20,15 @@ from service.db.tables import utcnow
 from service.settings import DEFAULT_POLICY
 from service.tuning.replay import count_replayable, replay_policy
 from tests.support.databases import BACKENDS
+from tests.support.edited_history import (
+    ABUSIVE,
+    ABUSIVE_AGAIN,
+    CLEAN,
+    EDIT_AFTER,
+    edit_and_decide,
+    edited_comment,
+    review,
+)
 from tests.support.paths import REPO
 from tests.support.tuning_history import seed_history, write_candidate
 
@@ -128,6 +137,39 @@ def test_replaying_the_policy_in_force_changes_nothing(database_url: str) -> Non
     assert report["changes"]["total"] == 0
     assert report["agreement"]["rate"] == 1.0
     assert report["outcomes"]["misses"] == {"current": 1, "candidate": 1}
+
+
+@pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
+def test_an_edited_comment_is_replayed_once_on_its_current_revision(
+    database_url: str, tmp_path: Path
+) -> None:
+    """judged: approved as posted, edited into abuse, held, rejected by a moderator on
+    revision 2. reheld: held as posted and approved, then edited into abuse and held again,
+    unreviewed: the approval was of revision 1, so revision 2 carries no label."""
+    database = Database(database_url)
+    posted = utcnow() - timedelta(hours=3)
+    try:
+        judged = edited_comment(database, takes=[CLEAN, ABUSIVE], posted_at=posted)
+        review(database, comment_id=judged, action="reject", at=posted + 2 * EDIT_AFTER)
+        reheld = edited_comment(database, takes=[ABUSIVE], posted_at=posted)
+        review(database, comment_id=reheld, action="approve", at=posted + EDIT_AFTER / 2)
+        edit_and_decide(database, comment_id=reheld, take=ABUSIVE_AGAIN, at=posted + EDIT_AFTER)
+        since = utcnow() - timedelta(days=1)
+        assert count_replayable(database, since=since) == 2
+        report = replay_policy(
+            database, candidate=policy.load_policy(write_candidate(tmp_path)), since=since
+        ).to_dict()
+    finally:
+        database.dispose()
+    assert (report["considered"], report["compared"]) == (2, 2)
+    assert report["confusion"]["hold"] == {"approve": 0, "hold": 2}
+    assert report["outcomes"] == {
+        "labelled": 1,
+        "rejected": 1,
+        "approved": 0,
+        "misses": {"current": 0, "candidate": 0},
+        "extra_work": {"current": 0, "candidate": 0},
+    }
 
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:

@@ -47,7 +47,9 @@ def draw(api: Api, *, rate: float, action: str = "approve", text: str = "Fine wo
 
     (recorded,) = record_automated_decisions(
         database(api),
-        decisions=[AutomatedDecision(comment_id, action, [], {"insult": 0.1}, context={})],
+        decisions=[
+            AutomatedDecision(comment_id, action, [], {"insult": 0.1}, context={}, revision=1)
+        ],
         policy_version="sha256:test",
         model="unbiased-test",
         webhooks=False,
