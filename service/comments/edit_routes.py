@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from service.broker.contract import DELIVER_WEBHOOK_TASK, MODERATE_TASK, moderate_item
+from service.broker.contract import MODERATE_TASK, moderate_item
 from service.comments.edit import MAX_EDITS, Edited, check_editable_by, edit_comment
 from service.comments.resources import CommentResource
 from service.comments.revision_resources import Revisions
@@ -103,8 +103,7 @@ async def patch_comment(request: Request) -> JSONResponse:
     await run_in_threadpool(
         svc.producer.send, MODERATE_TASK, moderate_item(comment_id, edited.revision)
     )
-    for event_id in edited.event_ids:
-        await run_in_threadpool(svc.producer.send, DELIVER_WEBHOOK_TASK, event_id)
+    await svc.deliver(edited.event_ids)
     log.info("comment.edited", revision=edited.revision, version=edited.resource["version"])
     return await answer(request, edited.resource, principal_read=principal)
 

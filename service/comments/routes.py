@@ -11,7 +11,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.comments.accept import read_comment
 from service.comments.delete import delete_comment
 from service.comments.resources import CommentResource
@@ -154,8 +153,7 @@ async def delete_comment_route(request: Request) -> Response:
         comment_id=request.path_params["comment_id"],
         events=svc.settings.announced_events,
     )
-    for event_id in event_ids:
-        await run_in_threadpool(svc.producer.send, DELIVER_WEBHOOK_TASK, event_id)
+    await svc.deliver(event_ids)
     return Response(status_code=204)
 
 

@@ -10,6 +10,7 @@ import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.broker.notify import DecisionListener
 from service.broker.producer import TaskProducer
 from service.comments.batch import Outcome, Submission, accept_comments
@@ -56,6 +57,12 @@ class Services:
             window_seconds=current.flood_window_seconds,
             hard_limit=current.flood_hard_limit,
         )
+
+    async def deliver(self, event_ids: Sequence[str]) -> None:
+        """Send a delivery task for each outbox event a committed change wrote (the relay
+        sends any whose task is lost)."""
+        for event_id in event_ids:
+            await run_in_threadpool(self.producer.send, DELIVER_WEBHOOK_TASK, event_id)
 
     def close(self) -> None:
         self.db.dispose()

@@ -8,7 +8,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.comments.resources import CommentResource
 from service.errors import ProblemError
 from service.http.auth import Principal, require_moderator
@@ -120,7 +119,7 @@ async def post_decision(request: Request) -> JSONResponse:
         review=review,
         events=svc.settings.announced_events,
     )
-    await _deliver(svc, reviewed.webhook_event_ids)
+    await svc.deliver(reviewed.webhook_event_ids)
     return JSONResponse(reviewed.resource)
 
 
@@ -150,7 +149,7 @@ async def post_decisions(request: Request) -> JSONResponse:
         items=items,
         events=svc.settings.announced_events,
     )
-    await _deliver(svc, outcome.webhook_event_ids)
+    await svc.deliver(outcome.webhook_event_ids)
     # An applied item has no code or detail, a refused one no comment_status or version.
     return JSONResponse(outcome.results.model_dump(mode="json", exclude_unset=True))
 
@@ -179,7 +178,7 @@ async def post_ban(request: Request) -> JSONResponse:
         ban=ban,
         events=svc.settings.announced_events,
     )
-    await _deliver(svc, banned.webhook_event_ids)
+    await svc.deliver(banned.webhook_event_ids)
     return JSONResponse(banned.result.model_dump(mode="json"))
 
 
@@ -243,8 +242,3 @@ def _author_id(request: Request) -> str:
     if not valid_author_id(author_id):
         raise ProblemError(404, "not_found", "No such author.")
     return author_id
-
-
-async def _deliver(svc: Services, event_ids: list[str]) -> None:
-    for event_id in event_ids:
-        await run_in_threadpool(svc.producer.send, DELIVER_WEBHOOK_TASK, event_id)

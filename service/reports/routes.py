@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from service.broker.contract import DELIVER_WEBHOOK_TASK, REPORT_FLOOD_PREFIX
+from service.broker.contract import REPORT_FLOOD_PREFIX
 from service.errors import ProblemError
 from service.http.body import read_json
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
@@ -57,8 +57,7 @@ async def post_report(request: Request) -> JSONResponse:
     if own:
         raise ProblemError(422, "own_comment", "A reader can't report their own comment.")
     filed = await run_in_threadpool(_file, svc, principal.sub, comment_id, new)
-    for event_id in filed.event_ids:
-        await run_in_threadpool(svc.producer.send, DELIVER_WEBHOOK_TASK, event_id)
+    await svc.deliver(filed.event_ids)
     report_id = filed.resource["id"]
     structlog.contextvars.bind_contextvars(comment_id=comment_id, report_id=report_id)
     if filed.created:
