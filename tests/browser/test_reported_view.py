@@ -17,7 +17,7 @@ from sqlalchemy import select
 from service.db.tables import Comment, Decision, Report, utcnow
 from service.store.decisions import add_decision, set_comment_status
 from service.store.reports import add_report, close_open_reports
-from tests.support.browser import Site, serve_site
+from tests.support.browser import Site, moderator_page, serve_site
 
 REPLY_XSS = '<img src=x onerror="window.__xss=1"> So are you, idiot.'
 
@@ -154,24 +154,9 @@ def reported_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def moderator(chromium: Any, reported_site: Site) -> Iterator[Moderator]:
-    from playwright.sync_api import expect
-
-    context = chromium.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    watched = Moderator(reported_site, page)
-    page.on(
-        "console",
-        lambda message: (
-            watched.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: watched.console_errors.append(str(error)))
-    page.goto(reported_site.url + "/moderate")
-    page.get_by_label("Token").fill(reported_site.token("mod-1"))
-    page.get_by_label("Token").press("Enter")
-    expect(page.get_by_role("tab", name="Held")).to_be_visible()
-    yield watched
-    context.close()
+    errors: list[str] = []
+    with moderator_page(chromium, reported_site, errors) as page:
+        yield Moderator(reported_site, page, errors)
 
 
 def test_reported_items_show_counts_notice_and_parent(

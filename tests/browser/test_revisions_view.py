@@ -20,7 +20,7 @@ from service.http.auth import Principal
 from service.store.comments import create_comment
 from service.store.reports import add_report
 from service.store.revisions import revise_comment
-from tests.support.browser import Site, serve_site
+from tests.support.browser import Site, moderator_page, serve_site
 
 HOSTILE_BEFORE = "Nice <b>article</b>, thanks."
 HOSTILE_AFTER = '<img src=x onerror="window.__xss=1"> Nice <script>window.__xss=2</script> thanks.'
@@ -123,24 +123,9 @@ def revisions_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def moderator(chromium: Any, revisions_site: Site) -> Iterator[Moderator]:
-    from playwright.sync_api import expect
-
-    context = chromium.new_context(viewport={"width": 1366, "height": 900})
-    page = context.new_page()
-    watched = Moderator(revisions_site, page)
-    page.on(
-        "console",
-        lambda message: (
-            watched.console_errors.append(message.text) if message.type == "error" else None
-        ),
-    )
-    page.on("pageerror", lambda error: watched.console_errors.append(str(error)))
-    page.goto(revisions_site.url + "/moderate")
-    page.get_by_label("Token").fill(revisions_site.token("mod-1"))
-    page.get_by_label("Token").press("Enter")
-    expect(page.get_by_role("tab", name="Held")).to_be_visible()
-    yield watched
-    context.close()
+    errors: list[str] = []
+    with moderator_page(chromium, revisions_site, errors) as page:
+        yield Moderator(revisions_site, page, errors)
 
 
 def test_edited_comment_shows_what_changed_and_earlier_revisions(

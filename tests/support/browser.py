@@ -141,3 +141,26 @@ def serve_site(tmp_path: Path) -> Iterator[Site]:
         server.should_exit = True
         thread.join(timeout=10)
         database.dispose()
+
+
+@contextmanager
+def moderator_page(chromium: Any, site: Site, console_errors: list[str]) -> Iterator[Any]:
+    """A Chromium page signed in on the site's /moderate as mod-1, on the Held view, its
+    console errors and uncaught exceptions appended to `console_errors`."""
+    from playwright.sync_api import expect
+
+    context = chromium.new_context(viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.on(
+        "console",
+        lambda message: console_errors.append(message.text) if message.type == "error" else None,
+    )
+    page.on("pageerror", lambda error: console_errors.append(str(error)))
+    page.goto(site.url + "/moderate")
+    page.get_by_label("Token").fill(site.token("mod-1"))
+    page.get_by_label("Token").press("Enter")
+    expect(page.get_by_role("tab", name="Held")).to_be_visible()
+    try:
+        yield page
+    finally:
+        context.close()
