@@ -6,6 +6,7 @@ and the term lists it names (shipped inside this package, or beside the file).
 
 from __future__ import annotations
 
+from policy.authors import Standing, author_standing
 from policy.decision import Comment, Context, Decision, Reason, text_digest
 from policy.engine import Policy, evaluate
 from policy.errors import PolicyError
@@ -20,6 +21,8 @@ __all__ = [
     "Policy",
     "PolicyError",
     "Reason",
+    "Standing",
+    "author_standing",
     "detect_language",
     "evaluate",
     "load_policy",

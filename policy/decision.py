@@ -48,7 +48,9 @@ class Comment:
 class Context:
     """What the caller looked up for this comment, recorded so a decision can be replayed.
 
-    `author`: {"approved", "rejected", "held": int, "always_hold", "trusted": bool}.
+    `author`: {"approved", "rejected", "held": int, "always_hold", "trusted": bool,
+    "recent": {"window_days", "decided", "rejected": int}} (`policy.authors` reads it; records
+    stored before had no `recent`).
     `article`: {"premoderated", "closed": bool}.
     `flood_count`: the author's comments within the flood window, this one included.
     `recent_digests`: `text_digest(normalize(text))` of the author's comments within the repeat

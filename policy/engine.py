@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from policy import rules
+from policy.authors import figures_evaluable, toxicity_margin
 from policy.decision import Comment, Context, Decision, Reason
 from policy.sections import (
     ArticleSettings,
@@ -76,6 +77,12 @@ class Policy:
         """The languages the Detoxify variant `model` scores, as the `language` rule sees it."""
         return self.language.covered(model)
 
+    def author_rules_evaluable(self, context: Context) -> bool:
+        """Whether this policy's author rules that read decided counts can be judged on
+        `context`: not on one stored before the worker recorded them (a replay counts those
+        as not evaluable rather than guess)."""
+        return figures_evaluable(self.author, context.author)
+
     def evaluate(self, comment: Comment, scores: Mapping[str, float], context: Context) -> Decision:
         """Approve, or hold with every reason that applies, in a fixed order.
 
@@ -84,6 +91,7 @@ class Policy:
         """
         subject = rules.Subject(comment.text)
         trusted = self.author.enabled and bool(context.author.get("trusted"))
+        margin = toxicity_margin(self.author, context.author)
         skip = self.author.trusted_skip if trusted else frozenset()
         skip_labels = self.author.trusted_skip_toxicity if trusted else frozenset()
         reasons = [
@@ -91,7 +99,7 @@ class Policy:
             *rules.author(self.author, context),
             *(rules.flood(self.flood, context) if "flood" not in skip else ()),
             *(rules.repeat(self.repeat, subject, context) if "repeat" not in skip else ()),
-            *rules.toxicity(self.toxicity, scores, skip_labels),
+            *rules.toxicity(self.toxicity, scores, skip_labels, margin=margin),
             *(rules.terms(self.terms, subject) if "terms" not in skip else ()),
             *(rules.links(self.links, subject) if "links" not in skip else ()),
             *(

@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import regex
 import yaml
@@ -19,6 +20,7 @@ from policy.errors import PolicyError
 from policy.normalize import fold
 from policy.schema import ID_SHAPE, NodeReader, child, line_of
 from policy.sections import (
+    AUTHOR_FIGURE_RULES,
     DEFAULT_MODEL_LANGUAGES,
     DEFAULT_THRESHOLDS,
     IDENTITY_LABELS,
@@ -28,10 +30,13 @@ from policy.sections import (
     TOXICITY_LABELS,
     ArticleSettings,
     AuthorSettings,
+    AutoTrustSettings,
     FloodSettings,
     LanguageSettings,
     LinksSettings,
+    NewCommenterSettings,
     PersonalInfoSettings,
+    RecentRejectionsSettings,
     RepeatSettings,
     ReportsSettings,
     ToxicitySettings,
@@ -49,6 +54,7 @@ MIN_WINDOW_SECONDS = 10
 # A year and a day: longer windows are a typo, and past a point they overflow the worker's
 # date arithmetic (`timedelta` stops at 999999999 days).
 MAX_WINDOW_SECONDS = 366 * 86_400
+MAX_DAYS = 366
 _DOMAIN = regex.compile(r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,63}")
 
 
@@ -259,7 +265,9 @@ class _Loader:
         )
 
     def _author(self, node: yaml.Node | None) -> AuthorSettings:
-        values = self.reader.section(node, "author", ("trusted_skip", "trusted_skip_toxicity"))
+        values = self.reader.section(
+            node, "author", ("trusted_skip", "trusted_skip_toxicity", *AUTHOR_FIGURE_RULES)
+        )
         defaults = AuthorSettings()
         skip = defaults.trusted_skip
         if "trusted_skip" in values:
@@ -278,7 +286,92 @@ class _Loader:
             enabled=self.reader.enabled(values, "author"),
             trusted_skip=skip,
             trusted_skip_toxicity=skip_labels,
+            **self._author_figure_rules(values),
         )
+
+    def _author_figure_rules(self, values: Mapping[str, yaml.Node]) -> dict[str, Any]:
+        """`new_commenter`, `recent_rejections` and `auto_trust`: each off when left out or
+        written `off`; a mapping switches it on (unless it says `enabled: false`), its
+        missing keys taking the defaults."""
+        on, new = self._switch(values, "new_commenter", ("hold_until_approved",))
+        path = "author.new_commenter"
+        defaults = NewCommenterSettings()
+        new_commenter = NewCommenterSettings(
+            enabled=on,
+            hold_until_approved=self._int(
+                new, path, "hold_until_approved", defaults.hold_until_approved, 1
+            ),
+        )
+        on, recent = self._switch(
+            values, "recent_rejections", ("window_days", "min_decided", "max_rate")
+        )
+        path, rejections = "author.recent_rejections", RecentRejectionsSettings()
+        window_days = rejections.window_days
+        if "window_days" in recent:
+            window_days = self.reader.integer(
+                recent["window_days"], child(path, "window_days"), minimum=1, maximum=MAX_DAYS
+            )
+        recent_rejections = RecentRejectionsSettings(
+            enabled=on,
+            window_days=window_days,
+            min_decided=self._int(recent, path, "min_decided", rejections.min_decided, 1),
+            max_rate=self._fraction(recent, path, "max_rate", rejections.max_rate),
+        )
+        on, auto = self._switch(
+            values, "auto_trust", ("after_approved", "max_rejection_rate", "toxicity_margin")
+        )
+        path, trust = "author.auto_trust", AutoTrustSettings()
+        auto_trust = AutoTrustSettings(
+            enabled=on,
+            after_approved=self._int(auto, path, "after_approved", trust.after_approved, 1),
+            max_rejection_rate=self._fraction(
+                auto, path, "max_rejection_rate", trust.max_rejection_rate
+            ),
+            toxicity_margin=self._fraction(auto, path, "toxicity_margin", trust.toxicity_margin),
+        )
+        if (
+            new_commenter.enabled
+            and auto_trust.enabled
+            and auto_trust.after_approved < new_commenter.hold_until_approved
+        ):
+            node, at = (
+                (auto["after_approved"], f"{path}.after_approved")
+                if "after_approved" in auto
+                else (new["hold_until_approved"], "author.new_commenter.hold_until_approved")
+            )
+            raise self.reader.error(
+                node,
+                at,
+                f"auto_trust.after_approved ({auto_trust.after_approved}) must be at least "
+                f"new_commenter.hold_until_approved ({new_commenter.hold_until_approved}): "
+                "an author can't be trusted automatically while still held as new",
+            )
+        return {
+            "new_commenter": new_commenter,
+            "recent_rejections": recent_rejections,
+            "auto_trust": auto_trust,
+        }
+
+    def _switch(
+        self, values: Mapping[str, yaml.Node], key: str, keys: tuple[str, ...]
+    ) -> tuple[bool, dict[str, yaml.Node]]:
+        """(on, its settings) of a rule written `off` or as a mapping of settings."""
+        node, path = values.get(key), child("author", key)
+        if node is None:
+            return False, {}
+        if isinstance(node, yaml.ScalarNode):
+            value = self.reader.scalar(node, path)
+            if value is False or value is None:
+                return False, {}
+        written = self.reader.mapping(node, path, (*keys, "enabled"))
+        return self.reader.enabled(written, path), written
+
+    def _fraction(
+        self, values: Mapping[str, yaml.Node], section: str, key: str, default: float
+    ) -> float:
+        if key not in values:
+            return default
+        return self.reader.fraction(values[key], child(section, key))
 
     def _article(self, node: yaml.Node | None) -> ArticleSettings:
         values = self.reader.section(node, "article", ())

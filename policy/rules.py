@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from policy.authors import author_holds
 from policy.decision import Context, Reason, text_digest
 from policy.detectors import (
     Found,
@@ -24,6 +25,8 @@ from policy.detectors import (
 from policy.normalize import Folded, fold, normalize_folded
 from policy.sections import (
     IDENTITY_LABELS,
+    MAX_AUTO_TRUST_THRESHOLD,
+    NEVER_SKIPPED_LABELS,
     PERSONAL_INFO_KINDS,
     TOXICITY_LABELS,
     ArticleSettings,
@@ -86,10 +89,7 @@ def article(settings: ArticleSettings, context: Context) -> list[Reason]:
 
 
 def author(settings: AuthorSettings, context: Context) -> list[Reason]:
-    if not (settings.enabled and context.author.get("always_hold")):
-        return []
-    message = "This author is on the always-hold list: every comment waits for a moderator."
-    return [Reason(kind="author", rule="author.always_hold", message=message)]
+    return author_holds(settings, context.author)
 
 
 def flood(settings: FloodSettings, context: Context) -> list[Reason]:
@@ -123,8 +123,14 @@ def repeat(settings: RepeatSettings, subject: Subject, context: Context) -> list
 
 
 def toxicity(
-    settings: ToxicitySettings, scores: Mapping[str, float], skip: Iterable[str] = ()
+    settings: ToxicitySettings,
+    scores: Mapping[str, float],
+    skip: Iterable[str] = (),
+    *,
+    margin: float = 0.0,
 ) -> list[Reason]:
+    """`margin`: how far above each threshold an auto-trusted author is held (never on the
+    labels held for everyone)."""
     if not settings.enabled:
         return []
     skipped = frozenset(skip)
@@ -137,13 +143,21 @@ def toxicity(
     for label in TOXICITY_LABELS:
         threshold = settings.thresholds.get(label)
         score = _score(scores, label)
-        if threshold is None or label in skipped or score is None or score < threshold:
+        if threshold is None or label in skipped or score is None:
             continue
-        message = (
-            f"The model rates this comment {LABEL_WORDS[label]} "
-            f"(score {score:.2f}; comments at {threshold:.2f} or above are held)."
+        raised = _raised(threshold, margin, label)
+        if score < raised:
+            continue
+        held = (
+            f"comments at {threshold:.2f} or above are held"
+            if raised == threshold
+            else f"this author is trusted automatically, so theirs are held at {raised:.2f} "
+            "or above"
         )
-        evidence: dict[str, Any] = {"label": label, "score": score, "threshold": threshold}
+        message = f"The model rates this comment {LABEL_WORDS[label]} (score {score:.2f}; {held})."
+        evidence: dict[str, Any] = {"label": label, "score": score, "threshold": raised}
+        if raised != threshold:
+            evidence["auto_trust_margin"] = margin
         if identities:
             evidence["identities"] = dict(identities)
         reasons.append(
@@ -243,6 +257,15 @@ def language(settings: LanguageSettings, context: Context) -> list[Reason]:
     )
     evidence = {"language": context.language, "model": context.model, "covered": sorted(covered)}
     return [Reason(kind="language", rule="language", message=message, evidence=evidence)]
+
+
+def _raised(threshold: float, margin: float, label: str) -> float:
+    """An auto-trusted author's threshold: `margin` higher, at most 0.99, never lowered; the
+    labels held for everyone keep theirs."""
+    if margin <= 0 or label in NEVER_SKIPPED_LABELS:
+        return threshold
+    # Rounded, so that 0.8 + 0.1 holds a score of 0.9.
+    return max(threshold, round(min(threshold + margin, MAX_AUTO_TRUST_THRESHOLD), 6))
 
 
 def _score(scores: Mapping[str, float], label: str) -> float | None:

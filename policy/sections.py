@@ -126,10 +126,57 @@ class LanguageSettings:
 
 
 @dataclass(frozen=True)
+class NewCommenterSettings:
+    """Hold an author's comments until `hold_until_approved` of theirs have been approved."""
+
+    enabled: bool = False
+    hold_until_approved: int = 3
+
+
+@dataclass(frozen=True)
+class RecentRejectionsSettings:
+    """Hold an author more than `max_rate` of whose comments decided (approved or rejected)
+    in the last `window_days` were rejected, once at least `min_decided` were. The worker
+    counts the window's figures even when this is off, so a replay can switch it on."""
+
+    enabled: bool = False
+    window_days: int = 30
+    min_decided: int = 5
+    max_rate: float = 0.5
+
+
+@dataclass(frozen=True)
+class AutoTrustSettings:
+    """An author with `after_approved` approved comments, no more than `max_rejection_rate` of
+    their decided ones rejected, is held for toxicity only `toxicity_margin` above each
+    threshold (at most `MAX_AUTO_TRUST_THRESHOLD`); never for severe toxicity or threats."""
+
+    enabled: bool = False
+    after_approved: int = 20
+    max_rejection_rate: float = 0.05
+    toxicity_margin: float = 0.1
+
+
+# An auto-trusted author's raised thresholds stop here: a score of 0.99 is always held.
+MAX_AUTO_TRUST_THRESHOLD = 0.99
+AUTHOR_FIGURE_RULES = ("new_commenter", "recent_rejections", "auto_trust")
+
+
+@dataclass(frozen=True)
 class AuthorSettings:
     enabled: bool = True
     trusted_skip: frozenset[str] = frozenset({"terms", "links", "repeat"})
     trusted_skip_toxicity: frozenset[str] = frozenset()
+    new_commenter: NewCommenterSettings = field(default_factory=NewCommenterSettings)
+    recent_rejections: RecentRejectionsSettings = field(default_factory=RecentRejectionsSettings)
+    auto_trust: AutoTrustSettings = field(default_factory=AutoTrustSettings)
+
+    @property
+    def uses_figures(self) -> bool:
+        """Whether a rule that reads the author's decided counts is on."""
+        return self.enabled and (
+            self.new_commenter.enabled or self.recent_rejections.enabled or self.auto_trust.enabled
+        )
 
 
 @dataclass(frozen=True)

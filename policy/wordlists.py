@@ -10,6 +10,7 @@ from pathlib import Path
 import regex
 import yaml
 
+from policy.authors import ALWAYS_HOLD, AUTO_TRUST, NEW_COMMENTER, RECENT_REJECTIONS
 from policy.errors import PolicyError
 from policy.schema import ID_SHAPE, NodeReader, child
 from policy.sections import (
@@ -29,7 +30,8 @@ from policy.termlists import (
 
 # A list's id names it in reasons, next to the fixed rule ids, so it can't be one of them.
 FIXED_RULE_IDS = frozenset(
-    {"links", "repeat", "flood", "language", "article.premoderated", "author.always_hold"}
+    {"links", "repeat", "flood", "language", "article.premoderated"}
+    | {ALWAYS_HOLD, NEW_COMMENTER, RECENT_REJECTIONS, AUTO_TRUST}
     | {f"toxicity.{label}" for label in TOXICITY_LABELS}
     | {f"personal_info.{kind}" for kind in PERSONAL_INFO_KINDS}
 )

@@ -16,6 +16,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
+from service.authors import data_routes as author_data
+from service.authors import routes as author_routes
+from service.authors import sanction_routes
 from service.broker.connections import redis_client
 from service.broker.notify import DecisionListener
 from service.broker.producer import TaskProducer
@@ -93,6 +96,21 @@ ROUTES = [
     Route("/v1/moderation/decisions", moderation.post_decisions, methods=["POST"]),
     Route("/v1/moderation/authors/{author_id}/ban", moderation.post_ban, methods=["POST"]),
     Route("/v1/moderation/authors/{author_id}/ban", moderation.delete_ban, methods=["DELETE"]),
+    Route("/v1/moderation/authors/{author_id}", author_routes.get_author, methods=["GET"]),
+    Route("/v1/moderation/authors/{author_id}/notes", author_routes.post_note, methods=["POST"]),
+    Route("/v1/moderation/authors/{author_id}/notes", author_routes.get_notes, methods=["GET"]),
+    Route(
+        "/v1/moderation/authors/{author_id}/sanctions",
+        sanction_routes.post_sanction,
+        methods=["POST"],
+    ),
+    Route(
+        "/v1/moderation/authors/{author_id}/sanctions/{sanction_id}",
+        sanction_routes.delete_sanction,
+        methods=["DELETE"],
+    ),
+    Route("/v1/moderation/authors/{author_id}/export", author_data.get_export, methods=["GET"]),
+    Route("/v1/moderation/authors/{author_id}/erase", author_data.post_erase, methods=["POST"]),
     Route("/v1/moderation/stats", moderation.get_stats, methods=["GET"]),
     Route("/v1/moderation/statements", statements.get_statements, methods=["GET"]),
     Route("/v1/moderation/comments/{comment_id}/thread", threads.get_thread, methods=["GET"]),

@@ -32,6 +32,26 @@ COMMENT_EDITED = "comment.edited"
 revision is pending, and its decision comes as a `comment.decided`. Never the text."""
 COMMENT_DELETED = "comment.deleted"
 """The author deleted a comment: `data` is {comment_id, version, at}. Never the text."""
+AUTHOR_WARNED = "author.warned"
+"""A moderator warned an author: `data` is the sanction {author_id, sanction_id, kind,
+reason_code, explanation, at}. Author events name no comment and carry no `version`."""
+AUTHOR_SUSPENDED = "author.suspended"
+"""A moderator suspended an author until `until`: `data` as for author.warned, with `until`.
+None is sent when the suspension lapses by itself."""
+AUTHOR_BANNED = "author.banned"
+"""A moderator banned an author: `data` as for author.warned."""
+AUTHOR_SANCTION_LIFTED = "author.sanction_lifted"
+"""A moderator lifted a sanction early (or the ban, by DELETE .../ban)."""
+AUTHOR_ERASED = "author.erased"
+"""The author's data was erased: `data` is {author_id: their pseudonym, at}. The site
+learns the pseudonym only; it should erase what it holds under the id it asked for."""
+AUTHOR_EVENT_TYPES = (
+    AUTHOR_WARNED,
+    AUTHOR_SUSPENDED,
+    AUTHOR_BANNED,
+    AUTHOR_SANCTION_LIFTED,
+    AUTHOR_ERASED,
+)
 EVENT_TYPES = (
     COMMENT_DECIDED,
     COMMENT_REPORTED,
@@ -39,6 +59,7 @@ EVENT_TYPES = (
     REPORT_RESOLVED,
     COMMENT_EDITED,
     COMMENT_DELETED,
+    *AUTHOR_EVENT_TYPES,
 )
 
 
@@ -78,7 +99,33 @@ def write_events(
         ],
         now=now,
     )
-    return {event.comment_id: event.id for event in written}
+    # By the ids given: a comment's event always names its comment (only author events don't).
+    return {
+        comment_id: event.id for (comment_id, _data), event in zip(payloads, written, strict=True)
+    }
+
+
+def write_author_event(
+    session: Session,
+    events: Collection[str],
+    event_type: str,
+    *,
+    author_id: str,
+    data: dict[str, Any],
+    now: datetime,
+) -> str | None:
+    """An outbox row for an author's event (no comment), if the deployment announces it; the
+    event's id, or None."""
+    if event_type not in events:
+        return None
+    (event,) = add_webhook_events(
+        session,
+        event_type=event_type,
+        payloads=[(None, {"type": event_type, "timestamp": _isoformat(now), "data": data})],
+        now=now,
+        author_id=author_id,
+    )
+    return event.id
 
 
 def _isoformat(moment: datetime) -> str:

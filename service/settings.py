@@ -104,7 +104,8 @@ class Settings(BaseSettings):
         None,
         description="Which events are written to the outbox and sent, comma-separated "
         "(comment.decided, comment.reported, comment.reviewed, report.resolved, "
-        "comment.edited, comment.deleted); default all.",
+        "comment.edited, comment.deleted, author.warned, author.suspended, author.banned, "
+        "author.sanction_lifted, author.erased); default all.",
     )
     webhook_max_attempts: int = Field(8, ge=1)
     webhook_backoff_seconds: float = Field(5.0, gt=0)
@@ -116,6 +117,12 @@ class Settings(BaseSettings):
 
     retention_days: int = Field(90, ge=1, description="Erase decided comments' text after this.")
     retention_interval_seconds: float = Field(3600.0, gt=0)
+
+    erase_key: SecretStr | None = Field(
+        None,
+        description="The key (32+ bytes) of the HMAC that keeps an erased author's sanctions "
+        "in force and remembers the erasure; erasing answers 503 erase_key_missing without it.",
+    )
 
     require_reason_code: bool = Field(
         False,
@@ -154,6 +161,7 @@ class Settings(BaseSettings):
         "webhook_secret",
         "webhook_events",
         "shadow_policy",
+        "erase_key",
         mode="before",
     )
     @classmethod
@@ -165,6 +173,13 @@ class Settings(BaseSettings):
     def _secret_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and len(value.get_secret_value().encode()) < 32:
             raise ValueError("MODERATION_JWT_SECRET must be at least 32 bytes (RFC 7518 3.2)")
+        return value
+
+    @field_validator("erase_key")
+    @classmethod
+    def _erase_key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("MODERATION_ERASE_KEY must be at least 32 bytes")
         return value
 
     @field_validator("device")

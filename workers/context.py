@@ -8,23 +8,26 @@ order, after the batch's earlier comments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 import policy
-from service.comments.decisions import STATUS_AFTER
-from service.db.tables import ArticleFlags, AuthorFlags
+from service.db.tables import ArticleFlags, AuthorFlags, utcnow
 from service.store.comments import count_author_comments_since, list_author_texts_since
 from service.store.context import (
     AuthorComment,
+    LatestDecision,
+    author_figures_apart,
+    count_decision,
     list_article_flags,
     list_author_flags,
     list_recent_comments_by_author,
+    no_figures,
 )
-from service.store.moderation import count_statuses_by_author
 from workers.runtime import WorkerRuntime
 
 # The repeat rule compares against the author's recent texts (their digests); a flooder's
@@ -65,18 +68,25 @@ class _History:
 class BatchContext:
     """The contexts of a batch. The caller decides the batch in posting order and reports each
     decision (`decided`), so that a comment counts its author's earlier comments of the batch
-    as decided, as it would have had each been moderated by a task of its own."""
+    as decided, as it would have had each been moderated by a task of its own.
+
+    An author's figures leave out the comment being decided: an edited comment's earlier
+    decision is not part of its author's record when it is decided again."""
 
     def __init__(
         self,
         *,
-        statuses: dict[str, dict[str, int]],
+        figures: dict[str, dict[str, Any]],
+        latest: dict[str, LatestDecision],
+        window_days: int,
         authors: dict[str, AuthorFlags],
         articles: dict[str, ArticleFlags],
         histories: dict[str, _History],
         model: str,
     ) -> None:
-        self._statuses = statuses
+        self._figures = figures
+        self._latest = latest
+        self._window_days = window_days
         self._authors = authors
         self._articles = articles
         self._histories = histories
@@ -87,7 +97,7 @@ class BatchContext:
         history = self._histories[comment.comment_id]
         return policy.Context(
             author=author_record(
-                self._statuses.get(subject.author_id, {}), self._authors.get(subject.author_id)
+                self._figures_without(comment), self._authors.get(subject.author_id)
             ),
             article=article_record(self._articles.get(subject.article_id)),
             flood_count=history.flood_count,
@@ -97,9 +107,16 @@ class BatchContext:
         )
 
     def decided(self, comment: PendingComment, action: str) -> None:
-        counts = self._statuses.setdefault(comment.subject.author_id, {})
-        status = STATUS_AFTER[action]
-        counts[status] = counts.get(status, 0) + 1
+        figures = self._figures_without(comment)
+        self._latest.pop(comment.comment_id, None)
+        self._figures[comment.subject.author_id] = count_decision(
+            figures, LatestDecision(action, recent=True)
+        )
+
+    def _figures_without(self, comment: PendingComment) -> dict[str, Any]:
+        figures = self._figures.get(comment.subject.author_id) or no_figures(self._window_days)
+        earlier = self._latest.get(comment.comment_id)
+        return figures if earlier is None else count_decision(figures, earlier, times=-1)
 
 
 def gather_contexts(
@@ -109,11 +126,17 @@ def gather_contexts(
     current: policy.Policy,
     model: str,
     max_author_rows: int = MAX_AUTHOR_ROWS,
+    now: datetime | None = None,
 ) -> BatchContext:
     """The batch's lookups, in a session of their own: `read_contexts`."""
     with rt.db.session() as session:
         return read_contexts(
-            session, comments, current=current, model=model, max_author_rows=max_author_rows
+            session,
+            comments,
+            current=current,
+            model=model,
+            max_author_rows=max_author_rows,
+            now=now,
         )
 
 
@@ -124,9 +147,11 @@ def read_contexts(
     current: policy.Policy,
     model: str,
     max_author_rows: int = MAX_AUTHOR_ROWS,
+    now: datetime | None = None,
 ) -> BatchContext:
     """The batch's lookups, four queries whatever its size; only a heavy author's comments
-    that their `max_author_rows` newest rows can't settle add queries."""
+    that their `max_author_rows` newest rows can't settle add queries. `now` (the clock by
+    default) ends the window of the authors' recent decisions."""
     flood = timedelta(seconds=current.flood_window_seconds)
     repeat = timedelta(seconds=current.repeat_window_seconds)
     windows: dict[str, tuple[datetime, datetime]] = {}
@@ -135,7 +160,16 @@ def read_contexts(
         if (known := windows.get(comment.subject.author_id)) is not None:
             since, until = min(since, known[0]), max(until, known[1])
         windows[comment.subject.author_id] = (since, until)
-    statuses = count_statuses_by_author(session, author_ids=windows)
+    # Counted over the recent-rejections window even when that rule is off, so that a replay
+    # of a policy that switches it on finds the figures stored.
+    window_days = current.author.recent_rejections.window_days
+    figures, latest = author_figures_apart(
+        session,
+        author_ids=windows,
+        comment_ids=[comment.comment_id for comment in comments],
+        now=utcnow() if now is None else now,
+        window_days=window_days,
+    )
     authors = list_author_flags(session, author_ids=windows)
     articles = list_article_flags(
         session, article_ids=[comment.subject.article_id for comment in comments]
@@ -155,7 +189,13 @@ def read_contexts(
         for comment in comments
     }
     return BatchContext(
-        statuses=statuses, authors=authors, articles=articles, histories=histories, model=model
+        figures=figures,
+        latest=latest,
+        window_days=window_days,
+        authors=authors,
+        articles=articles,
+        histories=histories,
+        model=model,
     )
 
 
@@ -234,13 +274,16 @@ def _history(
     return _History(flood_count, recent)
 
 
-def author_record(statuses: dict[str, int], flags: AuthorFlags | None) -> dict[str, object]:
+def author_record(figures: Mapping[str, Any], flags: AuthorFlags | None) -> dict[str, object]:
+    """The context's `author`: the figures (`service.store.context.author_figures`) and the
+    moderators' flags, as `policy.authors` reads them."""
     return {
-        "approved": statuses.get("approved", 0),
-        "rejected": statuses.get("rejected", 0),
-        "held": statuses.get("held", 0),
+        "approved": figures["approved"],
+        "rejected": figures["rejected"],
+        "held": figures["held"],
         "always_hold": bool(flags and flags.always_hold),
         "trusted": bool(flags and flags.trusted),
+        "recent": dict(figures["recent"]),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from service.authors.sanctions import check_author
 from service.comments.resources import comment_resource
 from service.comments.schemas import NewComment, field_error
 from service.db.engine import Database
@@ -26,7 +27,6 @@ from service.store.comments import (
     parent_exists,
 )
 from service.store.decisions import list_decisions
-from service.store.moderation import is_author_banned
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,14 @@ def accept_comment(
     window: timedelta,
     admit: Callable[[str], int] = lambda _author: 0,
     now: datetime | None = None,
+    erase_key: bytes | None = None,
 ) -> Accepted:
     """Store the comment as `pending`, or return the one this idempotency key made.
 
     Faults answer in the contract's order: field errors, then the idempotent replay, then
-    the author's ban, the article being closed, and last the flood limit (`admit` returns
-    the seconds to wait, 0 to go ahead).
+    the author's ban or suspension (checked in the transaction that stores the comment),
+    the article being closed, and last the flood limit (`admit` returns the seconds to wait,
+    0 to go ahead). `erase_key`: MODERATION_ERASE_KEY, to find an erased author's sanctions.
     """
     now = now or utcnow()
     body_hash = new.body_hash()
@@ -70,8 +72,7 @@ def accept_comment(
                         return replay(session, existing, body_hash=body_hash)
                     if existing is not None:
                         forget_idempotency_key(session, comment_id=existing.id)
-                if is_author_banned(session, author_id=principal.sub):
-                    raise author_banned()
+                check_author(session, author_id=principal.sub, now=now, key=erase_key, may_not=POST)
                 if article_is_closed(session, article_id=new.article_id):
                     raise article_closed()
                 if retry_after is None:
@@ -123,8 +124,8 @@ def parent_not_found() -> FieldError:
     )
 
 
-def author_banned() -> ProblemError:
-    return ProblemError(403, "author_banned", "This account may not post comments.")
+POST = "post comments"
+"""What a sanctioned author may not do here (the 403's detail)."""
 
 
 def article_closed() -> ProblemError:

@@ -2,9 +2,9 @@
 moderation in one task message.
 
 Each comment gets exactly the answer `accept_comment` would give it alone, in the contract's
-order (parent, idempotent replay, ban, closed article, flood limit); only the round trips are
-shared: one SELECT each for parents, idempotency keys, bans and closed articles, one flood
-script call, one flush, one commit and one send.
+order (parent, idempotent replay, ban or suspension, closed article, flood limit); only the
+round trips are shared: one SELECT each for parents, idempotency keys, sanctions in force and
+closed articles, one flood script call, one flush, one commit and one send.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import structlog
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from service.authors.sanctions import refusal, sanctions_in_force
 from service.broker.contract import MODERATE_TASK, moderate_item
 from service.broker.producer import TaskProducer
 from service.comments.accept import (
+    POST,
     Accepted,
     accept_comment,
     article_closed,
-    author_banned,
     parent_not_found,
     rate_limited,
     replay,
@@ -43,7 +44,6 @@ from service.store.comments import (
     list_existing_parents,
 )
 from service.store.flags import list_closed_articles
-from service.store.moderation import list_banned_authors
 
 # The answer to one request: what it returns, or what it raises.
 Outcome = Accepted | Exception
@@ -70,6 +70,7 @@ def accept_comments(
     window: timedelta,
     admit: AdmitMany,
     now: datetime,
+    erase_key: bytes | None = None,
 ) -> list[Outcome]:
     """Each submission's outcome, in order; the created comments are sent before returning.
 
@@ -91,13 +92,20 @@ def accept_comments(
     outcomes: dict[int, Outcome] = {}
     group = [submissions[index] for index in together]
     try:
-        decided = _accept_together(db, group, window=window, admit=admit, now=now)
+        decided = _accept_together(
+            db, group, window=window, admit=admit, now=now, erase_key=erase_key
+        )
     except DATABASE_DOWN as exc:
         decided = [exc] * len(group)
     outcomes.update(zip(together, decided, strict=True))
     for index in after:
         outcomes[index] = _accept_alone(
-            db, submissions[index], window=window, admit=_one_by_one(admit), now=now
+            db,
+            submissions[index],
+            window=window,
+            admit=_one_by_one(admit),
+            now=now,
+            erase_key=erase_key,
         )
 
     answers = [outcomes[index] for index in range(len(submissions))]
@@ -115,6 +123,7 @@ def _accept_together(
     window: timedelta,
     admit: AdmitMany,
     now: datetime,
+    erase_key: bytes | None,
 ) -> list[Outcome]:
     # Flood answers by position, asked at most once: a comment that goes again alone is the
     # same comment, not a second one in the window.
@@ -122,7 +131,13 @@ def _accept_together(
     try:
         with db.session() as session:
             return _decide_and_store(
-                session, submissions, window=window, admit=admit, now=now, asked=asked
+                session,
+                submissions,
+                window=window,
+                admit=admit,
+                now=now,
+                asked=asked,
+                erase_key=erase_key,
             )
     except DATABASE_DOWN:
         raise
@@ -130,7 +145,14 @@ def _accept_together(
         # One comment the database refuses (an idempotency race lost to another process)
         # must not refuse the others: each goes again alone, in a transaction of its own.
         return [
-            _accept_alone(db, submission, window=window, admit=_answered(admit, asked, i), now=now)
+            _accept_alone(
+                db,
+                submission,
+                window=window,
+                admit=_answered(admit, asked, i),
+                now=now,
+                erase_key=erase_key,
+            )
             for i, submission in enumerate(submissions)
         ]
 
@@ -143,6 +165,7 @@ def _decide_and_store(
     admit: AdmitMany,
     now: datetime,
     asked: dict[int, int],
+    erase_key: bytes | None,
 ) -> list[Outcome]:
     hashes = [s.new.body_hash() for s in submissions]
     parents = list_existing_parents(
@@ -156,7 +179,9 @@ def _decide_and_store(
             if s.idempotency_key is not None
         ],
     )
-    banned = list_banned_authors(session, author_ids=[s.principal.sub for s in submissions])
+    sanctioned = sanctions_in_force(
+        session, author_ids=[s.principal.sub for s in submissions], now=now, key=erase_key
+    )
     closed = list_closed_articles(session, article_ids=[s.new.article_id for s in submissions])
 
     outcomes: dict[int, Outcome] = {}
@@ -174,8 +199,8 @@ def _decide_and_store(
             continue
         if existing is not None:
             stale_keys[i] = existing.id
-        if author in banned:
-            outcomes[i] = author_banned()
+        if author in sanctioned:
+            outcomes[i] = refusal(sanctioned[author], now, may_not=POST)
         elif new.article_id in closed:
             outcomes[i] = article_closed()
         else:
@@ -234,6 +259,7 @@ def _accept_alone(
     window: timedelta,
     admit: Callable[[str], int],
     now: datetime,
+    erase_key: bytes | None,
 ) -> Outcome:
     try:
         return accept_comment(
@@ -244,6 +270,7 @@ def _accept_alone(
             window=window,
             admit=admit,
             now=now,
+            erase_key=erase_key,
         )
     except Exception as exc:  # this request's answer, whatever it is; the others go on
         return exc

@@ -187,4 +187,4 @@ def announce_decided(
         ],
         now=now,
     )
-    return {event.comment_id: event.id for event in events}
+    return {resource["id"]: event.id for resource, event in zip(resources, events, strict=True)}

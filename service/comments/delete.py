@@ -3,8 +3,9 @@ copy the service made of it, in one transaction with the status change and its e
 
 What stays: the row (status `deleted`, so replies keep their parent and a late worker finds
 nothing to decide), the decisions, their reasons (offsets, never the text), scores, labels
-and the audit. The comment's open reports close as `dismissed` (resolved by the author): no
-moderator needs to read them any more, and there is no comment left to uphold. What readers
+and the audit. The comment's open reports close as `withdrawn` (no moderator decided them): no
+moderator needs to read them any more, there is no comment left to uphold, and a reporter's
+precision counts only reports a moderator decided. What readers
 wrote in its reports goes too: it often quotes the text.
 """
 
@@ -23,7 +24,7 @@ from service.http.auth import Principal
 from service.moderation.announce import announce_resolved
 from service.store.comments import erase_comment_text, mark_comment_deleted
 from service.store.moderation import lock_comment_or_none
-from service.store.reports import DISMISSED, close_open_reports, erase_report_text
+from service.store.reports import WITHDRAWN, close_open_reports, erase_report_text
 
 log = structlog.get_logger(__name__)
 
@@ -51,7 +52,7 @@ def delete_comment(
         erase_report_text(session, comment_ids=[comment.id])
         mark_comment_deleted(session, comment=comment, now=now)
         closed = close_open_reports(
-            session, comment_id=comment.id, outcome=DISMISSED, moderator_id=principal.sub, now=now
+            session, comment_id=comment.id, outcome=WITHDRAWN, moderator_id=None, now=now
         )
         deleted = {"comment_id": comment.id, "version": comment.version, "at": isoformat(now)}
         written = list(

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service.comments.accept import author_banned, rate_limited
+from service.authors.sanctions import check_author
+from service.comments.accept import POST, rate_limited
 from service.comments.resources import comment_resource, isoformat
 from service.comments.schemas import EditComment
 from service.db.engine import Database
@@ -25,7 +26,7 @@ from service.events import COMMENT_EDITED, write_events
 from service.http.auth import Principal
 from service.store.comments import get_comment_or_none
 from service.store.decisions import list_decisions
-from service.store.moderation import is_author_banned, lock_comment_or_none
+from service.store.moderation import lock_comment_or_none
 from service.store.reports import has_open_reports
 from service.store.revisions import find_revision_by_idempotency_key, revise_comment
 
@@ -65,11 +66,14 @@ def edit_comment(
     events: Collection[str],
     admit: Callable[[str], int] = lambda _author: 0,
     now: datetime | None = None,
+    erase_key: bytes | None = None,
 ) -> Edited:
     """Store the edit as the comment's next revision, or return the one this Idempotency-Key
     made, or raise why not.
 
-    Refusals come in the contract's order: the idempotent replay (or its 409), the ban, the
+    Refusals come in the contract's order: the idempotent replay (or its 409), the author's
+    ban or suspension (403 author_banned, author_suspended; `erase_key` finds an erased
+    author's), the
     409s (version_conflict, edit_window_closed, not_editable, edit_limit_reached) and last
     the flood limit (`admit` returns the seconds to wait, 0 to go ahead), so an edit refused
     for anything else is not counted. `window`: how long after posting edits are taken (0:
@@ -91,8 +95,7 @@ def edit_comment(
                         "This Idempotency-Key was used with a different body.",
                     )
                 return Edited(_resource(session, comment), False, earlier.revision)
-        if is_author_banned(session, author_id=principal.sub):
-            raise author_banned()
+        check_author(session, author_id=principal.sub, now=now, key=erase_key, may_not=POST)
         refusal = _refusal(session, comment, edit, window=window, now=now)
         if refusal is not None:
             raise refusal

@@ -9,6 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from service.authors.sanctions import erase_key
 from service.broker.contract import MODERATE_TASK, moderate_item
 from service.comments.edit import MAX_EDITS, Edited, check_editable_by, edit_comment
 from service.comments.resources import CommentResource
@@ -46,7 +47,8 @@ log = structlog.get_logger(__name__)
             415,
             503,
             s400="Malformed request (malformed_json, invalid_idempotency_key)",
-            s403="The author is banned (author_banned)",
+            s403="The author is banned (author_banned) or suspended (author_suspended, with "
+            "until; see Retry-After)",
             s404="No such comment, or not yours: moderators included (not_found)",
             s409="Conflict (idempotency_conflict; version_conflict: `revision` is not the "
             "current one; edit_window_closed: past MODERATION_EDIT_WINDOW_SECONDS after "
@@ -78,7 +80,7 @@ log = structlog.get_logger(__name__)
 async def patch_comment(request: Request) -> JSONResponse:
     """Answers in the contract's order: 401 → 404 (not the author's, before the body is read)
     → 413/415/400 → 422 → idempotent replay (200, or 409 idempotency_conflict) → 403
-    author_banned → 409 version_conflict / edit_window_closed / not_editable /
+    author_banned / author_suspended → 409 version_conflict / edit_window_closed / not_editable /
     edit_limit_reached → 429 rate_limited. The edit counts toward the author's flood limit
     as a new comment does."""
     svc = services(request)
@@ -148,4 +150,5 @@ def _edit(
         window=timedelta(seconds=svc.settings.edit_window_seconds),
         events=svc.settings.announced_events,
         admit=admit,
+        erase_key=erase_key(svc.settings),
     )

@@ -51,7 +51,8 @@ PREFER = Parameter(
             415,
             503,
             s400="Malformed request (malformed_json, invalid_idempotency_key)",
-            s403="Not allowed (forbidden, author_banned)",
+            s403="Not allowed (forbidden, author_banned, or author_suspended with until; see "
+            "Retry-After)",
             s409="Conflict (idempotency_conflict, article_closed)",
             s422="A field is invalid (text_too_long, text_empty, text_invalid_characters, ...)",
             s429="Too many comments from this author (rate_limited); see Retry-After",

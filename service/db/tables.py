@@ -214,7 +214,10 @@ class WebhookEvent(Base):
     __tablename__ = "webhook_events"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    comment_id: Mapped[str] = mapped_column(ForeignKey("comments.id"))
+    # The comment the event is about; None for an author's event (`author.*`).
+    comment_id: Mapped[str | None] = mapped_column(ForeignKey("comments.id"))
+    # The author an `author.*` event is about (their pseudonym once erased).
+    author_id: Mapped[str | None] = mapped_column(String(255))
     type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     status: Mapped[str] = mapped_column(String(16), default="pending")
@@ -239,15 +242,76 @@ class HoldReason(Base):
     __table_args__ = (Index("ix_hold_reasons_kind", "kind"),)
 
 
-class AuthorBan(Base):
-    """An author whose new comments are refused; unbanning deletes the row (the audit keeps it)."""
+class Sanction(Base):
+    """A moderator's sanction on an author: a warning (recorded and announced, nothing
+    refused), a suspension (new comments, reports and edits refused until `until`) or a ban
+    (refused until lifted). Rows are never deleted: lifting one early sets `lifted_at`, and a
+    suspension lapses by itself when `until` passes.
 
-    __tablename__ = "author_bans"
+    `author_id` is the author's id, or their pseudonym once they are erased; `author_hmac`,
+    set on erasure, is HMAC-SHA256(MODERATION_ERASE_KEY, id), so that an erased author's
+    active sanctions still refuse them under their old id."""
+
+    __tablename__ = "sanctions"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    author_id: Mapped[str] = mapped_column(String(255))
+    author_hmac: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(32))
+    explanation: Mapped[str | None] = mapped_column(Text)
+    # A suspension's end; None for warnings and bans.
+    until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A ban's `reject_held`: whether the author's held comments were rejected with it.
+    reject_held: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_by: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    lifted_by: Mapped[str | None] = mapped_column(String(255))
+
+    __table_args__ = (
+        Index("ix_sanctions_author_created", "author_id", "created_at"),
+        Index("ix_sanctions_author_hmac", "author_hmac"),
+    )
+
+
+class AuthorNote(Base):
+    """A moderator's note on an author: append-only, never updated."""
+
+    __tablename__ = "author_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    author_id: Mapped[str] = mapped_column(String(255))
+    moderator_id: Mapped[str] = mapped_column(String(255))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_author_notes_author_at", "author_id", "at"),)
+
+
+class AuthorRef(Base):
+    """The audit names authors by `ref`, a random key, never by their id: erasing an author
+    replaces `author_id` here with their pseudonym, and no audit row is rewritten."""
+
+    __tablename__ = "author_refs"
 
     author_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    reason: Mapped[str] = mapped_column(Text)
-    banned_by: Mapped[str] = mapped_column(String(255))
-    banned_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ref: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("uq_author_refs_ref", "ref", unique=True),)
+
+
+class Erasure(Base):
+    """An erased author: `author_hmac` is HMAC-SHA256(MODERATION_ERASE_KEY, their old id),
+    so a second erase of that id answers `already_erased`; `pseudonym` is what replaced it."""
+
+    __tablename__ = "erasures"
+
+    author_hmac: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pseudonym: Mapped[str] = mapped_column(String(64))
+    erased_by: Mapped[str] = mapped_column(String(255))
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ModerationAudit(Base):
@@ -261,7 +325,8 @@ class ModerationAudit(Base):
     action: Mapped[str] = mapped_column(String(16))
     comment_id: Mapped[str | None] = mapped_column(ForeignKey("comments.id"))
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("decisions.id"))
-    author_id: Mapped[str | None] = mapped_column(String(255))
+    # The author the action concerns, by their `author_refs.ref` (never their id).
+    author_ref: Mapped[str | None] = mapped_column(String(255))
     previous_status: Mapped[str | None] = mapped_column(String(16))
     new_status: Mapped[str | None] = mapped_column(String(16))
     override: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -269,7 +334,7 @@ class ModerationAudit(Base):
 
     __table_args__ = (
         Index("ix_moderation_audit_comment_id", "comment_id"),
-        Index("ix_moderation_audit_author_id", "author_id"),
+        Index("ix_moderation_audit_author_ref", "author_ref"),
         Index("ix_moderation_audit_at", "at"),
     )
 

@@ -10,6 +10,7 @@ import redis
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from service.authors.sanctions import erase_key
 from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.broker.notify import DecisionListener
 from service.broker.producer import TaskProducer
@@ -48,6 +49,7 @@ class Services:
             window=timedelta(seconds=self.settings.idempotency_window_seconds),
             admit=self._admit,
             now=utcnow(),
+            erase_key=erase_key(self.settings),
         )
 
     def _admit(self, author_ids: Sequence[str]) -> list[int]:

@@ -14,6 +14,7 @@ from typing import Any
 import structlog
 from sqlalchemy.orm import Session
 
+from service.authors.sanctions import impose, sanctions_in_force, unban
 from service.comments.resources import comment_fields, comment_resource, isoformat
 from service.db.engine import Database
 from service.db.tables import Comment, utcnow
@@ -39,14 +40,11 @@ from service.store.moderation import (
     add_audit_entry,
     claim_queued_comments,
     count_statuses_by_author,
-    delete_ban,
-    list_banned_authors,
     list_decisions_for,
     list_held_comment_ids_by_author,
     list_queued_comments,
     lock_comment_or_none,
     release_claim,
-    save_ban,
     sort_key,
 )
 from service.store.reports import DISMISSED, UPHELD, close_open_reports, has_open_reports
@@ -200,19 +198,19 @@ def ban_author(
 ) -> Banned:
     """Ban the author and, if asked, reject their held comments, all in one transaction."""
     now = now or utcnow()
-    event_ids: list[str] = []
     rejected: list[str] = []
     with db.session() as session:
-        saved = save_ban(
-            session, author_id=author_id, reason=ban.reason, moderator_id=moderator.sub, now=now
-        )
-        add_audit_entry(
+        # A ban sanction, audited ("ban") and announced (author.banned); one in force already
+        # is replaced by this one (see `impose`).
+        saved, event_ids = impose(
             session,
-            now=now,
-            moderator_id=moderator.sub,
-            action="ban",
             author_id=author_id,
-            reason=ban.reason,
+            kind="ban",
+            moderator_id=moderator.sub,
+            events=events,
+            now=now,
+            explanation=ban.reason,
+            reject_held=ban.reject_held,
         )
         if ban.reject_held:
             for comment_id in list_held_comment_ids_by_author(session, author_id=author_id):
@@ -235,9 +233,9 @@ def ban_author(
             BanResult,
             author_id=author_id,
             banned=True,
-            reason=saved.reason,
-            banned_by=saved.banned_by,
-            banned_at=isoformat(saved.banned_at),
+            reason=saved.explanation,
+            banned_by=saved.created_by,
+            banned_at=isoformat(saved.created_at),
             rejected=rejected,
         )
     log.info(
@@ -247,19 +245,23 @@ def ban_author(
 
 
 def unban_author(
-    db: Database, *, moderator: Principal, author_id: str, now: datetime | None = None
-) -> bool:
-    """True when a ban was lifted; unbanning an author who isn't banned changes nothing."""
+    db: Database,
+    *,
+    moderator: Principal,
+    author_id: str,
+    events: frozenset[str] = frozenset(),
+    now: datetime | None = None,
+) -> list[str] | None:
+    """Lift the author's ban, audited ("unban") and announced (author.sanction_lifted): the
+    outbox rows to deliver, or None when there was no ban (nothing changes then)."""
     now = now or utcnow()
     with db.session() as session:
-        lifted = delete_ban(session, author_id=author_id)
-        if lifted:
-            add_audit_entry(
-                session, now=now, moderator_id=moderator.sub, action="unban", author_id=author_id
-            )
-    if lifted:
+        event_ids = unban(
+            session, author_id=author_id, moderator_id=moderator.sub, events=events, now=now
+        )
+    if event_ids is not None:
         log.info("author.unbanned", author_id=author_id, moderator_id=moderator.sub)
-    return lifted
+    return event_ids
 
 
 def _refusal(
@@ -398,7 +400,9 @@ def _queue_items(
     decisions = list_decisions_for(session, comment_ids=ids)
     authors = {comment.author_id for comment in comments}
     counts = count_statuses_by_author(session, author_ids=authors)
-    banned = list_banned_authors(session, author_ids=authors)
+    # Queue items name authors as stored (their pseudonym once erased): no HMAC lookup.
+    sanctioned = sanctions_in_force(session, author_ids=authors, now=now, key=None)
+    banned = {author for author, sanction in sanctioned.items() if sanction.kind == "ban"}
     threads = thread_fields(session, comments)
     reports = report_summaries(session, comments) if reported else {}
     items = []

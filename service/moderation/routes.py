@@ -158,7 +158,8 @@ async def post_decisions(request: Request) -> JSONResponse:
     Operation(
         "banAuthor",
         "Refuse the author's new comments (403 author_banned), and optionally reject their "
-        "held ones",
+        "held ones: a ban sanction, audited and announced (author.banned); a ban already in "
+        "force is replaced by this one",
         {200: Reply("The author is banned", BanResult)},
         problems(400, 401, 403, 413, 415, 503, s404=NOT_FOUND, s422=INVALID),
         body=Ban,
@@ -185,7 +186,8 @@ async def post_ban(request: Request) -> JSONResponse:
 @documented(
     Operation(
         "unbanAuthor",
-        "Lift the author's ban (no change if there is none)",
+        "Lift the author's ban (no change if there is none): audited and announced "
+        "(author.sanction_lifted)",
         {204: Reply("The author may post again", media=None)},
         problems(401, 403, 503, s404=NOT_FOUND),
         security=BEARER,
@@ -194,7 +196,14 @@ async def post_ban(request: Request) -> JSONResponse:
 async def delete_ban(request: Request) -> Response:
     svc, moderator = await _moderator(request)
     author_id = _author_id(request)
-    await run_in_threadpool(unban_author, svc.db, moderator=moderator, author_id=author_id)
+    lifted = await run_in_threadpool(
+        unban_author,
+        svc.db,
+        moderator=moderator,
+        author_id=author_id,
+        events=svc.settings.announced_events,
+    )
+    await svc.deliver(lifted or [])
     return Response(status_code=204)
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from policy.sections import ReportsSettings
+from service.authors.sanctions import check_author
 from service.comments.resources import comment_resource
 from service.db.engine import Database
 from service.db.tables import Comment, utcnow
@@ -26,11 +27,7 @@ from service.reports.resources import report_resource
 from service.reports.schemas import NewReport
 from service.store.comments import get_comment_or_none
 from service.store.decisions import add_decision, list_decisions, set_comment_status
-from service.store.moderation import (
-    count_statuses_by_author,
-    is_author_banned,
-    lock_comment_or_none,
-)
+from service.store.moderation import count_statuses_by_author, lock_comment_or_none
 from service.store.reports import (
     OpenCounts,
     add_report,
@@ -78,14 +75,18 @@ def file_report(
     events: Collection[str],
     admit: Callable[[str], int],
     now: datetime | None = None,
+    erase_key: bytes | None = None,
 ) -> Filed:
     """File the report, or answer with the reader's earlier one. Refusals in the contract's
-    order: the reporter's ban (403), the comment no longer published (409), then the flood
+    order: the reporter's ban or suspension (403 author_banned, author_suspended; `erase_key`
+    finds an erased reporter's), the comment no longer published (409), then the flood
     limit (429; `admit` gives the seconds to wait, 0 to go ahead, and counts the report)."""
     now = now or utcnow()
     try:
         with db.session() as session:
-            return _file(session, reporter_id, comment_id, new, policy, events, admit, now)
+            return _file(
+                session, reporter_id, comment_id, new, policy, events, admit, now, erase_key
+            )
     except IntegrityError:
         # The same reader's concurrent report won the unique index: answer with it.
         with db.session() as session:
@@ -104,13 +105,13 @@ def _file(
     events: Collection[str],
     admit: Callable[[str], int],
     now: datetime,
+    erase_key: bytes | None,
 ) -> Filed:
     comment = lock_comment_or_none(session, comment_id=comment_id)
     existing = find_report(session, comment_id=comment_id, reporter_id=reporter_id)
     if existing is not None:
         return Filed(report_resource(existing), created=False)
-    if is_author_banned(session, author_id=reporter_id):
-        raise ProblemError(403, "author_banned", "This account may not report comments.")
+    check_author(session, author_id=reporter_id, now=now, key=erase_key, may_not="report comments")
     if comment is None or comment.status != APPROVED:
         raise ProblemError(
             409, "not_reportable", "This comment is no longer published, so it can't be reported."

@@ -11,7 +11,7 @@ from service.db.tables import Report
 from service.http.bodies import DateTime, Resource, build
 from service.reports.reasons import ReportReason
 
-ReportStatus = Literal["open", "upheld", "dismissed"]
+ReportStatus = Literal["open", "upheld", "dismissed", "withdrawn"]
 
 
 class ReportResource(Resource):
@@ -25,7 +25,7 @@ class ReportResource(Resource):
     good_faith: bool | None = Field(description="With reason illegal: true.")
     status: ReportStatus = Field(
         description="open until a moderator decides the comment: upheld (rejected) or "
-        "dismissed (kept, or deleted by its author)."
+        "dismissed (kept); withdrawn when its author deleted the comment first."
     )
     created_at: DateTime
     resolved_at: DateTime | None

@@ -7,6 +7,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from service.authors.sanctions import erase_key
 from service.broker.contract import REPORT_FLOOD_PREFIX
 from service.errors import ProblemError
 from service.http.body import read_json
@@ -33,7 +34,8 @@ log = structlog.get_logger(__name__)
             413,
             415,
             503,
-            s403="The reporter is banned (author_banned)",
+            s403="The reporter is banned (author_banned) or suspended (author_suspended, with "
+            "until; see Retry-After)",
             s404="No such comment, or another reader's comment that is not published (not_found)",
             s409="The comment was unpublished meanwhile (not_reportable)",
             s422="A field is invalid (invalid_reason, detail_too_long, unknown_field, "
@@ -114,4 +116,5 @@ def _file(svc: Services, reporter_id: str, comment_id: str, new: NewReport) -> F
         policy=reports,
         events=svc.settings.announced_events,
         admit=admit,
+        erase_key=erase_key(svc.settings),
     )

@@ -126,6 +126,8 @@
     state.renderedDetail = key;
     ui.detailBody.replaceChildren();
     ui.actions.hidden = !item;
+    // The author's view (moderate-author.js), when open, follows the selection.
+    moderation.followSelection(item);
     if (!item) {
       ui.detailBody.append(el("p", "placeholder", state.items.length ? "Select a comment." : ""));
       return;
@@ -133,6 +135,7 @@
     ui.detailBody.append(facts(item));
     if (item.parent) ui.detailBody.append(parentBlock(item.parent));
     ui.detailBody.append(highlightedText(item.text, reasonsOf(item), "comment-text"));
+    ui.detailBody.append(moderation.authorNotesFacet(item));
     if (item.revision > 1) ui.detailBody.append(revisionFacet(item));
     if (item.reports) {
       ui.detailBody.append(section("Readers’ reports", reportFacet(item.reports)));

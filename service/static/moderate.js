@@ -1,6 +1,6 @@
 // The moderators' page: sign in with a token, then work through the hold queue and the
-// queue of comments readers reported, with each comment's thread at hand and an edited
-// comment's changes shown word by word. This script, the last of the page's, holds the two
+// queue of comments readers reported, with each comment's thread at hand, an edited
+// comment's changes shown word by word and its author's record beside it. This script, the last of the page's, holds the two
 // views, the polling, the session and the keyboard, and starts the page; the parts it uses
 // come from the scripts before it (moderate-page.js lists the rules they all keep).
 "use strict";
@@ -10,7 +10,8 @@
   const {
     REASON_CODES, ui, state, current, TOKEN_KEY, token, api, ApiError, whoFromToken, handleFailure,
     renderQueue, renderDetail, renderCounter, focusSelected, move, renderCodes, pickCode,
-    clearDecisionFields, decide, openThread, loadThread, closeThread,
+    clearDecisionFields, decide, openThread, loadThread, closeThread, toggleAuthor, closeAuthor,
+    authorOpen,
   } = moderation;
 
   const SORT_KEY = "moderation.sort";
@@ -140,6 +141,7 @@
     Object.assign(state, { items: [], selectedId: null, count: null, busy: false, thread: null });
     state.revisions.clear();
     closeThread();
+    closeAuthor({ focus: false });
     if (ui.help.open) ui.help.close();
     state.generation += 1;
     state.gone.clear();
@@ -264,9 +266,11 @@
       a: () => decide("approve"),
       r: () => decide("reject"),
       t: () => openThread(),
+      u: () => toggleAuthor(),
       v: () => switchView(state.view === "held" ? "reported" : "held"),
       "?": () => toggleHelp(),
     };
+    if (authorOpen()) actions.Escape = () => closeAuthor();
     const action = actions[event.key];
     if (!action) return;
     if (event.key.startsWith("Arrow") && !ui.queue.contains(event.target)) return;

@@ -1,5 +1,6 @@
 """The reads behind a batch of automated decisions (workers/context.py): the comments, their
-authors' recent comments and the settings that apply, one query each for the whole batch.
+authors' recent comments, their authors' decided counts and the settings that apply, one
+query each for the whole batch.
 
 A worker decides several comments per task; asking these per comment was most of what it
 spent outside the model.
@@ -8,13 +9,13 @@ spent outside the model.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
-from typing import NamedTuple
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
-from sqlalchemy import BindParameter, and_, bindparam, func, select
+from sqlalchemy import BindParameter, and_, bindparam, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from service.db.tables import ArticleFlags, AuthorFlags, Comment, CommentRevision
+from service.db.tables import ArticleFlags, AuthorFlags, Comment, CommentRevision, Decision
 from service.store.comments import could_be_comment_id
 
 
@@ -82,6 +83,53 @@ _RECENT_BY_AUTHOR = (
     .where(_RANKED.c.rank <= bindparam("limit"))
     .order_by(_RANKED.c.created_at.desc(), _RANKED.c.id.desc())
 )
+# An author's figures: each of their comments counted once, by its latest approve, reject or
+# hold (whoever made it; a deleted comment's decisions stay), all time and within the window.
+# The comments named `apart` are also counted one by one, so that a batch can tell what each
+# of its own comments already adds (an edited comment's earlier decision).
+FIGURE_KEYS = {"approve": "approved", "reject": "rejected", "hold": "held"}
+_DECISIONS = Decision.__table__
+_LATEST_RANKED = (
+    select(
+        _COMMENTS.c.author_id,
+        _COMMENTS.c.id.label("comment_id"),
+        _DECISIONS.c.action,
+        _DECISIONS.c.at,
+        func.row_number()
+        .over(
+            partition_by=_DECISIONS.c.comment_id,
+            order_by=(_DECISIONS.c.at.desc(), _DECISIONS.c.id.desc()),
+        )
+        .label("rank"),
+    )
+    .select_from(_DECISIONS.join(_COMMENTS, _COMMENTS.c.id == _DECISIONS.c.comment_id))
+    .where(_COMMENTS.c.author_id.in_(_IDS))
+    .where(_DECISIONS.c.action.in_(sorted(FIGURE_KEYS)))
+    .subquery()
+)
+_LATEST = (
+    select(
+        _LATEST_RANKED.c.author_id,
+        case(
+            (
+                _LATEST_RANKED.c.comment_id.in_(bindparam("apart", expanding=True)),
+                _LATEST_RANKED.c.comment_id,
+            ),
+            else_=literal(""),
+        ).label("apart"),
+        _LATEST_RANKED.c.action,
+        case((_LATEST_RANKED.c.at >= bindparam("since"), 1), else_=0).label("recent"),
+    )
+    .where(_LATEST_RANKED.c.rank == 1)
+    .subquery()
+)
+_AUTHOR_FIGURES = select(
+    _LATEST.c.author_id,
+    _LATEST.c.apart,
+    _LATEST.c.action,
+    func.count(),
+    func.sum(_LATEST.c.recent),
+).group_by(_LATEST.c.author_id, _LATEST.c.apart, _LATEST.c.action)
 _AUTHOR_SETTINGS = select(AuthorFlags).where(AuthorFlags.author_id.in_(_IDS))
 _ARTICLE_SETTINGS = select(ArticleFlags).where(ArticleFlags.article_id.in_(_IDS))
 
@@ -145,3 +193,83 @@ def list_article_flags(session: Session, *, article_ids: Iterable[str]) -> dict[
     if not wanted:
         return {}
     return {row.article_id: row for row in session.scalars(_ARTICLE_SETTINGS, {"ids": wanted})}
+
+
+class LatestDecision(NamedTuple):
+    """A comment's latest approve, reject or hold, as an author's figures count it."""
+
+    action: str
+    recent: bool
+
+
+def no_figures(window_days: int) -> dict[str, Any]:
+    """The figures of an author with nothing decided."""
+    return {
+        "approved": 0,
+        "rejected": 0,
+        "held": 0,
+        "recent": {"window_days": window_days, "decided": 0, "rejected": 0},
+    }
+
+
+def count_decision(
+    figures: Mapping[str, Any], latest: LatestDecision, *, times: int = 1
+) -> dict[str, Any]:
+    """`figures` with `latest` counted `times` more (-1: taken out); a new mapping."""
+    recent = dict(figures["recent"])
+    counted = {**figures, "recent": recent}
+    key = FIGURE_KEYS[latest.action]
+    counted[key] += times
+    if latest.recent and latest.action != "hold":
+        recent["decided"] += times
+        if latest.action == "reject":
+            recent["rejected"] += times
+    return counted
+
+
+def author_figures(
+    session: Session, *, author_ids: Iterable[str], now: datetime, window_days: int
+) -> dict[str, dict[str, Any]]:
+    """Each author's `{"approved", "rejected", "held", "recent": {"window_days", "decided",
+    "rejected"}}`: their comments counted by each one's latest approve, reject or hold decision
+    (any `by`; a deleted comment's rejection still counts), and of those decided (approved or
+    rejected) within `window_days` before `now`, how many and how many rejected. Every author
+    asked for is in the answer; one query whatever their number."""
+    figures, _ = author_figures_apart(
+        session, author_ids=author_ids, comment_ids=(), now=now, window_days=window_days
+    )
+    return figures
+
+
+def author_figures_apart(
+    session: Session,
+    *,
+    author_ids: Iterable[str],
+    comment_ids: Iterable[str],
+    now: datetime,
+    window_days: int,
+) -> tuple[dict[str, dict[str, Any]], dict[str, LatestDecision]]:
+    """`author_figures`, and the latest decision of each of `comment_ids` that has one
+    (counted in its author's figures as well), in the same query."""
+    wanted = sorted(set(author_ids))
+    figures = {author_id: no_figures(window_days) for author_id in wanted}
+    latest: dict[str, LatestDecision] = {}
+    if not wanted:
+        return figures, latest
+    rows = session.execute(
+        _AUTHOR_FIGURES,
+        {
+            "ids": wanted,
+            "apart": sorted(set(comment_ids)),
+            "since": now - timedelta(days=window_days),
+        },
+    )
+    for author_id, apart, action, count, recent in rows:
+        if apart:
+            latest[apart] = LatestDecision(action, bool(recent))
+        figures[author_id] = count_decision(
+            count_decision(figures[author_id], LatestDecision(action, True), times=int(recent)),
+            LatestDecision(action, False),
+            times=int(count) - int(recent),
+        )
+    return figures, latest

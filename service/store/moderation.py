@@ -6,15 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from sqlalchemy import (
     ColumnElement,
-    CursorResult,
     and_,
     bindparam,
     case,
-    delete,
     func,
     or_,
     select,
@@ -23,7 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from policy.sections import TOXICITY_LABELS
-from service.db.tables import AuthorBan, Comment, Decision, HoldReason, ModerationAudit, Report
+from service.db.tables import Comment, Decision, HoldReason, ModerationAudit, Report
+from service.store.authors import author_ref
 from service.store.comments import could_be_comment_id
 from service.store.reports import OPEN
 
@@ -287,47 +286,6 @@ def count_statuses_by_author(
     return counts
 
 
-_BANNED = select(AuthorBan.author_id).where(
-    AuthorBan.author_id.in_(bindparam("ids", expanding=True))
-)
-
-
-def list_banned_authors(session: Session, *, author_ids: Iterable[str]) -> set[str]:
-    wanted = sorted(set(author_ids))
-    if not wanted:
-        return set()
-    return set(session.scalars(_BANNED, {"ids": wanted}))
-
-
-def get_ban_or_none(session: Session, *, author_id: str) -> AuthorBan | None:
-    return session.get(AuthorBan, author_id)
-
-
-def is_author_banned(session: Session, *, author_id: str) -> bool:
-    return get_ban_or_none(session, author_id=author_id) is not None
-
-
-def save_ban(
-    session: Session, *, author_id: str, reason: str, moderator_id: str, now: datetime
-) -> AuthorBan:
-    ban = session.get(AuthorBan, author_id, with_for_update=True)
-    if ban is None:
-        ban = AuthorBan(author_id=author_id)
-        session.add(ban)
-    ban.reason, ban.banned_by, ban.banned_at = reason, moderator_id, now
-    session.flush()
-    return ban
-
-
-def delete_ban(session: Session, *, author_id: str) -> bool:
-    # A DELETE's result is a CursorResult; Session.execute is typed to return any Result.
-    deleted = cast(
-        "CursorResult[Any]",
-        session.execute(delete(AuthorBan).where(AuthorBan.author_id == author_id)),
-    )
-    return bool(deleted.rowcount)
-
-
 def list_held_comment_ids_by_author(session: Session, *, author_id: str) -> list[str]:
     return list(
         session.scalars(
@@ -338,7 +296,12 @@ def list_held_comment_ids_by_author(session: Session, *, author_id: str) -> list
     )
 
 
-def add_audit_entry(session: Session, *, now: datetime, **fields: Any) -> ModerationAudit:
+def add_audit_entry(
+    session: Session, *, now: datetime, author_id: str | None = None, **fields: Any
+) -> ModerationAudit:
+    """An audit row; the author it concerns is named by their reference (`author_refs`)."""
+    if author_id is not None:
+        fields["author_ref"] = author_ref(session, author_id=author_id, now=now)
     entry = ModerationAudit(at=now, **fields)
     session.add(entry)
     session.flush()

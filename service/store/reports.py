@@ -18,6 +18,9 @@ _REPORT_ID = re.compile(r"rep_[0-9a-f]{32}")
 OPEN = "open"
 UPHELD = "upheld"
 DISMISSED = "dismissed"
+# Closed because the comment's author deleted it: neither a moderator's yes nor no, so it
+# counts in no precision.
+WITHDRAWN = "withdrawn"
 
 
 @dataclass(frozen=True)
@@ -110,9 +113,15 @@ def has_open_reports(session: Session, *, comment_id: str) -> bool:
 
 
 def close_open_reports(
-    session: Session, *, comment_id: str, outcome: str, moderator_id: str, now: datetime
+    session: Session,
+    *,
+    comment_id: str,
+    outcome: str,
+    moderator_id: str | None,
+    now: datetime,
 ) -> list[Report]:
-    """Close the comment's open reports as `upheld` or `dismissed`; the reports closed."""
+    """Close the comment's open reports as `upheld`, `dismissed` (by a moderator) or
+    `withdrawn` (the author deleted the comment: no moderator); the reports closed."""
     ids = list(
         session.scalars(
             select(Report.id)

@@ -17,14 +17,17 @@ def add_webhook_events(
     session: Session,
     *,
     event_type: str,
-    payloads: Sequence[tuple[str, dict[str, Any]]],
+    payloads: Sequence[tuple[str | None, dict[str, Any]]],
     now: datetime,
+    author_id: str | None = None,
 ) -> list[WebhookEvent]:
-    """One event per (comment_id, payload), in the order given, written by one flush."""
+    """One event per (comment_id, payload), in the order given, written by one flush; an
+    author's event names no comment but the author."""
     events = [
         WebhookEvent(
             id="msg_" + uuid.uuid4().hex,
             comment_id=comment_id,
+            author_id=author_id,
             type=event_type,
             payload=payload,
             status="pending",

@@ -4,6 +4,12 @@ Each comment is re-evaluated with the scores and context stored with its automat
 never re-scored, so a replay takes seconds per thousand comments, needs no model, and shows
 the effect of the policy change alone. Context the candidate would have gathered differently
 (a longer repeat or flood window) is not re-gathered: the stored context is what it sees.
+
+The author rules that read an author's decided counts (new commenter, recent rejections,
+auto-trust) need the figures the worker stores with each decision. Decisions stored before it
+did, or whose recent figures were counted over another window than the candidate's, can't be
+judged under a candidate that has those rules on: they are counted as not evaluable and left
+out of the comparison, rather than guessed.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ class ReplayReport:
     considered: int
     skipped_purged: int
     comparison: dict[str, Any]
+    not_evaluable: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -40,6 +47,7 @@ class ReplayReport:
             "current_versions": self.current_versions,
             "considered": self.considered,
             "skipped_purged": self.skipped_purged,
+            "not_evaluable": self.not_evaluable,
             **self.comparison,
         }
 
@@ -58,13 +66,15 @@ def replay_policy(
 ) -> ReplayReport:
     """Compare `candidate` with the stored automated decisions made since `since`.
 
-    Comments whose text was purged can't be re-evaluated; they are counted and skipped.
+    Comments whose text was purged can't be re-evaluated; they are counted and skipped, as
+    are those whose stored context lacks the author figures the candidate's rules read
+    (`not_evaluable`).
     """
     with db.session() as session:
         labels = collect_judgements(session, since=since)
     comparison = Comparison()
     versions: Counter[str] = Counter()
-    considered = skipped = 0
+    considered = skipped = not_evaluable = 0
     after_id = 0
     while True:
         with db.session() as session:
@@ -80,12 +90,16 @@ def replay_policy(
             if comment.text is None:
                 skipped += 1
                 continue
+            context = policy.Context.from_dict(decision.context or {})
+            if not candidate.author_rules_evaluable(context):
+                not_evaluable += 1
+                continue
             replayed = candidate.evaluate(
                 policy.Comment(
                     text=comment.text, author_id=comment.author_id, article_id=comment.article_id
                 ),
                 decision.scores or {},
-                policy.Context.from_dict(decision.context or {}),
+                context,
             )
             label = labels.get(comment.id)
             comparison.add(
@@ -108,6 +122,7 @@ def replay_policy(
         considered=considered,
         skipped_purged=skipped,
         comparison=comparison.report(),
+        not_evaluable=not_evaluable,
     )
 
 

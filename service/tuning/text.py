@@ -23,8 +23,14 @@ def render_replay(report: dict[str, Any]) -> str:
         f"  candidate:     {_short(report['candidate_version'])}",
         f"Skipped {report['skipped_purged']:,} whose text was purged; "
         f"compared {report['compared']:,}.",
-        "",
     ]
+    if report.get("not_evaluable"):
+        lines.append(
+            f"Not evaluable: {report['not_evaluable']:,} decided before the worker recorded the "
+            "author figures the candidate's author rules read (or over another window); "
+            "left out."
+        )
+    lines.append("")
     lines += _comparison_lines(report, ("current", "candidate"))
     return "\n".join(lines)
 

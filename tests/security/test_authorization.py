@@ -109,6 +109,13 @@ def test_the_route_table_is_what_this_suite_expects(api: Api) -> None:
         "GET /v1/moderation/queue",
         "POST /v1/moderation/comments/{comment_id}/decision",
         "DELETE /v1/moderation/authors/{author_id}/ban",
+        "POST /v1/moderation/authors/{author_id}/sanctions",
+        "DELETE /v1/moderation/authors/{author_id}/sanctions/{sanction_id}",
+        "GET /v1/moderation/authors/{author_id}/export",
+        "POST /v1/moderation/authors/{author_id}/erase",
+        "GET /v1/moderation/authors/{author_id}",
+        "POST /v1/moderation/authors/{author_id}/notes",
+        "GET /v1/moderation/authors/{author_id}/notes",
         "PUT /v1/articles/{article_id}/settings",
         "GET /healthz",
     ]:

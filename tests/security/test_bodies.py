@@ -225,6 +225,16 @@ MODERATION_BODIES: list[tuple[str, list[Any]]] = [
             {"reason": "x" * 600},
         ],
     ),
+    (
+        "/v1/moderation/authors/reader-1/erase",
+        [
+            {"confirm": "reader-1\u0000"},
+            {"confirm": "\ud800"},
+            {"confirm": ["reader-1"]},
+            {"confirm": "x" * 600},
+            {"confirm": "reader-1", "\ud800": 1},
+        ],
+    ),
 ]
 BULK_ITEMS: list[Any] = [
     None,

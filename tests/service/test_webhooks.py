@@ -3,21 +3,28 @@ like an unreachable receiver does, instead of bringing the event back forever.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from standardwebhooks.webhooks import Webhook
 
+from service.authors.sanction_schemas import NewSanction
+from service.authors.sanctions import sanction_author
 from service.broker.producer import TaskProducer
 from service.db.engine import Database
 from service.db.tables import utcnow
+from service.http.auth import Principal
 from service.settings import Settings
 from service.store.webhooks import add_webhook_events, get_webhook_event_or_none
 from service.webhooks import deliver_event
 from tests.support.comments import stored_comment
+from tests.support.harness import WebhookReceiver
 
 REDIS_DB = 12
 SECRET = "whsec_" + "c2VjcmV0LWZvci10ZXN0cy1vbmx5LTEyMzQ1Njc4"
@@ -133,3 +140,52 @@ def test_a_misconfigured_webhook_fails_its_attempts(
     assert deliver_event(settings, db, producer, http, event_id).outcome == "failed"
     assert event_row(db, event_id)[:2] == ("failed", 2)
     producer.close()
+
+
+def test_an_author_event_is_delivered_signed_like_a_comments(
+    database_url: str, db: Database, broker: str, tmp_path: Path, http: httpx.Client
+) -> None:
+    """author.suspended names no comment: the outbox row has the author instead, and the
+    delivery task sends it as any other event."""
+    receiver = WebhookReceiver()
+    receiver.start()
+    settings = make_settings(database_url, broker, tmp_path, webhook_url=receiver.url)
+    producer = TaskProducer(settings)
+    try:
+        now = utcnow()
+        until = (now + timedelta(days=1)).isoformat().replace("+00:00", "Z")
+        request = NewSanction.parse({"kind": "suspension", "until": until}).checked(now)
+        suspended = sanction_author(
+            db,
+            moderator=Principal(sub="mod-1", roles=frozenset({"moderator"})),
+            author_id="reader-1",
+            request=request,
+            events=settings.announced_events,
+            key=None,
+            now=now,
+        )
+        (event_id,) = suspended.event_ids
+        with db.session() as session:
+            event = get_webhook_event_or_none(session, event_id=event_id)
+            assert event is not None
+            assert (event.comment_id, event.author_id) == (None, "reader-1")
+        assert deliver_event(settings, db, producer, http, event_id).outcome == "delivered"
+        assert event_row(db, event_id) == ("delivered", 1, None)
+        ((headers, body),) = receiver.received()
+        assert headers["webhook-id"] == event_id
+        Webhook(SECRET).verify(body, headers)
+        sent = json.loads(body)
+        assert sent["type"] == "author.suspended"
+        assert sent["data"] == {
+            "author_id": "reader-1",
+            "sanction_id": suspended.resource["id"],
+            "kind": "suspension",
+            "reason_code": None,
+            "explanation": None,
+            "until": suspended.resource["until"],
+            "at": suspended.resource["created_at"],
+        }
+        assert "mod-1" not in body.decode()
+    finally:
+        producer.close()
+        receiver.stop()

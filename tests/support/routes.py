@@ -17,6 +17,10 @@ BODIES: dict[tuple[str, str], Any] = {
         "items": [{"id": "{comment_id}", "action": "approve", "version": 2}]
     },
     ("POST", "/v1/moderation/authors/{author_id}/ban"): {"reason": "spam"},
+    ("POST", "/v1/moderation/authors/{author_id}/sanctions"): {"kind": "warning"},
+    # Not the id in the URL: a moderator's call is refused (422) before it could erase anyone.
+    ("POST", "/v1/moderation/authors/{author_id}/erase"): {"confirm": "someone-else"},
+    ("POST", "/v1/moderation/authors/{author_id}/notes"): {"text": "Seen before."},
     ("POST", "/v1/comments/{comment_id}/reports"): {"reason": "spam"},
 }
 

@@ -34,12 +34,15 @@ from service.policies import PolicyHolder
 from service.settings import DEFAULT_POLICY
 from service.store.comments import (
     count_author_comments_since,
-    count_author_statuses,
     erase_comment_text,
     get_comment_or_none,
     list_author_texts_since,
 )
-from service.store.context import list_comments_by_id, list_recent_comments_by_author
+from service.store.context import (
+    author_figures,
+    list_comments_by_id,
+    list_recent_comments_by_author,
+)
 from service.store.decisions import add_decision, list_decisions
 from service.store.flags import (
     get_article_flags_or_none,
@@ -436,10 +439,14 @@ def model_of(rt: WorkerRuntime) -> str:
 
 
 def one_at_a_time(db: Database, comment: PendingComment, *, model: str) -> dict[str, Any]:
-    """The context as workers gathered it before batches: five queries for each comment."""
+    """The context as workers gathered it before batches: five queries for each comment (the
+    author's figures as the batch reads them, by a query of their own)."""
     subject = comment.subject
+    window_days = CURRENT.author.recent_rejections.window_days
     with db.session() as session:
-        statuses = count_author_statuses(session, author_id=subject.author_id)
+        figures = author_figures(
+            session, author_ids=[subject.author_id], now=utcnow(), window_days=window_days
+        )[subject.author_id]
         flood_count = count_author_comments_since(
             session,
             author_id=subject.author_id,
@@ -459,11 +466,12 @@ def one_at_a_time(db: Database, comment: PendingComment, *, model: str) -> dict[
         article = get_article_flags_or_none(session, article_id=subject.article_id)
     return policy.Context(
         author={
-            "approved": statuses.get("approved", 0),
-            "rejected": statuses.get("rejected", 0),
-            "held": statuses.get("held", 0),
+            "approved": figures["approved"],
+            "rejected": figures["rejected"],
+            "held": figures["held"],
             "always_hold": bool(author and author.always_hold),
             "trusted": bool(author and author.trusted),
+            "recent": figures["recent"],
         },
         article={
             "premoderated": bool(article and article.premoderated),

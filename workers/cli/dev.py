@@ -1,8 +1,8 @@
 """`moderation dev`: the whole service on one machine with nothing else installed.
 
 SQLite under var/, Redis if it answers (else a filesystem broker under var/, announced),
-a JWT secret saved in var/jwt-secret, and the API, one worker and the scheduler run as
-child processes: the API process never loads torch.
+a JWT secret saved in var/jwt-secret and an erase key in var/erase-key (unless set), and the
+API, one worker and the scheduler run as child processes: the API process never loads torch.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import time
 import redis
 import structlog
 
+from service.authors.erase_key import ERASE_KEY_ENV, ensure_dev_erase_key
 from service.db.engine import Database
 from service.db.migrate import upgrade_head
 from service.http.tokens import ensure_dev_secret, issue_token
@@ -35,6 +36,8 @@ def run_dev(settings: Settings, *, host: str, port: int) -> int:
     env.setdefault("MODERATION_DATABASE_URL", settings.effective_database_url)
     if settings.jwt_secret is None and not (settings.jwt_public_key or settings.jwks_url):
         env["MODERATION_JWT_SECRET"] = ensure_dev_secret(settings)
+    if settings.erase_key is None:
+        env[ERASE_KEY_ENV] = ensure_dev_erase_key(settings)
     if not settings.broker_url and not _redis_answers(settings.redis_url):
         env["MODERATION_REDIS_URL"] = ""
         env["MODERATION_BROKER_URL"] = "filesystem://"

@@ -13,6 +13,7 @@ import tempfile
 import click
 
 from service.errors import ConfigurationError
+from workers.cli.authors import authors
 from workers.cli.common import json_logs, load_settings, one_line_errors
 from workers.cli.keys import keys
 from workers.cli.models import models
@@ -210,3 +211,4 @@ def webhooks_redeliver(event_id: str | None) -> None:
 main.add_command(models)
 main.add_command(keys)
 main.add_command(policy_group)
+main.add_command(authors)

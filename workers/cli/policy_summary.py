@@ -50,10 +50,26 @@ def summarize(policy: Policy, *, model: str, model_labels: tuple[str, ...] | Non
             if policy.author.trusted_skip_toxicity
             else ""
         ),
+        *_author_rule_lines(policy),
         f"article: {_on(policy.article.enabled)}",
         _reports_line(policy),
     ]
     return lines
+
+
+def _author_rule_lines(policy: Policy) -> list[str]:
+    """The rules that go by an author's record, each with its rule id and figures."""
+    author = policy.author
+    new, recent, auto = author.new_commenter, author.recent_rejections, author.auto_trust
+    return [
+        f"  author.new_commenter: {_on(new.enabled)}; held until "
+        f"{new.hold_until_approved} approved",
+        f"  author.recent_rejections: {_on(recent.enabled)}; held past {recent.max_rate:.0%} "
+        f"rejected of {recent.min_decided}+ decided in {recent.window_days} days",
+        f"  author.auto_trust: {_on(auto.enabled)}; after {auto.after_approved} approved "
+        f"with at most {auto.max_rejection_rate:.0%} rejected, toxicity thresholds "
+        f"+{auto.toxicity_margin:.2f} (not severe_toxicity, threat)",
+    ]
 
 
 def _reports_line(policy: Policy) -> str:

@@ -137,7 +137,7 @@ def test_every_stored_payload_loses_the_text_and_comment_deleted_carries_none(ap
     assert deleted.status == "pending"
 
 
-def test_its_open_reports_close_as_dismissed_by_the_author(api: Api) -> None:
+def test_its_open_reports_close_as_withdrawn_by_no_moderator(api: Api) -> None:
     comment_id = approved(api, text=TEXT)
     report(api, comment_id, reporter="reader-2", detail="Quotes: Zorblax")
     report(
@@ -153,8 +153,8 @@ def test_its_open_reports_close_as_dismissed_by_the_author(api: Api) -> None:
 
     reports = reports_of(api, comment_id)
     assert [(r.status, r.resolved_by, r.detail, r.explanation) for r in reports] == [
-        ("dismissed", "reader-1", None, None),
-        ("dismissed", "reader-1", None, None),
+        ("withdrawn", None, None, None),
+        ("withdrawn", None, None, None),
     ]
     assert all(r.resolved_at is not None for r in reports)
     assert reports[1].legal_ground == "Telecommunications Act s. 1"
@@ -162,7 +162,7 @@ def test_its_open_reports_close_as_dismissed_by_the_author(api: Api) -> None:
         e.payload["data"] for e in events_of(api, comment_id) if e.type == "report.resolved"
     ]
     assert sorted((data["report_id"], data["outcome"]) for data in resolved) == sorted(
-        (r.id, "dismissed") for r in reports
+        (r.id, "withdrawn") for r in reports
     )
     again = api.client.post(
         f"/v1/comments/{comment_id}/reports", json={"reason": "spam"}, headers=api.auth("reader-4")

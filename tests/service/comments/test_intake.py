@@ -34,7 +34,7 @@ from service.http.tokens import issue_token
 from service.settings import Settings
 from service.store.comments import create_comment
 from service.store.flags import put_article_flags
-from service.store.moderation import save_ban
+from service.store.sanctions import add_sanction
 from tests.support import aio
 from tests.support.api import api_settings
 from tests.support.databases import BACKENDS, DOWN_DATABASE_URLS
@@ -135,8 +135,13 @@ def scenario(db: Database, prefix: str) -> tuple[list[Submission], dict[str, str
         return comment.id
 
     with db.session() as session:
-        save_ban(
-            session, author_id=prefix + "banned", reason="Spam.", moderator_id="mod-1", now=now
+        add_sanction(
+            session,
+            author_id=prefix + "banned",
+            kind="ban",
+            explanation="Spam.",
+            created_by="mod-1",
+            now=now,
         )
         put_article_flags(
             session, article_id=prefix + "closed", premoderated=False, closed=True, by="m", now=now
@@ -362,7 +367,14 @@ def test_a_database_lost_during_a_batch_fails_it_all_and_stores_nothing(
     proxy.start()
     through_proxy = Database(upstream.set(port=proxy.port).render_as_string(hide_password=False))
     with db.session() as session:
-        save_ban(session, author_id="banned", reason="Spam.", moderator_id="m", now=utcnow())
+        add_sanction(
+            session,
+            author_id="banned",
+            kind="ban",
+            explanation="Spam.",
+            created_by="m",
+            now=utcnow(),
+        )
     submissions = [
         Submission(Principal(sub=sub), NewComment(article_id="a-1", text=f"From {sub}."), key)
         for sub, key in [("reader-1", None), ("banned", None), ("reader-2", "k-1")]

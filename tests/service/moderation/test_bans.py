@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from service.db.tables import ModerationAudit
+from service.db.tables import AuthorRef, ModerationAudit, Sanction, WebhookEvent
 from tests.support.api import Api, problem
 from tests.support.databases import BACKENDS
 from tests.support.holds import database, hold
@@ -24,9 +24,35 @@ def unban(api: Api, author: str):  # type: ignore[no-untyped-def]
 
 
 def audit(api: Api) -> list[tuple[str, str | None, str | None]]:
+    """(action, the author's id through their audit reference, comment id), oldest first."""
     with database(api).session() as session:
-        rows = session.scalars(select(ModerationAudit).order_by(ModerationAudit.id))
-        return [(row.action, row.author_id, row.comment_id) for row in rows]
+        rows = session.execute(
+            select(ModerationAudit.action, AuthorRef.author_id, ModerationAudit.comment_id)
+            .outerjoin(AuthorRef, AuthorRef.ref == ModerationAudit.author_ref)
+            .order_by(ModerationAudit.id)
+        )
+        return [(action, author, comment) for action, author, comment in rows]
+
+
+def bans(api: Api, author: str) -> list[tuple[str | None, bool]]:
+    """The author's ban sanctions, oldest first: (explanation, in force)."""
+    with database(api).session() as session:
+        rows = session.scalars(
+            select(Sanction)
+            .where(Sanction.author_id == author, Sanction.kind == "ban")
+            .order_by(Sanction.created_at, Sanction.id)
+        )
+        return [(row.explanation, row.lifted_at is None) for row in rows]
+
+
+def author_events(api: Api) -> list[tuple[str, str | None, dict]]:  # type: ignore[type-arg]
+    with database(api).session() as session:
+        rows = session.scalars(
+            select(WebhookEvent)
+            .where(WebhookEvent.comment_id.is_(None))
+            .order_by(WebhookEvent.created_at, WebhookEvent.id)
+        )
+        return [(row.type, row.author_id, row.payload["data"]) for row in rows]
 
 
 def test_a_banned_author_gets_403_author_banned_until_unbanned(api: Api) -> None:
@@ -90,6 +116,37 @@ def test_banning_twice_updates_the_reason(api: Api) -> None:
     ban(api, "reader-1", {"reason": "First."})
     body = ban(api, "reader-1", {"reason": "Second."}, sub="mod-2").json()
     assert (body["reason"], body["banned_by"]) == ("Second.", "mod-2")
+    # The second replaces the first: one ban in force, the first lifted in the history.
+    assert bans(api, "reader-1") == [("First.", False), ("Second.", True)]
+    assert unban(api, "reader-1").status_code == 204
+    assert bans(api, "reader-1") == [("First.", False), ("Second.", False)]
+    assert api.post_comment({"article_id": "a", "text": "Back."}).status_code == 202
+
+
+def test_ban_and_unban_are_announced_as_author_events(webhook_api: Api) -> None:
+    api = webhook_api
+    ban(api, "reader-1", {"reason": "Spam."})
+    assert unban(api, "reader-1").status_code == 204
+    assert unban(api, "reader-1").status_code == 204  # nothing lifted: nothing sent
+    (banned, banned_by, banned_data), (lifted, lifted_by, lifted_data) = author_events(api)
+    assert (banned, banned_by, lifted, lifted_by) == (
+        "author.banned",
+        "reader-1",
+        "author.sanction_lifted",
+        "reader-1",
+    )
+    assert banned_data["sanction_id"] == lifted_data["sanction_id"]
+    assert {**banned_data, "at": None} == {
+        "author_id": "reader-1",
+        "sanction_id": banned_data["sanction_id"],
+        "kind": "ban",
+        "reason_code": None,
+        "explanation": "Spam.",
+        "until": None,
+        "at": None,
+    }
+    assert "mod-1" not in str(author_events(api))
+    assert audit(api) == [("ban", "reader-1", None), ("unban", "reader-1", None)]
 
 
 def test_the_queue_shows_a_banned_author(api: Api) -> None:

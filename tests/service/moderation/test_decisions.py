@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from service.db.tables import WebhookEvent
+from service.db.tables import AuthorRef, WebhookEvent
 from tests.support.api import Api, problem
 from tests.support.databases import BACKENDS
 from tests.support.holds import database, decide_automatically, hold, make_comment
@@ -35,7 +35,12 @@ def test_approve_a_held_comment(api: Api) -> None:
         "approved",
     )
     assert entry.moderator_id == "mod-1" and entry.override is False
-    assert entry.reason == "Satire." and entry.author_id == "reader-1"
+    assert entry.reason == "Satire." and entry.author_ref is not None
+    with database(api).session() as session:
+        author = session.scalar(
+            select(AuthorRef.author_id).where(AuthorRef.ref == entry.author_ref)
+        )
+    assert author == "reader-1"  # named by reference, never by id
 
     author_view = api.client.get(f"/v1/comments/{comment_id}", headers=api.auth("reader-1"))
     assert author_view.json()["status"] == "approved"

@@ -266,6 +266,7 @@ def test_policy_check_summarizes_every_section(tmp_path: Path) -> None:
         "flood: {window_seconds: 60, hold_after: 3, hard_limit: null}\n"
         "language:\n  models:\n    multilingual: [en, ko]\n"
         "reports: {review_after: 2, hide_after: 4, flood: {window_seconds: 600, limit: 5}}\n"
+        "author:\n  new_commenter: {hold_until_approved: 3}\n  auto_trust: {after_approved: 5}\n"
     )
     result = run_cli("policy", "check", str(path), env={"MODERATION_MODEL": "multilingual"})
     assert result.returncode == 0, result.stderr
@@ -279,4 +280,10 @@ def test_policy_check_summarizes_every_section(tmp_path: Path) -> None:
     assert (
         "reports: on; queued at 2 reporter(s); hidden at 4 (reporters with 1+ approved "
         "comments); 429 past 5 in 600s"
+    ) in out
+    assert "  author.new_commenter: on; held until 3 approved" in out
+    assert "  author.recent_rejections: off; held past 50% rejected of 5+ decided in 30 days" in out
+    assert (
+        "  author.auto_trust: on; after 5 approved with at most 5% rejected, toxicity "
+        "thresholds +0.10 (not severe_toxicity, threat)"
     ) in out
