@@ -121,4 +121,11 @@ async def post_erase(request: Request) -> JSONResponse:
         return JSONResponse({"already_erased": True})
     await run_in_threadpool(forget_in_redis, svc.redis, author_id=author_id)
     await svc.deliver(erased.webhook_event_ids)
-    return JSONResponse({"erased": True, "pseudonym": erased.pseudonym, "counts": erased.counts})
+    return JSONResponse(
+        {
+            "erased": True,
+            "already_erased": erased.again,
+            "pseudonym": erased.pseudonym,
+            "counts": erased.counts,
+        }
+    )

@@ -106,6 +106,10 @@ class ErasureCounts(Resource):
 
 class ErasureResult(Resource):
     erased: Literal[True]
+    already_erased: bool = Field(
+        description="true when the id had been erased before and what was stored under it "
+        "since (the account came back) was erased now, under a pseudonym of its own."
+    )
     pseudonym: str = Field(description="erased:<uuid4>: what replaced the id everywhere.")
     counts: ErasureCounts
 

@@ -69,9 +69,12 @@ TEXT_KEYS = frozenset({"text", "author_name"})
 @dataclass(frozen=True)
 class Erased:
     pseudonym: str | None
-    """None: the id had been erased already."""
+    """None: the id had been erased already, and nothing was stored under it since."""
     counts: dict[str, int] = field(default_factory=dict)
     webhook_event_ids: list[str] = field(default_factory=list)
+    again: bool = False
+    """The id had been erased before: what was stored under it since (the account came back,
+    or a moderator noted it) was erased now, under a pseudonym of its own."""
 
 
 def erase_author(
@@ -87,10 +90,12 @@ def erase_author(
     hmac = author_hmac(key, author_id)
     pseudonym = new_pseudonym()
     with db.session() as session:
-        claimed = not is_pseudonym(author_id) and store.claim_erasure(
+        if is_pseudonym(author_id):
+            return Erased(None)
+        first = store.claim_erasure(
             session, author_hmac=hmac, pseudonym=pseudonym, erased_by=moderator.sub, now=now
         )
-        if not claimed:
+        if not first and not store.holds_author(session, author_id=author_id):
             return Erased(None)
         # The audit row names the author by their ref, which follows them to the pseudonym.
         add_audit_entry(
@@ -118,7 +123,7 @@ def erase_author(
         counts["webhook_events"] = _scrub_events(session, old=author_id, new=pseudonym)
         written = _announce(session, events, closed=closed, pseudonym=pseudonym, now=now)
     log.info("author.erased", pseudonym=pseudonym, moderator_id=moderator.sub, **counts)
-    return Erased(pseudonym, counts, written)
+    return Erased(pseudonym, counts, written, again=not first)
 
 
 def forget_in_redis(client: redis.Redis | None, *, author_id: str) -> None:

@@ -141,7 +141,8 @@ def sanction_author(
     with db.session() as session:
         sanction, event_ids = impose(
             session,
-            author_id=stored_author_id(session, author_id, key),
+            author_id=author_id,
+            key=key,
             kind=request.kind,
             moderator_id=moderator.sub,
             events=events,
@@ -172,17 +173,20 @@ def impose(
     explanation: str | None = None,
     until: datetime | None = None,
     reject_held: bool = False,
+    key: bytes | None = None,
 ) -> tuple[Sanction, list[str]]:
     """Record the sanction, its audit row and its event; the sanction and the event ids.
 
     A ban while another is in force replaces it: the earlier one is lifted by the same
     moderator at the same moment (no `author.sanction_lifted`: the author stays banned), so
     an author has at most one ban in force and its reason is the latest."""
+    author_id, hmac_of_id = stored_subject(session, author_id, key)
     if kind == "ban":
         lift_bans(session, author_id=author_id, by=moderator_id, now=now)
     sanction = add_sanction(
         session,
         author_id=author_id,
+        author_hmac=hmac_of_id,
         kind=kind,
         created_by=moderator_id,
         now=now,
@@ -265,12 +269,15 @@ def unban(
     return [event_id for event_id in event_ids if event_id is not None]
 
 
-def stored_author_id(session: Session, author_id: str, key: bytes | None) -> str:
-    """The id a new sanction is stored under: the author's, or their pseudonym once erased."""
+def stored_subject(session: Session, author_id: str, key: bytes | None) -> tuple[str, str | None]:
+    """Who a new sanction is stored under: the author's id; or, once they are erased, their
+    pseudonym and the HMAC of the id, so that the sanction refuses the old id at intake
+    without the id coming back into the database."""
     if key is None:
-        return author_id
-    erasure = get_erasure_or_none(session, author_hmac=author_hmac(key, author_id))
-    return author_id if erasure is None else erasure.pseudonym
+        return author_id, None
+    hmac_of_id = author_hmac(key, author_id)
+    erasure = get_erasure_or_none(session, author_hmac=hmac_of_id)
+    return (author_id, None) if erasure is None else (erasure.pseudonym, hmac_of_id)
 
 
 def _could_be_sanction_id(sanction_id: str) -> bool:

@@ -194,6 +194,7 @@ def ban_author(
     author_id: str,
     ban: Ban,
     events: frozenset[str],
+    key: bytes | None = None,
     now: datetime | None = None,
 ) -> Banned:
     """Ban the author and, if asked, reject their held comments, all in one transaction."""
@@ -211,6 +212,7 @@ def ban_author(
             now=now,
             explanation=ban.reason,
             reject_held=ban.reject_held,
+            key=key,
         )
         if ban.reject_held:
             for comment_id in list_held_comment_ids_by_author(session, author_id=author_id):

@@ -8,6 +8,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from service.authors.sanctions import erase_key
 from service.comments.resources import CommentResource
 from service.errors import ProblemError
 from service.http.auth import Principal, require_moderator
@@ -178,6 +179,7 @@ async def post_ban(request: Request) -> JSONResponse:
         author_id=author_id,
         ban=ban,
         events=svc.settings.announced_events,
+        key=erase_key(svc.settings),
     )
     await svc.deliver(banned.webhook_event_ids)
     return JSONResponse(banned.result.model_dump(mode="json"))

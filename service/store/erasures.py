@@ -56,6 +56,20 @@ def claim_erasure(
     )
 
 
+def holds_author(session: Session, *, author_id: str) -> bool:
+    """Whether any row is stored under the id (after an erasure: the account came back)."""
+    holders = (
+        select(Comment.id).where(Comment.author_id == author_id),
+        select(Report.id).where(Report.reporter_id == author_id),
+        select(AuthorNote.id).where(AuthorNote.author_id == author_id),
+        select(AuthorFlags.author_id).where(AuthorFlags.author_id == author_id),
+        select(Sanction.id).where(Sanction.author_id == author_id),
+        select(AuthorRef.ref).where(AuthorRef.author_id == author_id),
+        select(WebhookEvent.id).where(WebhookEvent.author_id == author_id),
+    )
+    return any(session.scalar(query.limit(1)) is not None for query in holders)
+
+
 def _comments_of(author_id: str) -> Any:
     return select(Comment.id).where(Comment.author_id == author_id)
 

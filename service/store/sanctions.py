@@ -38,10 +38,12 @@ def add_sanction(
     explanation: str | None = None,
     until: datetime | None = None,
     reject_held: bool = False,
+    author_hmac: str | None = None,
 ) -> Sanction:
     sanction = Sanction(
         id="snc_" + uuid.uuid4().hex,
         author_id=author_id,
+        author_hmac=author_hmac,
         kind=kind,
         reason_code=reason_code,
         explanation=explanation,

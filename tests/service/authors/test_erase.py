@@ -198,6 +198,27 @@ def test_a_second_erase_answers_already_erased(api: Api) -> None:
     assert erase(api, first.json()["pseudonym"]).json() == {"already_erased": True}
 
 
+def test_an_account_that_comes_back_is_erased_again_under_a_new_pseudonym(
+    api: Api, database_url: str
+) -> None:
+    """The id was erased, and the reader (not sanctioned) posted again under it: a second
+    erase finds that and erases it too, answering already_erased with what it did."""
+    first = erase(api)
+    returned = "Quux is back: the tram is still late"
+    posted = api.post_comment({"article_id": "trams", "text": returned}, sub=AUTHOR)
+    assert posted.status_code == 202, posted.text
+
+    again = erase(api)
+
+    assert again.status_code == 200, again.text
+    body = again.json()
+    assert body["already_erased"] is True and body["counts"]["comments"] == 1
+    assert is_pseudonym(body["pseudonym"]) and body["pseudonym"] != first.json()["pseudonym"]
+    after = dump(database_url)
+    assert [form for text in (AUTHOR, returned) for form in spellings(text) if form in after] == []
+    assert erase(api).json() == {"already_erased": True}
+
+
 def test_an_author_never_seen_is_erased_all_the_same(api: Api) -> None:
     response = erase(api, "nobody-yet")
     assert response.status_code == 200, response.text

@@ -412,7 +412,9 @@ def test_an_erased_authors_sanctions_still_refuse_them_by_hmac(erasing_api: Api)
     assert api.post_comment({"article_id": "a", "text": "Back."}, sub="reader-9").status_code == 202
 
 
-def test_a_sanction_on_an_erased_id_is_stored_under_the_pseudonym(erasing_api: Api) -> None:
+def test_a_sanction_on_an_erased_id_is_stored_under_the_pseudonym_and_refuses_the_id(
+    erasing_api: Api,
+) -> None:
     api = erasing_api
     pseudonym = new_pseudonym()
     with database(api).session() as session:
@@ -426,8 +428,26 @@ def test_a_sanction_on_an_erased_id_is_stored_under_the_pseudonym(erasing_api: A
         )
     body = sanction(api, {"kind": "ban"}, author_id="reader-9").json()
     assert body["author_id"] == pseudonym
+    suspended = sanction(
+        api,
+        {"kind": "suspension", "until": ahead(days=1)},
+        author_id="reader-9",
+    ).json()
+    assert suspended["author_id"] == pseudonym
+    banned = api.client.post(
+        "/v1/moderation/authors/reader-9/ban",
+        json={"reason": "Back again.", "reject_held": False},
+        headers=api.auth("mod-1", moderator=True),
+    )
+    assert banned.status_code == 200, banned.text
     with database(api).session() as session:
-        assert session.scalars(select(Sanction.author_id)).all() == [pseudonym]
+        stored = session.execute(select(Sanction.author_id, Sanction.author_hmac)).all()
+    hmac_of_id = author_hmac(ERASE_KEY.encode(), "reader-9")
+    assert sorted(stored) == [(pseudonym, hmac_of_id)] * 3
+    # The old id is what the reader signs in with: it is refused, and never stored again.
+    problem(
+        api.post_comment({"article_id": "a", "text": "x"}, sub="reader-9"), 403, "author_banned"
+    )
     problem(api.post_comment({"article_id": "a", "text": "x"}, sub=pseudonym), 403, "author_banned")
 
 
