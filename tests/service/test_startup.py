@@ -67,6 +67,11 @@ ALL_EVENTS = {
     "report.resolved",
     "comment.edited",
     "comment.deleted",
+    "author.warned",
+    "author.suspended",
+    "author.banned",
+    "author.sanction_lifted",
+    "author.erased",
 }
 
 
