@@ -1,4 +1,5 @@
-"""Comment-section text for benchmarks: 20-250 characters, polite to rude, mostly English."""
+"""Comment-section text for benchmarks: 20-250 characters, polite to rude, mostly English
+(and a few Korean sentences for the Korean model's figures)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,26 @@ SENTENCES = (
     "I hope the new hospital wing opens on time, the waits are terrible.",
     "Lower the speed limit near the school before someone gets hurt.",
     "The recipe worked perfectly, my kids loved it!",
+)
+
+# A Korean desk's comments, polite to rude: what the Korean model scores in the memory figure.
+KOREAN_SENTENCES = (
+    "기사 잘 읽었습니다. 예산 내역을 전부 공개해야 합니다.",
+    "기자님 수고하셨습니다. 홍수 사진이 정말 마음 아프네요.",
+    "숫자가 좀 이상한데 다시 확인해 주실 수 있나요?",
+    "우리 동네 버스 시간표는 다음 달 언제부터 바뀌나요?",
+    "이 동네에서 이십 년을 살았는데 교통이 이렇게 나쁜 적은 없었어요.",
+    "시장은 자전거 도로를 약속했는데 우리는 아직도 기다리고 있습니다.",
+    "좋은 기사 감사합니다. 연금 개편 설명 중에 제일 잘 되어 있네요.",
+    "선생님들은 지금보다 훨씬 더 좋은 대우를 받아야 합니다.",
+    "정치인들은 선거 때만 우리를 기억하네요.",
+    "출처가 어디죠? 개발사 보도자료를 그대로 옮긴 것 같은데요.",
+    "유가족께 깊은 위로를 전합니다. 좋은 분이셨어요.",
+    "이런 쓰레기 같은 기사를 왜 쓰는 거냐.",
+    "닥치고 꺼져라, 아무도 네 말 안 궁금해.",
+    "댓글 수준이 정말 한심하다. 피해자들을 좀 존중해라.",
+    "저 당 찍는 사람들은 다 바보다.",
+    "가짜 뉴스 또 시작이네. 구독 취소합니다.",
 )
 
 

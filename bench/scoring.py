@@ -10,6 +10,11 @@ Side by side, on the same comments:
 plus the steps in between, int8-vs-fp32 agreement, and RSS per worker for each shape.
 Every setup is loaded once and the comments are timed in rounds, each round running every
 setup in turn, so load from other programs on the machine hits them all alike.
+
+Then Hugging Face models as a registry loads them (bench/architectures.py): int8 against fp32
+per architecture (BERT-base, ELECTRA-base, XLM-R base), and the memory of a worker child
+holding `unbiased` and a BERT-base Korean model. `--part` runs one half alone; `--tiny` runs
+the second at toy sizes, a smoke test whose figures mean nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import multiprocessing
 import os
 import platform
 import statistics
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench import architectures
 from bench.comments import SENTENCES, comments
 from bench.shapes import INIT_STD, SHAPES
 from service.comments.intake import MAX_BATCH
@@ -37,6 +44,7 @@ DOCS_START = "<!-- bench/scoring.py results: start -->"
 DOCS_END = "<!-- bench/scoring.py results: end -->"
 WARMUP = 8
 MEMORY_COMMENTS = 20
+PARTS = ("all", "detoxify", "architectures")
 
 
 @dataclass(frozen=True)
@@ -57,9 +65,74 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, help="a real Detoxify checkpoint to time")
     parser.add_argument("--config", type=Path, help="its transformers config/tokenizer dir")
     parser.add_argument("--update-docs", action="store_true", help=f"rewrite results in {DOCS}")
+    parser.add_argument(
+        "--part",
+        choices=PARTS,
+        default="all",
+        help="detoxify: the Detoxify scorer's setups; architectures: Hugging Face models per "
+        "architecture and a worker child's memory with two models; all: both (default)",
+    )
+    parser.add_argument(
+        "--tiny",
+        action="store_true",
+        help="with --part architectures: toy model sizes and a few comments (a smoke test, "
+        "~15 s; the figures mean nothing and nothing is written)",
+    )
     args = parser.parse_args(argv)
     if args.checkpoint and not args.config:
         parser.error("--checkpoint needs --config")
+    if args.tiny and args.part != "architectures":
+        parser.error("--tiny goes with --part architectures")
+    if args.part != "architectures":
+        _detoxify(args)
+    if args.part != "detoxify":
+        _architectures(args)
+
+
+def _architectures(args: argparse.Namespace) -> None:
+    started = time.monotonic()
+    load_before = os.getloadavg()[0]
+    if args.tiny:
+        options = architectures.Options(rounds=2, per_round=8, memory_comments=8, tiny=True)
+    elif args.quick:
+        options = architectures.Options(rounds=2, per_round=32, memory_comments=32)
+    else:
+        options = architectures.Options(rounds=6, per_round=32, memory_comments=64)
+    texts = comments(options.rounds * options.per_round)
+    spawn = multiprocessing.get_context("spawn")
+    print(f"timing Hugging Face architectures on {len(texts)} comments", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-unbiased-") as scratch:
+        if args.tiny:
+            from workers.scoring.synthetic import build_checkpoint
+
+            built = build_checkpoint(Path(scratch), "unbiased", corpus=SENTENCES)
+            unbiased = (str(built.checkpoint), str(built.config_dir))
+            built = build_checkpoint(Path(scratch), "original", corpus=SENTENCES)
+            original = (str(built.checkpoint), str(built.config_dir))
+        else:
+            unbiased, original = build_variant("unbiased"), build_variant("original")
+        results = architectures.run(spawn, texts, options, unbiased, original)
+    import torch
+    import transformers
+
+    flags = " --part architectures" + (" --tiny" if args.tiny else " --quick" if args.quick else "")
+    report = "\n".join(
+        [
+            f"Measured {datetime.now(UTC):%Y-%m-%d} by `python -m bench.scoring{flags}` in "
+            f"{(time.monotonic() - started) / 60:.1f} min on {_cpu()}, {os.cpu_count()} cores "
+            f"(1-minute load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after); "
+            f"torch {torch.__version__}, transformers {transformers.__version__}.",
+            "",
+            *architectures.report(results),
+        ]
+    )
+    print("\n" + report)
+    if not args.tiny:
+        BENCH_DIR.mkdir(parents=True, exist_ok=True)
+        (BENCH_DIR / "architectures.md").write_text(report + "\n", encoding="utf-8")
+
+
+def _detoxify(args: argparse.Namespace) -> None:
     started = time.monotonic()
     load_before = os.getloadavg()[0]
     rounds, per_round = (2, 32) if args.quick else (8, 40)
@@ -230,7 +303,7 @@ def _our_scorer(checkpoint: str, config: str, setup: Setup) -> tuple[Any, dict[s
         Settings(
             model=checkpoint,
             model_config_dir=config,
-            quantize=setup.quantize,  # type: ignore[arg-type]
+            quantize=setup.quantize,
             # As on a CPU without VNNI or AMX; "auto" elsewhere, as the workers run.
             int8_kernel="per_tensor" if setup.per_tensor else "auto",
         )
@@ -258,9 +331,7 @@ def _memory(checkpoint: str, config: str, kernel: str, texts: list[str], queue: 
     from service.settings import Settings
     from workers.scoring.scorer import load_scorer
 
-    scorer = load_scorer(
-        Settings(model=checkpoint, model_config_dir=config, int8_kernel=kernel)  # type: ignore[arg-type]
-    )
+    scorer = load_scorer(Settings(model=checkpoint, model_config_dir=config, int8_kernel=kernel))
     for text in texts:
         scorer.score([text])
     queue.put({"model_id": scorer.model_id, **_memory_figures()})

@@ -20,9 +20,10 @@ ReasonKind = Literal[
     "article",
 ]
 
-# The Detoxify variant the service runs by default; contexts stored before `model` existed
-# were all scored by it.
-DEFAULT_MODEL = "unbiased"
+# The id of the model MODERATION_MODEL names. Contexts stored before `model` existed were all
+# scored by it; so were those that recorded a Detoxify variant name ("unbiased"), before models
+# had ids.
+DEFAULT_MODEL_ID = "default"
 # 64 bits: a chance collision between two of one author's comments in a window is negligible.
 DIGEST_HEX_CHARS = 16
 
@@ -56,8 +57,10 @@ class Context:
     `recent_digests`: `text_digest(normalize(text))` of the author's comments within the repeat
     window posted before this one.
     `language`: `detect_language(comment.text)`; None when too short or mixed to tell.
-    `model`: the Detoxify variant that produced the scores ("original", "unbiased",
-    "multilingual", or a "-small" variant of one), which decides the languages it covers.
+    `model`: the id of the model that produced the scores (a key of the model registry:
+    "default", or one MODERATION_MODELS names, e.g. "ko-hate"); it picks the thresholds the
+    scores are held at. Decisions stored before ids recorded a Detoxify variant name
+    ("unbiased"): an id the policy doesn't know counts as "default".
     """
 
     author: Mapping[str, Any] = field(default_factory=dict)
@@ -65,7 +68,7 @@ class Context:
     flood_count: int = 0
     recent_digests: tuple[str, ...] = ()
     language: str | None = None
-    model: str = DEFAULT_MODEL
+    model: str = DEFAULT_MODEL_ID
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -89,7 +92,7 @@ class Context:
             flood_count=int(data.get("flood_count") or 0),
             recent_digests=tuple(digests),
             language=None if language is None else str(language),
-            model=str(data.get("model") or DEFAULT_MODEL),
+            model=str(data.get("model") or DEFAULT_MODEL_ID),
         )
 
 

@@ -15,31 +15,38 @@ from typing import Any
 import regex
 import yaml
 
+from policy.decision import DEFAULT_MODEL_ID
 from policy.engine import Policy
 from policy.errors import PolicyError
 from policy.normalize import fold
-from policy.schema import ID_SHAPE, NodeReader, child, line_of
+from policy.schema import NodeReader, child, line_of
 from policy.sections import (
+    ACTIVATIONS,
     AUTHOR_FIGURE_RULES,
-    DEFAULT_MODEL_LANGUAGES,
     DEFAULT_THRESHOLDS,
     IDENTITY_LABELS,
     NEVER_SKIPPED_LABELS,
     PERSONAL_INFO_KINDS,
     SKIPPABLE_RULES,
     TOXICITY_LABELS,
+    Activation,
     ArticleSettings,
     AuthorSettings,
     AutoTrustSettings,
     FloodSettings,
+    LabelSource,
     LanguageSettings,
     LinksSettings,
+    ModelSettings,
     NewCommenterSettings,
     PersonalInfoSettings,
     RecentRejectionsSettings,
+    RegisteredModel,
     RepeatSettings,
     ReportsSettings,
     ToxicitySettings,
+    default_routes,
+    variant_languages,
 )
 from policy.wordlists import TermsReader
 
@@ -48,8 +55,11 @@ __all__ = ["PolicyError", "load_policy", "parse_policy"]
 SCHEMA_VERSION = 1
 SECTIONS = (
     "schema", "toxicity", "terms", "links", "personal_info", "repeat", "flood", "language",
-    "author", "article", "reports",
+    "models", "author", "article", "reports",
 )  # fmt: skip
+MODEL_KEYS = ("activation", "labels", "thresholds")
+# A label a model's scores are given under: a service label, or one of the model's own.
+_LABEL_SHAPE = regex.compile(r"[a-z][a-z0-9_]{0,63}")
 MIN_WINDOW_SECONDS = 10
 # A year and a day: longer windows are a typo, and past a point they overflow the worker's
 # date arithmetic (`timedelta` stops at 999999999 days).
@@ -58,18 +68,20 @@ MAX_DAYS = 366
 _DOMAIN = regex.compile(r"(?:[\p{L}\p{N}](?:[\p{L}\p{N}-]{0,61}[\p{L}\p{N}])?\.)+\p{L}{2,63}")
 
 
-def load_policy(path: Path, *, model_labels: Collection[str] | None = None) -> Policy:
-    """Read and check the policy file at `path`.
-
-    `model_labels`: the labels the configured Detoxify model outputs. A threshold the file sets
-    for a label the model lacks becomes a warning in `Policy.warnings` (one file serves every
-    model), never an error.
-    """
+def load_policy(
+    path: Path,
+    *,
+    model_labels: Collection[str] | None = None,
+    registry: Mapping[str, RegisteredModel] | None = None,
+) -> Policy:
+    """Read and check the policy file at `path` (see `parse_policy`)."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise PolicyError(f"can't read the policy file ({exc.strerror})", source=str(path)) from exc
-    return parse_policy(raw, source=str(path), base_dir=path.parent, model_labels=model_labels)
+    return parse_policy(
+        raw, source=str(path), base_dir=path.parent, model_labels=model_labels, registry=registry
+    )
 
 
 def parse_policy(
@@ -78,20 +90,37 @@ def parse_policy(
     source: str,
     base_dir: Path = Path(),
     model_labels: Collection[str] | None = None,
+    registry: Mapping[str, RegisteredModel] | None = None,
 ) -> Policy:
-    """Check policy text; `base_dir` is where relative term-list `file:` paths start."""
-    return _Loader(source, base_dir).load(raw, model_labels)
+    """Check policy text; `base_dir` is where relative term-list `file:` paths start.
+
+    `registry`: the models the service runs, by id (`default`, and those MODERATION_MODELS
+    names). Routes and `models` entries may name only these ids, and label maps are checked
+    against each model's outputs where they are known. None (callers from before the registry):
+    `default` alone, outputting `model_labels`. A threshold in `toxicity.thresholds` for a label
+    the default model lacks becomes a warning in `Policy.warnings` (one file serves every
+    model), never an error.
+    """
+    if registry is None:
+        labels = None if model_labels is None else tuple(model_labels)
+        registry = {DEFAULT_MODEL_ID: RegisteredModel(outputs=labels, variant=None)}
+    elif DEFAULT_MODEL_ID not in registry:
+        raise ValueError(f"the model registry has no {DEFAULT_MODEL_ID!r} model")
+    return _Loader(source, base_dir, registry).load(raw)
 
 
 class _Loader:
-    def __init__(self, source: str, base_dir: Path) -> None:
+    def __init__(
+        self, source: str, base_dir: Path, registry: Mapping[str, RegisteredModel]
+    ) -> None:
         self.source = source
         self.base_dir = base_dir
+        self.registry = registry
         self.reader = NodeReader(source)
         self.terms = TermsReader(self.reader, base_dir)
         self.written_thresholds: dict[str, int] = {}
 
-    def load(self, raw: bytes, model_labels: Collection[str] | None) -> Policy:
+    def load(self, raw: bytes) -> Policy:
         root = self.reader.compose(raw)
         sections = {} if root is None else self.reader.mapping(root, "", SECTIONS)
         if "schema" in sections:
@@ -102,7 +131,8 @@ class _Loader:
         personal_info = self._personal_info(sections.get("personal_info"))
         repeat = self._repeat(sections.get("repeat"))
         flood = self._flood(sections.get("flood"))
-        language = self._language(sections.get("language"))
+        models = self._models(sections.get("models"), toxicity)
+        language = self._language(sections.get("language"), models)
         author = self._author(sections.get("author"))
         article = self._article(sections.get("article"))
         reports = self._reports(sections.get("reports"))
@@ -122,7 +152,8 @@ class _Loader:
             author=author,
             article=article,
             reports=reports,
-            warnings=self._warnings(model_labels),
+            models=MappingProxyType(models),
+            warnings=self._warnings(models[DEFAULT_MODEL_ID]),
             term_files=tuple(self.terms.files),
         )
 
@@ -245,24 +276,244 @@ class _Loader:
             hard_limit=hard_limit,
         )
 
-    def _language(self, node: yaml.Node | None) -> LanguageSettings:
-        values = self.reader.section(node, "language", ("models",))
-        models = dict(DEFAULT_MODEL_LANGUAGES)
-        path = "language.models"
-        written = self.reader.mapping(values["models"], path, None) if "models" in values else {}
-        for model, languages_node in written.items():
-            model_path = child(path, model)
-            if not ID_SHAPE.fullmatch(model):
-                raise self.reader.error(
-                    languages_node, model_path, f"{model!r} is not a model name like 'multilingual'"
-                )
-            models[model] = frozenset(
-                self.reader.language_code(item, f"{model_path}[{index}]")
-                for index, item in enumerate(self.reader.sequence(languages_node, model_path))
-            )
+    def _language(
+        self, node: yaml.Node | None, models: Mapping[str, ModelSettings]
+    ) -> LanguageSettings:
+        values = self.reader.section(node, "language", ("routes", "models"))
+        if "models" in values:
+            raise self._old_language_form(self.reader.keys(node)["models"], values["models"])
+        variant = self.registry[DEFAULT_MODEL_ID].variant
+        routes = dict(default_routes(variant))
+        path = "language.routes"
+        written = self.reader.mapping(values["routes"], path, None) if "routes" in values else {}
+        keys = self.reader.keys(values["routes"]) if "routes" in values else {}
+        for code, model_node in written.items():
+            route_path = child(path, code)
+            self.reader.language_code(keys[code], route_path)
+            if self.reader.scalar(model_node, route_path) is False:
+                routes.pop(code, None)  # `off`: no model reads it, a person does
+                continue
+            routes[code] = self._route(model_node, route_path, models)
         return LanguageSettings(
-            enabled=self.reader.enabled(values, "language"), models=MappingProxyType(models)
+            enabled=self.reader.enabled(values, "language"),
+            routes=MappingProxyType(dict(sorted(routes.items()))),
         )
+
+    def _route(self, node: yaml.Node, path: str, models: Mapping[str, ModelSettings]) -> str:
+        model = self.reader.text(node, path)
+        if model not in self.registry:
+            raise self.reader.error(node, path, self._unknown_model(model))
+        if self._is_checkpoint(model) and models[model].labels is None:
+            raise self.reader.error(
+                node,
+                path,
+                f"{model!r} is a Hugging Face checkpoint: write `models: {{{model}: ...}}` "
+                "with its `activation` and `labels` (docs/languages.md shows how)",
+            )
+        return model
+
+    def _old_language_form(self, key: yaml.Node, node: yaml.Node) -> PolicyError:
+        """`language.models` (model → languages) is refused, with the `routes` to write."""
+        variant = self.registry[DEFAULT_MODEL_ID].variant
+        family = None if variant is None else variant.split("-", 1)[0]
+        languages = sorted(variant_languages(variant))
+        pairs = node.value if isinstance(node, yaml.MappingNode) else []
+        for name, value in pairs:
+            if name.value == family and isinstance(value, yaml.SequenceNode):
+                languages = [str(item.value) for item in value.value]
+        example = ", ".join(f"{code}: default" for code in languages)
+        return self.reader.error(
+            key,
+            "language.models",
+            "the model → languages list is now written the other way round: replace "
+            "`models:` with `routes:`, each language → the id of the model that reads it "
+            f"(`default` is MODERATION_MODEL), e.g. `routes: {{{example}}}`; left out, "
+            "`default` reads the languages its Detoxify variant reads",
+        )
+
+    def _unknown_model(self, model: str) -> str:
+        others = ", ".join(sorted(self.registry))
+        return (
+            f"no model has the id {model!r}; the ids are: {others} (`default` is "
+            "MODERATION_MODEL; the others are the keys of MODERATION_MODELS)"
+        )
+
+    def _is_checkpoint(self, model: str) -> bool:
+        """A Hugging Face checkpoint: its outputs are logits under names of its own."""
+        return model != DEFAULT_MODEL_ID and self.registry[model].variant is None
+
+    def _models(
+        self, node: yaml.Node | None, toxicity: ToxicitySettings
+    ) -> dict[str, ModelSettings]:
+        """Every registered model's settings, those `models:` writes checked against it."""
+        written = {} if node is None else self.reader.mapping(node, "models", None)
+        keys = {} if node is None else self.reader.keys(node)
+        for model in written:
+            if model not in self.registry:
+                raise self.reader.error(
+                    keys[model], child("models", model), self._unknown_model(model)
+                )
+        models = {}
+        for model in self.registry:
+            settings = (
+                self._model(written[model], model)
+                if model in written
+                else ModelSettings(thresholds=self._base_thresholds(model, None))
+            )
+            if model == DEFAULT_MODEL_ID:
+                settings = ModelSettings(settings.activation, settings.labels, toxicity.thresholds)
+            models[model] = settings
+        return models
+
+    def _model(self, node: yaml.Node, model: str) -> ModelSettings:
+        path = child("models", model)
+        values = self.reader.mapping(node, path, MODEL_KEYS)
+        checkpoint = self._is_checkpoint(model)
+        if checkpoint:
+            missing = [key for key in ("activation", "labels") if key not in values]
+            if missing:
+                raise self.reader.error(
+                    node,
+                    path,
+                    f"{model!r} is a Hugging Face checkpoint: write its "
+                    f"{' and '.join(f'`{key}`' for key in missing)} (sigmoid or softmax; each "
+                    "label ← an output of the model); docs/languages.md shows how",
+                )
+        activation: Activation = "sigmoid"
+        if "activation" in values:
+            activation = self._activation(
+                values["activation"], child(path, "activation"), checkpoint
+            )
+        labels = self._labels(values["labels"], model) if "labels" in values else None
+        thresholds = self._base_thresholds(model, labels)
+        if "thresholds" in values:
+            thresholds = self._model_thresholds(values["thresholds"], model, labels, thresholds)
+        return ModelSettings(
+            activation=activation, labels=labels, thresholds=MappingProxyType(thresholds)
+        )
+
+    def _activation(self, node: yaml.Node, path: str, checkpoint: bool) -> Activation:
+        value = self.reader.text(node, path)
+        if value == "sigmoid":
+            return "sigmoid"
+        if value not in ACTIVATIONS:
+            raise self.reader.error(
+                node,
+                path,
+                f"{value!r} is not an activation: write sigmoid (each label scored on its own, "
+                "a multi-label model) or softmax (the labels share one score out, e.g. a "
+                "model with a `clean` label)",
+            )
+        if not checkpoint:
+            raise self.reader.error(
+                node,
+                path,
+                "a Detoxify model's scores are probabilities already (sigmoid); "
+                "leave `activation` out",
+            )
+        return "softmax"
+
+    def _labels(self, node: yaml.Node, model: str) -> dict[str, LabelSource]:
+        path = child(child("models", model), "labels")
+        written = self.reader.mapping(node, path, None)
+        keys = self.reader.keys(node)
+        if not written:
+            raise self.reader.error(node, path, "must map at least one label to an output")
+        labels = {}
+        for label, source_node in written.items():
+            label_path = child(path, label)
+            if not _LABEL_SHAPE.fullmatch(label):
+                raise self.reader.error(
+                    keys[label],
+                    label_path,
+                    f"{label!r} is not a label name: lower case letters, digits and `_`, "
+                    "like toxicity or hate_speech",
+                )
+            labels[label] = self._label_source(source_node, label_path, model)
+        return labels
+
+    def _label_source(self, node: yaml.Node, path: str, model: str) -> LabelSource:
+        if isinstance(node, yaml.ScalarNode):
+            return LabelSource("as_is", (self._output(node, path, model),))
+        forms = "an output of the model, `{one_minus: OUTPUT}` or `{max_of: [OUTPUT, ...]}`"
+        written = self.reader.mapping(node, path, ("one_minus", "max_of"))
+        if len(written) != 1:
+            raise self.reader.error(node, path, f"write one of: {forms}")
+        if "one_minus" in written:
+            return LabelSource(
+                "one_minus",
+                (self._output(written["one_minus"], child(path, "one_minus"), model),),
+            )
+        max_path = child(path, "max_of")
+        items = self.reader.sequence(written["max_of"], max_path)
+        if not items:
+            raise self.reader.error(written["max_of"], max_path, "must name at least one output")
+        return LabelSource(
+            "max_of",
+            tuple(
+                self._output(item, f"{max_path}[{index}]", model)
+                for index, item in enumerate(items)
+            ),
+        )
+
+    def _output(self, node: yaml.Node, path: str, model: str) -> str:
+        name = self.reader.text(node, path)
+        outputs = self.registry[model].outputs
+        if outputs is not None and name not in outputs:
+            raise self.reader.error(
+                node,
+                path,
+                f"model {model!r} has no output {name!r}; its outputs are: {', '.join(outputs)}",
+            )
+        return name
+
+    def _labels_of(self, model: str, labels: Mapping[str, LabelSource] | None) -> tuple[str, ...]:
+        """The labels a model's scores come under: its map's, else its outputs' (all the
+        service's labels when they are unknown)."""
+        if labels is not None:
+            return tuple(labels)
+        outputs = self.registry[model].outputs
+        return TOXICITY_LABELS if outputs is None else outputs
+
+    def _base_thresholds(
+        self, model: str, labels: Mapping[str, LabelSource] | None
+    ) -> dict[str, float]:
+        """The shipped threshold of each service label the model scores: thresholds are
+        tuned per model, so another model's (`toxicity.thresholds`) are never inherited."""
+        scored = self._labels_of(model, labels)
+        return {label: DEFAULT_THRESHOLDS[label] for label in TOXICITY_LABELS if label in scored}
+
+    def _model_thresholds(
+        self,
+        node: yaml.Node,
+        model: str,
+        labels: Mapping[str, LabelSource] | None,
+        thresholds: dict[str, float],
+    ) -> dict[str, float]:
+        path = child(child("models", model), "thresholds")
+        if model == DEFAULT_MODEL_ID:
+            raise self.reader.error(
+                node,
+                path,
+                "the default model's thresholds are `toxicity.thresholds`; set them there",
+            )
+        scored = self._labels_of(model, labels)
+        for label, value_node in self.reader.mapping(node, path, None).items():
+            label_path = child(path, label)
+            if label in IDENTITY_LABELS:
+                self._check_label(value_node, label_path, label)
+            if label not in scored:
+                raise self.reader.error(
+                    value_node,
+                    label_path,
+                    f"model {model!r} gives no {label!r} score; its labels are: "
+                    f"{', '.join(scored)}",
+                )
+            if self.reader.scalar(value_node, label_path) is False:
+                thresholds.pop(label, None)
+                continue
+            thresholds[label] = self.reader.fraction(value_node, label_path)
+        return thresholds
 
     def _author(self, node: yaml.Node | None) -> AuthorSettings:
         values = self.reader.section(
@@ -440,7 +691,10 @@ class _Loader:
             maximum=MAX_WINDOW_SECONDS,
         )
 
-    def _warnings(self, model_labels: Collection[str] | None) -> tuple[str, ...]:
+    def _warnings(self, default: ModelSettings) -> tuple[str, ...]:
+        model_labels = (
+            self.registry[DEFAULT_MODEL_ID].outputs if default.labels is None else default.labels
+        )
         if model_labels is None:
             return ()
         return tuple(

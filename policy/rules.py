@@ -128,9 +128,11 @@ def toxicity(
     skip: Iterable[str] = (),
     *,
     margin: float = 0.0,
+    thresholds: Mapping[str, float],
 ) -> list[Reason]:
     """`margin`: how far above each threshold an auto-trusted author is held (never on the
-    labels held for everyone)."""
+    labels held for everyone). `thresholds`: the scoring model's (`settings.thresholds` for
+    `default`): the service's labels first, in severity order, then any of the model's own."""
     if not settings.enabled:
         return []
     skipped = frozenset(skip)
@@ -140,8 +142,9 @@ def toxicity(
         if (score := _score(scores, label)) is not None and score >= settings.identity_evidence_min
     }
     reasons = []
-    for label in TOXICITY_LABELS:
-        threshold = settings.thresholds.get(label)
+    own = [label for label in thresholds if label not in TOXICITY_LABELS]
+    for label in (*TOXICITY_LABELS, *own):
+        threshold = thresholds.get(label)
         score = _score(scores, label)
         if threshold is None or label in skipped or score is None:
             continue
@@ -154,7 +157,11 @@ def toxicity(
             else f"this author is trusted automatically, so theirs are held at {raised:.2f} "
             "or above"
         )
-        message = f"The model rates this comment {LABEL_WORDS[label]} (score {score:.2f}; {held})."
+        message = (
+            f"The model rates this comment {LABEL_WORDS[label]} (score {score:.2f}; {held})."
+            if label in LABEL_WORDS
+            else f"The model scores this comment {score:.2f} for {label!r} ({held})."
+        )
         evidence: dict[str, Any] = {"label": label, "score": score, "threshold": raised}
         if raised != threshold:
             evidence["auto_trust_margin"] = margin
@@ -245,17 +252,18 @@ def personal_info(settings: PersonalInfoSettings, subject: Subject) -> list[Reas
 
 
 def language(settings: LanguageSettings, context: Context) -> list[Reason]:
-    if not settings.enabled or context.language is None:
+    """Hold a comment in a language no configured model reads (its scores mean nothing)."""
+    if not settings.enabled or settings.route(context.language) is not None:
         return []
-    covered = settings.covered(context.model)
-    if context.language in covered:
-        return []
-    name = LANGUAGE_NAMES.get(context.language, f"language '{context.language}'")
+    written = str(context.language)
+    name = LANGUAGE_NAMES.get(written, f"language '{written}'")
+    covered = sorted(settings.readable)
+    readable = ", ".join(LANGUAGE_NAMES.get(code, code) for code in covered) or "none"
     message = (
-        f"Written in {name}, which the {context.model} model can't score reliably, "
+        f"Written in {name}, which no model configured here reads (they read: {readable}), "
         "so a person should read it."
     )
-    evidence = {"language": context.language, "model": context.model, "covered": sorted(covered)}
+    evidence = {"language": written, "covered": covered}
     return [Reason(kind="language", rule="language", message=message, evidence=evidence)]
 
 

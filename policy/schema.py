@@ -62,6 +62,12 @@ class NodeReader:
             values[key] = value_node
         return values
 
+    def keys(self, node: yaml.Node | None) -> dict[str, yaml.Node]:
+        """The key nodes of a mapping `mapping()` has read, by key: where to point at a key."""
+        if not isinstance(node, yaml.MappingNode):
+            return {}
+        return {str(key.value): key for key, _ in node.value}
+
     def sequence(self, node: yaml.Node, path: str) -> list[yaml.Node]:
         if _is_null(node):
             return []

@@ -6,10 +6,13 @@ them to it), so a newsroom's file that sets only thresholds behaves like the shi
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Literal
 
+from policy.decision import DEFAULT_MODEL_ID
 from policy.termlists import Severity, TermList
 
 # Labels that can hold a comment, in the order reasons are listed.
@@ -54,6 +57,8 @@ DEFAULT_THRESHOLDS: Mapping[str, float] = MappingProxyType(
         "toxicity": 0.8,
     }
 )
+# The languages each Detoxify variant reads: where `default` is routed when the policy file
+# writes no `language.routes`.
 DEFAULT_MODEL_LANGUAGES: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "original": frozenset({"en"}),
@@ -61,9 +66,13 @@ DEFAULT_MODEL_LANGUAGES: Mapping[str, frozenset[str]] = MappingProxyType(
         "multilingual": frozenset({"en", "fr", "es", "it", "pt", "tr", "ru"}),
     }
 )
-# A model the policy file doesn't name is assumed to read English only, as every Detoxify
-# model does; the worst case is that a person reads what the model could have scored.
+# A default model that is no published variant (a checkpoint of its own) is assumed to read
+# English only, as every Detoxify model does; the worst case is that a person reads what the
+# model could have scored.
 FALLBACK_LANGUAGES = frozenset({"en"})
+ACTIVATIONS = ("sigmoid", "softmax")
+Activation = Literal["sigmoid", "softmax"]
+SCORE_DIGITS = 6
 # Shipped lists in force when the file has no `terms.lists`: (id and file name, language, severity).
 DEFAULT_TERM_LISTS: tuple[tuple[str, str, Severity], ...] = (
     ("en-banned", "en", "banned"),
@@ -113,16 +122,120 @@ class FloodSettings:
     hard_limit: int | None = 15
 
 
+def variant_languages(variant: str | None) -> frozenset[str]:
+    """The languages a Detoxify variant reads; "-small" variants share their family's, and a
+    model that is no published variant (None) reads English."""
+    if variant is None:
+        return FALLBACK_LANGUAGES
+    return DEFAULT_MODEL_LANGUAGES.get(variant.split("-", 1)[0], FALLBACK_LANGUAGES)
+
+
+def default_routes(variant: str | None) -> Mapping[str, str]:
+    """Every language the default model's variant reads, routed to it."""
+    return MappingProxyType(dict.fromkeys(sorted(variant_languages(variant)), DEFAULT_MODEL_ID))
+
+
 @dataclass(frozen=True)
 class LanguageSettings:
+    """`routes`: language code → the id of the model that scores comments in it, fully
+    resolved. A language no route names is read by no model: the `language` rule holds it."""
+
     enabled: bool = True
-    models: Mapping[str, frozenset[str]] = field(default_factory=lambda: DEFAULT_MODEL_LANGUAGES)
+    routes: Mapping[str, str] = field(default_factory=lambda: default_routes(None))
+
+    def route(self, language: str | None) -> str | None:
+        """The model that scores a comment in `language`: `default` when the language can't
+        be told (None), None when no model reads it."""
+        if language is None:
+            return DEFAULT_MODEL_ID
+        return self.routes.get(language)
+
+    @property
+    def readable(self) -> frozenset[str]:
+        """Every language some model reads."""
+        return frozenset(self.routes)
 
     def covered(self, model: str) -> frozenset[str]:
-        """Languages `model` scores; "-small" and other suffixed variants share their family's."""
-        if model in self.models:
-            return self.models[model]
-        return self.models.get(model.split("-", 1)[0], FALLBACK_LANGUAGES)
+        """The languages routed to the model with id `model`. An id no route names (a variant
+        name recorded before models had ids) is taken for `default`."""
+        target = model if model in self.routes.values() else DEFAULT_MODEL_ID
+        return frozenset(code for code, routed in self.routes.items() if routed == target)
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """What the policy knows of a model in the registry (MODERATION_MODELS and `default`)
+    without loading it: the names of its `outputs` (None: unknown until it is loaded, and then
+    label maps naming them aren't checked) and its Detoxify `variant` (None: a Hugging Face
+    checkpoint, or a default checkpoint that is no published variant)."""
+
+    outputs: tuple[str, ...] | None
+    variant: str | None
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """How one label's score comes from a model's outputs: an output `as_is`, `one_minus`
+    an output (toxicity = 1 - clean), or the `max_of` several."""
+
+    kind: Literal["as_is", "one_minus", "max_of"]
+    outputs: tuple[str, ...]
+
+    def score(self, probabilities: Mapping[str, float]) -> float | None:
+        """None when the model gave none of the outputs it names."""
+        values = [probabilities[name] for name in self.outputs if name in probabilities]
+        if len(values) < len(self.outputs):
+            return None
+        if self.kind == "one_minus":
+            return 1.0 - values[0]
+        return max(values)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The policy's `models.<id>`: how the model's outputs become labels, and its thresholds.
+
+    `labels` None: the outputs are the labels, as is (a Detoxify model). `thresholds`: fully
+    resolved; for `default` they are `toxicity.thresholds`.
+    """
+
+    activation: Activation = "sigmoid"
+    labels: Mapping[str, LabelSource] | None = None
+    thresholds: Mapping[str, float] = field(default_factory=lambda: DEFAULT_THRESHOLDS)
+
+    def scores(self, outputs: Mapping[str, float], *, logits: bool) -> dict[str, float]:
+        """The labels' scores from the model's raw `outputs` (logits: the activation first)."""
+        probabilities = activate(outputs, self.activation) if logits else dict(outputs)
+        if self.labels is None:
+            mapped: dict[str, float | None] = dict(probabilities)
+        else:
+            mapped = {label: source.score(probabilities) for label, source in self.labels.items()}
+        return {
+            label: round(value, SCORE_DIGITS)
+            for label, value in mapped.items()
+            if value is not None
+        }
+
+
+def activate(logits: Mapping[str, float], activation: Activation) -> dict[str, float]:
+    """Probabilities from logits: each on its own (`sigmoid`, a multi-label model) or shared
+    out among them (`softmax`, a model that picks one label)."""
+    if activation == "sigmoid":
+        return {name: _sigmoid(value) for name, value in logits.items()}
+    if not logits:
+        return {}
+    top = max(logits.values())
+    exps = {name: math.exp(value - top) for name, value in logits.items()}
+    total = sum(exps.values())
+    return {name: value / total for name, value in exps.items()}
+
+
+def _sigmoid(value: float) -> float:
+    # Written two ways so that neither overflows: exp(-value) for a large negative value would.
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    small = math.exp(value)
+    return small / (1.0 + small)
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,21 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 import structlog
 
-from policy import Policy, PolicyError, load_policy, parse_policy
+from policy import Policy, PolicyError, RegisteredModel, load_policy, parse_policy
+from service.models.registry import registered_models
 from service.settings import Settings
 
 log = structlog.get_logger(__name__)
 
 LAST_GOOD_NAME = "policy-last-good.yaml"
+# A policy the holder's `before_swap` rejected (a model it routes to didn't load) is tried
+# again after this long even if its file is unchanged: the model may have been fixed since.
+REJECTED_RETRY_SECONDS = 60.0
 
 
 def configured_model_labels(settings: Settings) -> tuple[str, ...] | None:
@@ -45,21 +49,31 @@ def policy_holder(
     *,
     check_every: float = 0.0,
     model_labels: Collection[str] | None = None,
+    registry: Mapping[str, RegisteredModel] | None = None,
+    before_swap: Callable[[Policy], None] | None = None,
 ) -> PolicyHolder:
-    """The holder a long-running process keeps: the model's labels (by default those
-    `configured_model_labels` knows), and the last good copy to fall back to."""
+    """The holder a long-running process keeps: the models it checks the policy against (by
+    default the registry, `registered_models`: MODERATION_MODEL as `default` and those
+    MODERATION_MODELS names; given `model_labels` alone, `default` with those labels), and
+    the last good copy to fall back to. Raises ConfigurationError for a bad registry."""
+    if registry is None and model_labels is None:
+        registry = registered_models(settings)
     return PolicyHolder(
         settings.policy,
+        before_swap=before_swap,
         check_every=check_every,
         model_labels=configured_model_labels(settings) if model_labels is None else model_labels,
+        registry=registry,
         last_good=settings.var_dir / LAST_GOOD_NAME,
     )
 
 
 def check_policy_file(settings: Settings) -> Policy:
     """Load the policy strictly (no fallback), as a process's start-up check does; raises
-    PolicyError. Its warnings are logged and the file becomes the last good copy."""
-    loaded = load_policy(settings.policy, model_labels=configured_model_labels(settings))
+    PolicyError (ConfigurationError for a bad MODERATION_MODELS). Routes and label maps are
+    checked against the registry: a checkpoint's outputs are its config.json's id2label, read
+    without torch. Its warnings are logged and the file becomes the last good copy."""
+    loaded = load_policy(settings.policy, registry=registered_models(settings))
     log_warnings(loaded)
     _keep_last_good(settings.var_dir / LAST_GOOD_NAME, settings.policy.read_bytes())
     return loaded
@@ -76,18 +90,28 @@ def is_blank(raw: bytes) -> bool:
 
 
 class PolicyHolder:
+    """`before_swap(policy)`, when set, runs before a policy is put in force (the first one
+    included) and rejects it by raising: the worker loads the models it routes to there
+    (workers/models.py). A rejected reload keeps the policy in force, like a broken file; a
+    rejected first policy falls back to the last good copy, if that is accepted."""
+
     def __init__(
         self,
         path: Path,
         *,
+        before_swap: Callable[[Policy], None] | None = None,
         check_every: float = 0.0,
         model_labels: Collection[str] | None = None,
+        registry: Mapping[str, RegisteredModel] | None = None,
         last_good: Path | None = None,
     ) -> None:
         self.path = path
         self._check_every = check_every
         self._model_labels = model_labels
+        self._registry = registry
         self._last_good = last_good
+        self.before_swap = before_swap
+        self._retry_at: float | None = None
         self._lock = threading.Lock()
         self._policy = self._first_load()
         log_warnings(self._policy)
@@ -110,14 +134,16 @@ class PolicyHolder:
         except OSError as exc:
             log.error("policy.unreadable", path=str(self.path), error=exc.strerror)
             return
-        if digest == self._digest:
+        if digest == self._digest and not self._retry_due():
             return
         with self._lock:
-            if digest == self._digest:
+            if digest == self._digest and not self._retry_due():
                 return
+            self._retry_at = None
             try:
                 raw = self.path.read_bytes()
                 policy = self._parse(raw, allow_blank=False)
+                self._accept(policy)
             except PolicyError as exc:
                 log.error(
                     "policy.reload_rejected",
@@ -141,11 +167,14 @@ class PolicyHolder:
             raw = self.path.read_bytes()
             # A process started while an editor's save is halfway must not run on defaults.
             policy = self._parse(raw, allow_blank=last_good in (None, raw))
+            self._accept(policy)
         except (PolicyError, OSError) as exc:
             fallback = None
             if last_good is not None:
                 with contextlib.suppress(PolicyError):
-                    fallback = self._parse(last_good, allow_blank=True)
+                    parsed = self._parse(last_good, allow_blank=True)
+                    self._accept(parsed)
+                    fallback = parsed
             if fallback is None:
                 if isinstance(exc, OSError):
                     raise PolicyError(
@@ -162,6 +191,19 @@ class PolicyHolder:
         self._keep(raw)
         return policy
 
+    def _accept(self, policy: Policy) -> None:
+        """`before_swap`'s verdict; a rejection is a PolicyError naming its reason."""
+        if self.before_swap is None:
+            return
+        try:
+            self.before_swap(policy)
+        except Exception as exc:
+            self._retry_at = time.monotonic() + REJECTED_RETRY_SECONDS
+            raise PolicyError(str(exc), source=str(self.path)) from exc
+
+    def _retry_due(self) -> bool:
+        return self._retry_at is not None and time.monotonic() >= self._retry_at
+
     def _parse(self, raw: bytes, *, allow_blank: bool) -> Policy:
         if not allow_blank and is_blank(raw):
             raise PolicyError(
@@ -170,7 +212,11 @@ class PolicyHolder:
                 source=str(self.path),
             )
         return parse_policy(
-            raw, source=str(self.path), base_dir=self.path.parent, model_labels=self._model_labels
+            raw,
+            source=str(self.path),
+            base_dir=self.path.parent,
+            model_labels=self._model_labels,
+            registry=self._registry,
         )
 
     def _last_good_raw(self) -> bytes | None:

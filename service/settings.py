@@ -81,7 +81,18 @@ class Settings(BaseSettings):
     model_hf_base_url: str | None = Field(
         None,
         description="Where `moderation models fetch` gets transformers config/tokenizer files "
-        "(default: the Hugging Face hub).",
+        "and `hf:ORG/NAME` checkpoints (default: the Hugging Face hub).",
+    )
+    models: str | None = Field(
+        None,
+        description="The model registry: a JSON object from model id to a published Detoxify "
+        "variant name or a Hugging Face checkpoint directory relative to MODERATION_MODELS_DIR, "
+        'e.g. {"ko-hate": "ko-hate"}; the id `default` is MODERATION_MODEL\'s.',
+    )
+    models_dir: Path = Field(
+        Path("models"),
+        description="Where the registry's Hugging Face checkpoint directories live; a "
+        "directory outside it is refused.",
     )
 
     policy: Path = DEFAULT_POLICY
@@ -157,6 +168,7 @@ class Settings(BaseSettings):
         "model_config_dir",
         "model_base_url",
         "model_hf_base_url",
+        "models",
         "webhook_url",
         "webhook_secret",
         "webhook_events",

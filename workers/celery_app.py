@@ -21,17 +21,20 @@ from celery.signals import (
     worker_process_shutdown,
 )
 
-from policy import preload_language_detector
+from policy import RegisteredModel, preload_language_detector
 from service.broker.connections import redis_client
 from service.broker.contract import PURGE_TASK, RELAY_OUTBOX_TASK, SWEEP_TASK
 from service.broker.producer import TaskProducer, celery_config
 from service.db.engine import Database
 from service.logging import configure_logging
-from service.policies import configured_model_labels, policy_holder
+from service.models.registry import model_registry, registered_models
+from service.policies import policy_holder
 from service.settings import Settings
 from workers import child_failure, runtime
 from workers.heartbeat import start_heartbeat
 from workers.memory import return_freed_memory
+from workers.models import DEFAULT_MODEL_ID, ChildModels
+from workers.scoring.scorer import Scorer
 from workers.shadow import ShadowPolicy
 
 log = structlog.get_logger(__name__)
@@ -68,30 +71,40 @@ def create_celery_app(settings: Settings) -> Celery:
 
 
 def build_runtime(settings: Settings, *, load_model: bool) -> runtime.WorkerRuntime:
-    scorer = None
+    """With `load_model` (a worker child): `default`, then every model the policy in force
+    routes to (workers/models.py), each logged with its memory; the holder then loads what a
+    reloaded policy routes to before putting it in force, one child of the host at a time."""
+    registry = registered_models(settings)
+    scorers: dict[str, Scorer] = {}
+    models: ChildModels | None = None
     if load_model:
-        from workers.scoring.scorer import load_scorer
-
-        scorer = load_scorer(settings)
-    # A checkpoint that is no published variant says which labels it has only once loaded.
-    labels = scorer.labels if scorer is not None else configured_model_labels(settings)
+        models = ChildModels(settings, model_registry(settings), scorers)
+        default = models.load(DEFAULT_MODEL_ID)
+        # A checkpoint that is no published variant says which labels it has only once loaded.
+        registry[DEFAULT_MODEL_ID] = RegisteredModel(
+            outputs=default.labels, variant=registry[DEFAULT_MODEL_ID].variant
+        )
+    policies = policy_holder(
+        settings, registry=registry, before_swap=None if models is None else models.load_for
+    )
+    if models is not None:
+        policies.before_swap = models.load_for_reload
     rt = runtime.WorkerRuntime(
         settings=settings,
         db=Database(settings.effective_database_url),
         redis=redis_client(settings.redis_url),
         producer=TaskProducer(settings),
-        policies=policy_holder(settings, model_labels=labels),
+        policies=policies,
         shadow=(
             None
             if settings.shadow_policy is None
-            else ShadowPolicy(settings.shadow_policy, model_labels=labels)
+            else ShadowPolicy(settings.shadow_policy, registry=registry)
         ),
-        scorer=scorer,
+        scorers=scorers,
     )
     if rt.scorer is not None:
         preload_language_detector()
         return_freed_memory()
-        log.info("worker.model_loaded", model=rt.scorer.model_id, pid=os.getpid())
         start_heartbeat(rt.redis, model=rt.scorer.model_id)
     return rt
 

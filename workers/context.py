@@ -8,6 +8,7 @@ order, after the batch's earlier comments.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,6 +59,12 @@ class PendingComment:
         """When the text being decided was accepted: the edit's time for an edited comment."""
         return self.revised_at or self.created_at
 
+    @functools.cached_property
+    def language(self) -> str | None:
+        """`policy.detect_language` of the text, detected once: the worker routes the comment
+        to a model by it, and its context records it."""
+        return policy.detect_language(self.subject.text)
+
 
 @dataclass(frozen=True)
 class _History:
@@ -92,7 +99,8 @@ class BatchContext:
         self._histories = histories
         self._model = model
 
-    def context_for(self, comment: PendingComment) -> policy.Context:
+    def context_for(self, comment: PendingComment, *, model: str | None = None) -> policy.Context:
+        """`model`: the id of the model that scores the comment (the batch's by default)."""
         subject = comment.subject
         history = self._histories[comment.comment_id]
         return policy.Context(
@@ -102,8 +110,8 @@ class BatchContext:
             article=article_record(self._articles.get(subject.article_id)),
             flood_count=history.flood_count,
             recent_digests=history.recent_digests,
-            language=policy.detect_language(subject.text),
-            model=self._model,
+            language=comment.language,
+            model=self._model if model is None else model,
         )
 
     def decided(self, comment: PendingComment, action: str) -> None:

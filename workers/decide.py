@@ -5,12 +5,19 @@ Each comment gets the scores it would get alone (the scorer's batches don't coup
 and is decided in posting order, exactly as a task per comment would. What the batch shares is
 the model's forward passes, and the database and Redis work: a constant number of round trips
 whatever its size.
+
+Each comment's language is detected once (`PendingComment.language`) and routes it to a model
+(`Policy.route`); each model scores its group of the batch in one call, and its outputs become
+the service's labels by the policy (`Policy.model_scores`). A comment whose language no model
+reads (or that is too short or mixed to tell: `default`) is scored by `default`; the policy's
+`language` rule holds the former. The decision records the scoring model (`model`: the weights
+that scored it) and its context the model's id and the language.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import structlog
@@ -22,12 +29,11 @@ from service.broker.notify import publish_decided
 from service.comments.decisions import AutomatedDecision, Recorded, record_automated_decisions
 from service.db.tables import utcnow
 from service.events import COMMENT_DECIDED
-from service.model_catalogue import variant_of
 from service.store.context import list_pending_rows
 from workers import metrics
 from workers.context import PendingComment, read_contexts
 from workers.memory import trim_heap_every
-from workers.runtime import WorkerRuntime
+from workers.runtime import DEFAULT_MODEL_ID, WorkerRuntime
 from workers.scoring.scorer import Scorer
 from workers.shadow import ShadowCase, record_shadow_decisions
 
@@ -37,12 +43,21 @@ TRIM_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
+class _Scored:
+    scores: dict[str, float]
+    seconds: float
+    model_id: str
+    """The scorer's `model_id` (which weights, which precision), what the decision records."""
+
+
+@dataclass(frozen=True)
 class _Decided:
     comment: PendingComment
     scores: dict[str, float]
     scoring_seconds: float
     context: policy.Context
     decision: policy.Decision
+    model: str
 
 
 def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]:
@@ -57,22 +72,20 @@ def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]
         pending, chosen = _load_pending(session, items)
         if not pending:
             return [None] * len(items)
-        contexts = read_contexts(
-            session,
-            pending,
-            current=current,
-            # An unknown checkpoint counts as English-only for the language rule.
-            model=variant_of(rt.settings.model) or "custom",
-        )
-    scored = _score(rt.scorer, pending)
+        contexts = read_contexts(session, pending, current=current, model=DEFAULT_MODEL_ID)
+    routes = route_comments(current, pending)
+    scored = _score_routed(rt, current, pending, routes)
     # The forward passes' freed activations leave holes in glibc's heap.
     trim_heap_every(TRIM_SECONDS)
     decided = []
-    for comment, scores, scoring_seconds in scored:
-        context = contexts.context_for(comment)
-        decision = current.evaluate(comment.subject, scores, context)
+    for comment in pending:
+        result = scored[comment.comment_id]
+        context = contexts.context_for(comment, model=routes[comment.comment_id])
+        decision = current.evaluate(comment.subject, result.scores, context)
         contexts.decided(comment, decision.action)
-        decided.append(_Decided(comment, scores, scoring_seconds, context, decision))
+        decided.append(
+            _Decided(comment, result.scores, result.seconds, context, decision, result.model_id)
+        )
     recorded = record_automated_decisions(
         rt.db,
         decisions=[
@@ -83,11 +96,11 @@ def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]
                 reasons=[reason.to_dict() for reason in item.decision.reasons],
                 scores=item.scores,
                 context=item.context.to_dict(),
+                model=item.model,
             )
             for item in decided
         ],
         policy_version=current.version,
-        model=rt.scorer.model_id,
         webhooks=rt.settings.announces(COMMENT_DECIDED),
         now=utcnow(),
         audit_sample_rate=rt.settings.audit_sample,
@@ -178,6 +191,39 @@ def _log_dropped(rt: WorkerRuntime, dropped: Sequence[_Decided]) -> None:
             )
 
 
+def route_comments(current: policy.Policy, pending: Sequence[PendingComment]) -> dict[str, str]:
+    """Each comment's model id, by its language: `default` where the policy routes none (the
+    `language` rule then holds it, unless its language is unknown)."""
+    return {
+        comment.comment_id: current.route(comment.language) or DEFAULT_MODEL_ID
+        for comment in pending
+    }
+
+
+def _score_routed(
+    rt: WorkerRuntime,
+    current: policy.Policy,
+    pending: Sequence[PendingComment],
+    routes: Mapping[str, str],
+) -> dict[str, _Scored]:
+    """Each comment's scores as service labels, by comment id: each model scores its group
+    (in posting order) in one call."""
+    groups: dict[str, list[PendingComment]] = {}
+    for comment in pending:
+        groups.setdefault(routes[comment.comment_id], []).append(comment)
+    scored: dict[str, _Scored] = {}
+    for model_id, group in groups.items():
+        scorer = rt.scorers.get(model_id)
+        if scorer is None:
+            # The holder puts a policy in force only once its models are loaded here.
+            raise RuntimeError(f"the policy routes to model {model_id!r}, not loaded here")
+        logits = scorer.outputs_are == "logits"
+        for comment, outputs, seconds in _score(scorer, group):
+            scores = current.model_scores(model_id, outputs, logits=logits)
+            scored[comment.comment_id] = _Scored(scores, seconds, scorer.model_id)
+    return scored
+
+
 def _score(
     scorer: Scorer, pending: Sequence[PendingComment]
 ) -> list[tuple[PendingComment, dict[str, float], float]]:
@@ -223,6 +269,8 @@ def _announce(
                 action=item.decision.action,
                 reasons=[reason.rule for reason in item.decision.reasons],
                 scoring_ms=round(item.scoring_seconds * 1000, 1),
+                model=item.context.model,
+                language=item.context.language,
                 policy_version=policy_version,
             )
     return [item for item, _ in done]

@@ -21,9 +21,9 @@ from workers.scoring.scorer import Scorer
 
 log = structlog.get_logger(__name__)
 
-# Feedback has no caller waiting and no language answer to give.
+# Feedback has no caller waiting and no language answer to give (`detected=None`: none is
+# detected).
 _NO_DEADLINE = math.inf
-_NO_LANGUAGES: frozenset[str] = frozenset()
 
 
 def score_feedback(db: Database, scorer: Scorer, feedback_ids: Sequence[int]) -> int:
@@ -37,7 +37,7 @@ def score_feedback(db: Database, scorer: Scorer, feedback_ids: Sequence[int]) ->
             assert text is not None, "list_unscored_feedback returns rows with their text"
             if text not in summaries:
                 result = analyze_text(
-                    scorer, text, spans=False, deadline=_NO_DEADLINE, covered=_NO_LANGUAGES
+                    scorer, text, spans=False, deadline=_NO_DEADLINE, detected=None
                 )
                 summaries[text] = result["summary"]
             set_feedback_scores(session, feedback=row, scores=summaries[text])

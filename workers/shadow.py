@@ -4,6 +4,13 @@ It runs after the real decision is recorded and announced, with the same scores 
 so it can't delay or change that decision; anything that goes wrong in it is logged and
 swallowed. The file is loaded on first use rather than at start, so a broken shadow file
 never keeps a worker from moderating: it is logged once, and tried again once it changes.
+
+The shadow policy is read with the same model registry and evaluated on the scores the real
+decision read: those of the model the real policy routed the comment to. Where the shadow
+policy routes the comment's language to another model, its decision would rest on scores of a
+model it didn't choose, so none is recorded: the comment is logged (`shadow.not_comparable`)
+and left out of the shadow report. (Scoring it again with the shadow's model would cost a
+second forward pass, and perhaps a model this worker doesn't hold, on live traffic.)
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import policy
 from service.db.tables import utcnow
 from service.policies import PolicyHolder
 from service.store.tuning import add_shadow_decisions
+from workers.models import DEFAULT_MODEL_ID
 
 if TYPE_CHECKING:
     from workers.runtime import WorkerRuntime
@@ -28,9 +36,17 @@ log = structlog.get_logger(__name__)
 
 
 class ShadowPolicy:
-    def __init__(self, path: Path, *, model_labels: Collection[str] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        model_labels: Collection[str] | None = None,
+        registry: Mapping[str, policy.RegisteredModel] | None = None,
+    ) -> None:
+        """`registry`: the worker's, so the shadow routes and maps what the real one can."""
         self.path = path
         self._model_labels = model_labels
+        self._registry = registry
         self._holder: PolicyHolder | None = None
         self._unusable: str | None = None
 
@@ -47,7 +63,9 @@ class ShadowPolicy:
         if state == self._unusable:
             return None
         try:
-            holder = PolicyHolder(self.path, model_labels=self._model_labels)
+            holder = PolicyHolder(
+                self.path, model_labels=self._model_labels, registry=self._registry
+            )
         except policy.PolicyError as exc:
             self._give_up(state, error=str(exc))
             return None
@@ -77,7 +95,8 @@ class ShadowCase:
 
 def record_shadow_decisions(rt: WorkerRuntime, cases: Sequence[ShadowCase]) -> list[str | None]:
     """Each case's shadow action, recorded, its rows written in one session; None where there
-    is no usable shadow policy or recording that case failed. Never raises."""
+    is no usable shadow policy, the case is not comparable (the shadow routes it to another
+    model) or recording it failed. Never raises."""
     nothing: list[str | None] = [None] * len(cases)
     if rt.shadow is None or not cases:
         return nothing
@@ -93,6 +112,15 @@ def record_shadow_decisions(rt: WorkerRuntime, cases: Sequence[ShadowCase]) -> l
     decided: list[tuple[ShadowCase, policy.Decision]] = []
     for case in cases:
         try:
+            if not shadow.scores_evaluable(case.context):
+                log.info(
+                    "shadow.not_comparable",
+                    comment_id=case.comment_id,
+                    model=case.context.model,
+                    shadow_model=shadow.route(case.context.language) or DEFAULT_MODEL_ID,
+                    language=case.context.language,
+                )
+                continue
             decided.append((case, shadow.evaluate(case.subject, case.scores, case.context)))
         except Exception as exc:
             log.exception("shadow.failed", comment_id=case.comment_id, error=type(exc).__name__)

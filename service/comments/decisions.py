@@ -36,7 +36,9 @@ class Recorded:
 
 @dataclass(frozen=True)
 class AutomatedDecision:
-    """What the policy decided for one comment of a batch, at one revision of its text."""
+    """What the policy decided for one comment of a batch, at one revision of its text, and
+    the model whose scores it read (`model`; None: the batch's `model=`). A batch's comments
+    may be scored by different models, one per language (workers/decide.py)."""
 
     comment_id: str
     action: str
@@ -44,6 +46,7 @@ class AutomatedDecision:
     scores: dict[str, float]
     context: dict[str, Any]
     revision: int = field(kw_only=True)
+    model: str | None = field(default=None, kw_only=True)
 
 
 def record_automated_decisions(
@@ -51,7 +54,7 @@ def record_automated_decisions(
     *,
     decisions: Sequence[AutomatedDecision],
     policy_version: str,
-    model: str,
+    model: str | None = None,
     webhooks: bool,
     now: datetime,
     audit_sample_rate: float = 0.0,
@@ -101,7 +104,7 @@ def _record(
     decisions: Sequence[AutomatedDecision],
     *,
     policy_version: str,
-    model: str,
+    model: str | None,
     webhooks: bool,
     now: datetime,
     audit_sample_rate: float,
@@ -131,7 +134,7 @@ def _record(
                 "reasons": decision.reasons,
                 "scores": decision.scores,
                 "policy_version": policy_version,
-                "model": model,
+                "model": model if decision.model is None else decision.model,
                 "context": decision.context,
             }
             for decision in todo

@@ -8,6 +8,9 @@ that takes it up too late (the caller is gone) drops it unscored.
 
 Each wait holds its own short-lived Redis connection: BLPOP blocks the connection it runs
 on, and a request may run on any event loop (tests run one per request).
+
+The task names the model to score with when the request's languages chose it
+(service/perspective/routing.py); otherwise the worker detects the language and routes it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from service.broker.contract import ANALYZE_RESULT_PREFIX, ANALYZE_TASK
 from service.broker.producer import TaskProducer
 from service.perspective.errors import unavailable
+from service.perspective.routing import Route
 from service.perspective.schemas import AnalyzeCommentRequest
 from service.settings import Settings
 
@@ -34,9 +38,15 @@ RESULT_TTL_SECONDS = 30
 
 
 async def request_scores(
-    settings: Settings, producer: TaskProducer, request: AnalyzeCommentRequest
+    settings: Settings,
+    producer: TaskProducer,
+    request: AnalyzeCommentRequest,
+    route: Route | None = None,
 ) -> dict[str, Any]:
-    """The worker's raw result (workers/analyze.py), or Google's 503 if none comes in time."""
+    """The worker's raw result (workers/analyze.py), or Google's 503 if none comes in time.
+    `route` (service/perspective/routing.py): the model to score with, if the request's
+    languages chose one; by default the worker detects the language and routes."""
+    route = route or Route(None)
     if not settings.redis_url:
         raise unavailable("Analysis needs Redis, which is not configured.")
     timeout = settings.analyze_timeout_seconds
@@ -46,6 +56,10 @@ async def request_scores(
         "text": request.text,
         "spans": request.span_annotations,
         "deadline": time.time() + timeout,
+        # The model id; None: the worker routes the language it detects (or, when
+        # `score` is false, scores nothing and only detects it).
+        "model": route.model,
+        "score": route.readable,
     }
     client = aioredis.Redis.from_url(
         settings.redis_url, socket_connect_timeout=1, socket_timeout=timeout + 2

@@ -1,9 +1,11 @@
-"""Google Perspective's `comments:analyze` and `comments:suggestscore`, answered from Detoxify.
+"""Google Perspective's `comments:analyze` and `comments:suggestscore`, answered from the
+configured models.
 
 Requests and answers follow Perspective's v1alpha1 API, errors included, so a client changes
-only its endpoint. What differs (docs/perspective.md): the scores come from the configured
-Detoxify model, so the names match but the calibration does not; attributes are Detoxify's
-labels under Perspective's names, and an attribute the model lacks is an unknown one.
+only its endpoint. What differs (docs/perspective.md): the scores come from the model the
+policy routes the comment's language to (service/perspective/routing.py), so the names match
+but the calibration does not; attributes are the service's labels under Perspective's names,
+and an attribute that model lacks is an unknown one.
 
 This module holds the Perspective semantics and nothing else: reading a request body, checking
 it against the models (service/perspective/schemas.py), turning a worker's raw scores into
@@ -21,6 +23,7 @@ from typing import Any
 from service.db.engine import Database
 from service.http.bodies import build
 from service.model_catalogue import model_labels, variant_of
+from service.models.registry import DEFAULT_ID
 from service.perspective.errors import PerspectiveError, invalid, unavailable
 from service.perspective.resources import (
     SCORE_TYPE,
@@ -29,6 +32,7 @@ from service.perspective.resources import (
     Score,
     SpanScore,
 )
+from service.perspective.routing import language_not_supported, primary
 from service.perspective.schemas import (
     MAX_TEXT_BYTES,
     AnalyzeCommentRequest,
@@ -93,32 +97,25 @@ def parse_analyze_request(
 
 
 def render_analysis(request: AnalyzeCommentRequest, result: Mapping[str, Any]) -> dict[str, Any]:
-    """Perspective's response from a worker's result (workers/analyze.py)."""
-    labels = set(result["labels"])
-    for name in request.requested_attributes:
-        if ATTRIBUTES[name] not in labels:
-            raise invalid(f"Unknown requested attribute: {name}")
+    """Perspective's response from a worker's result (workers/analyze.py): scored by the
+    model `result["routed"]` names, or by none (None) when no model reads the request's
+    languages, or the language the worker detected in a request that names none."""
     detected = result.get("detected")
     detected_languages = [detected] if detected else []
     languages = list(request.languages) or [detected or FALLBACK_LANGUAGE]
-    covered = set(result["covered"])
-    unsupported = list(dict.fromkeys(_primary(lang) for lang in languages))
-    unsupported = [lang for lang in unsupported if lang not in covered]
     attributes = request.requested_attributes
-    if unsupported and request.drop_unsupported_attributes:
+    # A worker of an older release routes nothing: what it scored is `default`'s.
+    if result.get("routed", DEFAULT_ID) is None:
+        if not request.drop_unsupported_attributes:
+            unsupported = list(dict.fromkeys(primary(language) for language in languages))
+            raise language_not_supported(request, unsupported, detected=detected_languages)
         attributes = {}
-    elif unsupported:
-        name = next(iter(attributes))
-        raise invalid(
-            f"Attribute {name} does not support request languages: {', '.join(unsupported)}",
-            "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
-            languageNotSupportedByAttributeError={
-                "detectedLanguages": detected_languages,
-                "requestedLanguages": list(request.languages),
-                "attribute": name,
-            },
-        )
-    spans = result.get("spans") or [[0, len(request.text), result["summary"]]]
+    else:
+        labels = set(result["labels"])
+        for name in attributes:
+            if ATTRIBUTES[name] not in labels:
+                raise invalid(f"Unknown requested attribute: {name}")
+    spans = result.get("spans") or [[0, len(request.text), result.get("summary", {})]]
     offsets = utf16_offsets(request.text, [offset for span in spans for offset in span[:2]])
     scores: dict[str, AttributeScores] = {}
     for name, parameters in attributes.items():
@@ -171,11 +168,6 @@ def record_suggestion(
         ]
         ids = [row.id for row in rows]
     return ids
-
-
-def _primary(language: str) -> str:
-    """ "en-US" → "en": Perspective takes ISO 639-1 and BCP-47 codes alike."""
-    return language.replace("_", "-").split("-", 1)[0].lower()
 
 
 def _score(value: float) -> Score:

@@ -40,6 +40,7 @@ from service.perspective.resources import (
     GoogleError,
     SuggestCommentScoreResponse,
 )
+from service.perspective.routing import attribute_labels, registry_outputs, route_request
 from service.perspective.schemas import AnalyzeCommentRequest, SuggestCommentScoreRequest
 from service.perspective.wire import render
 
@@ -103,8 +104,9 @@ def _perspective_route(method: str) -> Callable[[Endpoint], Endpoint]:
         body=AnalyzeCommentRequest,
         security=KEY,
         problem_model=GoogleError,
-        description="Google Perspective's `comments:analyze`, scored by the configured "
-        "Detoxify model. See docs/perspective.md for what differs.",
+        description="Google Perspective's `comments:analyze`, scored by the model the policy "
+        "routes the comment's language to (the first of `languages` a model reads, or the "
+        "detected one). See docs/perspective.md for what differs.",
         body_description=BODY,
     )
 )
@@ -113,9 +115,12 @@ async def analyze(request: Request) -> JSONResponse:
     svc = services(request)
     grant = await _authenticate(request)
     await run_in_threadpool(QuotaGate(svc.redis).check, grant)
-    labels = labels_of_model(svc.settings.model)
-    parsed = parse_analyze_request(decode_body(await _read_body(request)), labels=labels)
-    result = await request_scores(svc.settings, svc.producer, parsed)
+    body = decode_body(await _read_body(request))
+    policy = svc.policies.current()
+    labels = attribute_labels(policy, registry_outputs(svc.settings), body)
+    parsed = parse_analyze_request(body, labels=labels)
+    route = route_request(policy, parsed)
+    result = await request_scores(svc.settings, svc.producer, parsed, route)
     return JSONResponse(render_analysis(parsed, result))
 
 

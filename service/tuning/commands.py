@@ -22,10 +22,12 @@ from service.tuning.windows import InvalidWindow, parse_since
 
 def run_replay(settings: Settings, candidate_file: Path, *, since: str, as_json: bool) -> None:
     from policy import PolicyError, load_policy
+    from service.models.registry import registered_models
 
     start = _since(since)
     try:
-        candidate = load_policy(candidate_file)
+        # The registry decides where the candidate routes each language, as in the workers.
+        candidate = load_policy(candidate_file, registry=registered_models(settings))
     except PolicyError as exc:
         raise ConfigurationError(str(exc)) from exc
     database = Database(settings.effective_database_url)

@@ -10,6 +10,13 @@ auto-trust) need the figures the worker stores with each decision. Decisions sto
 did, or whose recent figures were counted over another window than the candidate's, can't be
 judged under a candidate that has those rules on: they are counted as not evaluable and left
 out of the comparison, rather than guessed.
+
+Scores are the scoring model's: a decision whose language the candidate routes to another
+model than the one that scored it (a candidate that sends Korean to a Korean model, replayed
+over comments the default model scored) would need scoring again, so it is not evaluable
+either. Decisions stored before models had ids recorded a variant name; they count as scored
+by `default`. The label maps are the candidate's too: stored scores are judged as they were
+mapped when decided.
 """
 
 from __future__ import annotations
@@ -39,6 +46,9 @@ class ReplayReport:
     skipped_purged: int
     comparison: dict[str, Any]
     not_evaluable: int = 0
+    # Of `not_evaluable`: the author figures missing, or the language routed to another model.
+    not_evaluable_author_figures: int = 0
+    not_evaluable_other_model: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +58,10 @@ class ReplayReport:
             "considered": self.considered,
             "skipped_purged": self.skipped_purged,
             "not_evaluable": self.not_evaluable,
+            "not_evaluable_reasons": {
+                "author_figures": self.not_evaluable_author_figures,
+                "other_model": self.not_evaluable_other_model,
+            },
             **self.comparison,
         }
 
@@ -67,14 +81,16 @@ def replay_policy(
     """Compare `candidate` with the stored automated decisions made since `since`.
 
     Comments whose text was purged can't be re-evaluated; they are counted and skipped, as
-    are those whose stored context lacks the author figures the candidate's rules read
+    are those whose stored context lacks the author figures the candidate's rules read, or
+    whose language the candidate routes to another model than the one that scored them
     (`not_evaluable`).
     """
     with db.session() as session:
         labels = collect_judgements(session, since=since)
     comparison = Comparison()
     versions: Counter[str] = Counter()
-    considered = skipped = not_evaluable = 0
+    considered = skipped = 0
+    unevaluable: Counter[str] = Counter()
     after_id = 0
     while True:
         with db.session() as session:
@@ -91,8 +107,11 @@ def replay_policy(
                 skipped += 1
                 continue
             context = policy.Context.from_dict(decision.context or {})
+            if not candidate.scores_evaluable(context):
+                unevaluable["other_model"] += 1
+                continue
             if not candidate.author_rules_evaluable(context):
-                not_evaluable += 1
+                unevaluable["author_figures"] += 1
                 continue
             replayed = candidate.evaluate(
                 policy.Comment(
@@ -122,7 +141,9 @@ def replay_policy(
         considered=considered,
         skipped_purged=skipped,
         comparison=comparison.report(),
-        not_evaluable=not_evaluable,
+        not_evaluable=unevaluable.total(),
+        not_evaluable_author_figures=unevaluable["author_figures"],
+        not_evaluable_other_model=unevaluable["other_model"],
     )
 
 

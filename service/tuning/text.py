@@ -25,11 +25,19 @@ def render_replay(report: dict[str, Any]) -> str:
         f"compared {report['compared']:,}.",
     ]
     if report.get("not_evaluable"):
-        lines.append(
-            f"Not evaluable: {report['not_evaluable']:,} decided before the worker recorded the "
-            "author figures the candidate's author rules read (or over another window); "
-            "left out."
-        )
+        reasons = report["not_evaluable_reasons"]
+        figures, other_model = reasons["author_figures"], reasons["other_model"]
+        lines.append(f"Not evaluable: {report['not_evaluable']:,}, left out:")
+        if figures:
+            lines.append(
+                f"  {figures:,} decided before the worker recorded the author figures the "
+                "candidate's author rules read (or over another window)"
+            )
+        if other_model:
+            lines.append(
+                f"  {other_model:,} in a language the candidate routes to another model than "
+                "the one that scored them (they would need scoring again)"
+            )
     lines.append("")
     lines += _comparison_lines(report, ("current", "candidate"))
     return "\n".join(lines)

@@ -38,7 +38,7 @@ def test_a_context_recorded_with_texts_replays_as_digests(shipped: Policy) -> No
 def test_context_from_an_old_record_gets_defaults() -> None:
     assert Context.from_dict({}) == Context()
     assert Context.from_dict({"author": None, "flood_count": None, "language": None}) == Context()
-    assert Context().model == "unbiased"
+    assert Context().model == "default"
 
 
 def test_replay_of_a_stored_decision_is_identical(shipped: Policy) -> None:

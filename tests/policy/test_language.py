@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import pytest
 
-from policy import Policy, detect_language, preload_language_detector
+from policy import Policy, RegisteredModel, detect_language, load_policy, preload_language_detector
 from policy.language import (
     DETECTABLE_LANGUAGES,
     LANGUAGE_CODES,
     language_detector,
     language_identifiers,
 )
-from tests.support.policies import evaluate
+from tests.support.policies import SHIPPED, evaluate
 
 SWAHILI = (
     "Serikali inapaswa kuwekeza zaidi katika elimu ya watoto. Walimu wanastahili mishahara bora."
@@ -108,8 +108,9 @@ def test_worker_flow_under_the_default_model(shipped: Policy, text: str, held: b
         ("lol ok", False),
     ],
 )
-def test_worker_flow_under_the_multilingual_model(shipped: Policy, text: str, held: bool) -> None:
-    decision = evaluate(shipped, text, language=detect_language(text), model="multilingual")
+def test_worker_flow_under_the_multilingual_model(text: str, held: bool) -> None:
+    shipped = load_policy(SHIPPED, registry={"default": RegisteredModel(None, "multilingual")})
+    decision = evaluate(shipped, text, language=detect_language(text))
     assert (decision.action == "hold") is held
 
 

@@ -95,17 +95,18 @@ MISTAKES = [
             "domain-empty"),
     mistake("links:\n  allow_domains: [~]\n", 2, "links.allow_domains[0]", "must not be empty",
             "domain-null"),
-    mistake("language:\n  models:\n    multilingual: [en, english]\n", 3,
-            "language.models.multilingual[1]", "'english' is not a language code",
-            "language-code"),
-    mistake("language:\n  models:\n    multilingual: [en, zz]\n", 3,
-            "language.models.multilingual[1]", "'zz' is not a language code", "language-zz"),
-    mistake("language:\n  models:\n    multilingual: [en, eng]\n", 3,
-            "language.models.multilingual[1]", "'eng' is not a language code", "language-eng"),
+    mistake("language:\n  routes:\n    en: default\n    english: default\n", 4,
+            "language.routes.english", "'english' is not a language code", "language-code"),
+    mistake("language:\n  routes:\n    zz: default\n", 3,
+            "language.routes.zz", "'zz' is not a language code", "language-zz"),
+    mistake("language:\n  routes:\n    eng: default\n", 3,
+            "language.routes.eng", "'eng' is not a language code", "language-eng"),
     mistake(LISTS + "    - {id: a, language: zz, severity: banned, words: [x]}\n", 3,
             "terms.lists[0].language", "'zz' is not a language code", "list-language-zz"),
-    mistake("language:\n  models:\n    Big Model: [en]\n", 3, "language.models.Big Model",
-            "not a model name", "model-name"),
+    mistake("language:\n  routes:\n    en: Big Model\n", 3, "language.routes.en",
+            "no model has the id 'Big Model'; the ids are: default", "model-name"),
+    mistake("language:\n  models:\n    multilingual: [en, fr]\n", 2, "language.models",
+            "replace `models:` with `routes:`", "language-models-old-form"),
     mistake("author:\n  trusted_skip: [toxicity]\n", 2, "author.trusted_skip[0]",
             "'toxicity' is not one of", "trusted-skip-toxicity"),
     mistake("author:\n  trusted_skip_toxicity: [insult, threat]\n", 2,
@@ -296,14 +297,15 @@ def test_empty_files_and_sections_take_defaults(yaml_text: str, shipped: Policy)
 
 
 def test_norwegian_is_a_language_not_false() -> None:
-    policy = policy_from("language:\n  models:\n    nordic: [en, no, sv]\n")
-    assert policy.covered_languages("nordic") == {"en", "no", "sv"}
+    policy = policy_from("language:\n  routes:\n    no: default\n    sv: default\n")
+    assert policy.covered_languages("default") == {"en", "no", "sv"}
+    assert policy.route("no") == "default"
 
 
 @pytest.mark.parametrize("code", ["en", "ko", "sw", "eo", "no", "yue"])
 def test_language_codes_are_accepted(code: str) -> None:
-    policy = policy_from(f"language:\n  models:\n    mine: [{code}]\n")
-    assert policy.covered_languages("mine") == {code}
+    policy = policy_from(f"language:\n  routes:\n    {code}: default\n")
+    assert policy.route(code) == "default"
 
 
 @pytest.mark.parametrize("seconds", [10, 86_400, 366 * 86_400])

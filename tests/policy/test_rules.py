@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from policy import Policy, normalize, text_digest
+from policy import Policy, RegisteredModel, normalize, text_digest
 from tests.support.policies import evaluate, kinds, policy_from, rules
 
 
@@ -175,7 +175,7 @@ def test_flood_duration_in_days() -> None:
 
 
 @pytest.mark.parametrize(
-    ("model", "language", "held"),
+    ("variant", "language", "held"),
     [
         ("unbiased", "ko", True),
         ("original", "ko", True),
@@ -187,38 +187,63 @@ def test_flood_duration_in_days() -> None:
         ("unbiased", "en", False),
         ("original-small", "en", False),
         ("unbiased-small", "fr", True),
-        ("my-custom-model", "en", False),  # unknown models are taken to read English
-        ("my-custom-model", "fr", True),
-        ("unbiased", None, False),  # too short or mixed to tell counts as covered
+        ("multilingual-small", "fr", False),  # a suffixed variant reads its family's languages
+        (None, "en", False),  # a checkpoint of its own is taken to read English
+        (None, "fr", True),
+        ("unbiased", None, False),  # too short or mixed to tell: scored by default
         ("original", None, False),
     ],
 )
-def test_language_coverage(shipped: Policy, model: str, language: str | None, held: bool) -> None:
-    decision = evaluate(shipped, "text", language=language, model=model)
+def test_language_coverage_by_the_default_models_variant(
+    variant: str | None, language: str | None, held: bool
+) -> None:
+    """With no `language.routes`, `default` reads what its Detoxify variant reads."""
+    policy = policy_from("", registry={"default": RegisteredModel(None, variant)})
+    decision = evaluate(policy, "text", language=language, model="default")
     assert (decision.action == "hold") is held
     assert kinds(decision) == (["language"] if held else [])
 
 
-def test_language_reason(shipped: Policy) -> None:
-    (reason,) = evaluate(shipped, "text", language="ko", model="multilingual").reasons
+def test_the_language_rule_does_not_go_by_the_scoring_model(shipped: Policy) -> None:
+    # A context recording a variant name (decisions stored before model ids) is judged alike.
+    assert evaluate(shipped, "text", language="fr", model="multilingual").action == "hold"
+    assert evaluate(shipped, "text", language="en", model="multilingual").action == "approve"
+
+
+def test_language_reason() -> None:
+    policy = policy_from("", registry={"default": RegisteredModel(None, "multilingual")})
+    (reason,) = evaluate(policy, "text", language="ko").reasons
     assert reason.to_dict() == {
         "kind": "language",
         "rule": "language",
-        "message": "Written in Korean, which the multilingual model can't score reliably, "
-        "so a person should read it.",
+        "message": "Written in Korean, which no model configured here reads (they read: "
+        "English, Spanish, French, Italian, Portuguese, Russian, Turkish), so a person "
+        "should read it.",
         "language": "ko",
-        "model": "multilingual",
         "covered": ["en", "es", "fr", "it", "pt", "ru", "tr"],
     }
-    (other,) = evaluate(shipped, "text", language="sw").reasons
-    assert other.message.startswith("Written in language 'sw', which the unbiased model")
+    (other,) = evaluate(policy, "text", language="sw").reasons
+    assert other.message.startswith("Written in language 'sw', which no model")
+    nothing = policy_from("language:\n  routes: {en: off}\n")
+    (none,) = evaluate(nothing, "text", language="en").reasons
+    assert "(they read: none)" in none.message
+    assert none.evidence["covered"] == []
 
 
-def test_language_models_can_be_configured() -> None:
-    policy = policy_from("language:\n  models:\n    my-model: [en, ko]\n    unbiased: [en, de]\n")
-    assert policy.covered_languages("my-model") == {"en", "ko"}
-    assert policy.covered_languages("unbiased-small") == {"en", "de"}
-    assert policy.covered_languages("multilingual") == {"en", "fr", "es", "it", "pt", "tr", "ru"}
+def test_language_routes_can_be_configured() -> None:
+    registry = {
+        "default": RegisteredModel(None, "unbiased"),
+        "euro": RegisteredModel(None, "multilingual"),
+    }
+    policy = policy_from(
+        "language:\n  routes:\n    de: default\n    fr: euro\n    en: off\n", registry=registry
+    )
+    assert policy.routes == {"de": "default", "fr": "euro"}
+    assert policy.covered_languages("default") == {"de"}
+    assert policy.covered_languages("euro") == {"fr"}
+    assert policy.covered_languages("multilingual") == {"de"}  # not an id: taken for default
+    assert kinds(evaluate(policy, "text", language="en")) == ["language"]
+    assert evaluate(policy, "text", language="fr", model="euro").action == "approve"
     off = policy_from("language: {enabled: false}\n")
     assert evaluate(off, "text", language="ko").action == "approve"
 

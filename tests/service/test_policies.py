@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 from structlog.testing import capture_logs
 
-from policy import PolicyError
+from policy import Policy, PolicyError
 from service.app import create_app
 from service.policies import (
     LAST_GOOD_NAME,
@@ -228,3 +228,47 @@ def test_an_empty_file_at_a_fresh_start_is_the_defaults(tmp_path: Path) -> None:
         holder = policy_holder(settings)
     assert holder.current().thresholds["insult"] == 0.8
     assert not events(logs, "policy.last_good_used")
+
+
+def test_a_policy_before_swap_rejects_is_not_put_in_force_and_is_retried_later(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(GOOD)
+    tried: list[float] = []
+    fixed = False
+
+    def before_swap(candidate: Policy) -> None:
+        tried.append(candidate.thresholds["insult"])
+        if candidate.thresholds["insult"] == 0.5 and not fixed:
+            raise RuntimeError("model 'ko-hate' could not be loaded: no weights")
+
+    holder = PolicyHolder(path, before_swap=before_swap, last_good=tmp_path / LAST_GOOD_NAME)
+    first = holder.current()
+    path.write_text(STRICTER)
+    with capture_logs() as logs:
+        assert holder.current() is first
+        assert holder.current() is first  # not tried again at once
+    (rejected,) = events(logs, "policy.reload_rejected")
+    assert "model 'ko-hate' could not be loaded" in str(rejected["error"])
+    assert rejected["version_in_force"] == first.version
+    assert tried == [0.8, 0.5]
+    # The file is unchanged, but the model may have been fixed: tried again after a while.
+    fixed = True
+    holder._retry_at = time.monotonic()  # REJECTED_RETRY_SECONDS later
+    assert holder.current().thresholds["insult"] == 0.5
+
+    # A process started while the file's policy is rejected falls back to the last good copy.
+    path.write_text(GOOD.replace("0.8", "0.3"))
+
+    def rejects_the_file(candidate: Policy) -> None:
+        if candidate.thresholds["insult"] == 0.3:
+            raise RuntimeError("model 'ko-hate' could not be loaded: no weights")
+
+    with capture_logs() as logs:
+        fresh = PolicyHolder(
+            path, before_swap=rejects_the_file, last_good=tmp_path / LAST_GOOD_NAME
+        )
+    assert fresh.current().thresholds["insult"] == 0.5
+    (fallback,) = events(logs, "policy.last_good_used")
+    assert "model 'ko-hate' could not be loaded" in str(fallback["error"])

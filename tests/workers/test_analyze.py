@@ -7,7 +7,7 @@ import json
 import math
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ from service.policies import PolicyHolder
 from service.settings import DEFAULT_POLICY, Settings
 from tests.support.api import API_REDIS_DB
 from tests.support.checkpoints import CORPUS, TinyCheckpoint
-from workers.analyze import PIECE_CHARS, analyze_request, analyze_text
+from workers.analyze import PIECE_CHARS, analyze_request, analyze_text, route_analysis
 from workers.runtime import WorkerRuntime
 from workers.scoring.scorer import Scorer, load_scorer
 
@@ -36,7 +36,6 @@ UNBIASED_BIAS = {
     "threat": -1.0,
     "sexual_explicit": 1.5,
 }
-ENGLISH = frozenset({"en"})
 LATER = 1e12
 
 
@@ -57,7 +56,7 @@ def test_every_perspective_attribute_of_an_unbiased_model(unbiased: Scorer) -> N
             "requestedAttributes": {name: {} for name in ATTRIBUTES},
         }
     )
-    result = analyze_text(unbiased, request.text, spans=False, deadline=LATER, covered=ENGLISH)
+    result = analyze_text(unbiased, request.text, spans=False, deadline=LATER)
     scores = render_analysis(request, json.loads(json.dumps(result)))["attributeScores"]
     assert list(scores) == list(ATTRIBUTES)
     for name, label in ATTRIBUTES.items():
@@ -68,17 +67,16 @@ def test_every_perspective_attribute_of_an_unbiased_model(unbiased: Scorer) -> N
 
 def test_a_short_text_is_scored_whole(random_original: Scorer) -> None:
     text = CORPUS[1]
-    result = analyze_text(random_original, text, spans=False, deadline=LATER, covered=ENGLISH)
+    result = analyze_text(random_original, text, spans=False, deadline=LATER)
     assert result["summary"] == random_original.score([text])[0]
     assert result["spans"] is None
     assert result["detected"] == "en"
-    assert result["covered"] == ["en"]
 
 
 def test_a_long_text_takes_each_labels_highest_piece(random_original: Scorer) -> None:
     text = " ".join(CORPUS * 4)
     assert len(text) > PIECE_CHARS
-    result = analyze_text(random_original, text, spans=True, deadline=LATER, covered=ENGLISH)
+    result = analyze_text(random_original, text, spans=True, deadline=LATER)
     segments = segment_spans(text, max_chars=PIECE_CHARS)
     pieces = [text[b:e] for b, e in piece_spans(segments, max_chars=PIECE_CHARS)]
     assert len(pieces) > 1 and all(len(piece) <= PIECE_CHARS for piece in pieces)
@@ -103,7 +101,7 @@ def runtime(unbiased: Scorer, redis_server: str, tmp_path: Path) -> Iterator[Wor
         redis=redis.Redis.from_url(settings.redis_url or ""),
         producer=TaskProducer(settings),
         policies=PolicyHolder(DEFAULT_POLICY),
-        scorer=unbiased,
+        scorers={"default": unbiased},
     )
     yield made
     made.producer.close()
@@ -120,7 +118,8 @@ def test_the_answer_is_left_in_redis_for_a_short_while(runtime: WorkerRuntime) -
     key = ANALYZE_RESULT_PREFIX + request_id
     assert 0 < runtime.redis.ttl(key) <= RESULT_TTL_SECONDS
     answer = json.loads(runtime.redis.lpop(key) or b"")
-    assert set(answer) == {"model", "labels", "summary", "spans", "detected", "covered"}
+    assert set(answer) == {"model", "labels", "summary", "spans", "detected", "routed"}
+    assert answer["routed"] == "default"
     assert "Hi there." not in json.dumps(answer)
 
 
@@ -130,3 +129,31 @@ def test_a_request_past_its_deadline_is_dropped_unscored(runtime: WorkerRuntime)
     assert analyze_request(runtime, payload) == "expired"
     assert runtime.redis is not None
     assert not runtime.redis.exists(ANALYZE_RESULT_PREFIX + request_id)
+
+
+def test_the_model_is_the_apis_choice_or_the_detected_languages_route() -> None:
+    current = PolicyHolder(DEFAULT_POLICY).current()
+    assert route_analysis(current, {"model": "ko-hate"}, "en") == "ko-hate"
+    # No languages in the request: routed as a comment is, by the detected language.
+    assert route_analysis(current, {"model": None}, "en") == "default"
+    assert route_analysis(current, {}, None) == "default"
+    assert route_analysis(current, {"model": None}, "ko") is None
+    # No model reads the request's languages: nothing is scored, the language is detected.
+    assert route_analysis(current, {"model": None, "score": False}, "en") is None
+
+
+def test_outputs_become_labels_piece_by_piece(random_original: Scorer) -> None:
+    text = " ".join(CORPUS * 4)
+    segments = segment_spans(text, max_chars=PIECE_CHARS)
+    pieces = [text[b:e] for b, e in piece_spans(segments, max_chars=PIECE_CHARS)]
+
+    def convert(outputs: Mapping[str, float]) -> dict[str, float]:
+        return {"calm": round(1 - outputs["toxicity"], 6)}
+
+    result = analyze_text(
+        random_original, text, spans=False, deadline=LATER, convert=convert, detected="en"
+    )
+    rows = random_original.score(pieces)
+    assert result["labels"] == ["calm"]
+    # Each label's highest piece after the map: 1 - the lowest toxicity.
+    assert result["summary"] == {"calm": round(1 - min(row["toxicity"] for row in rows), 6)}

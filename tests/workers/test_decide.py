@@ -37,7 +37,7 @@ def runtime(
         redis=None,
         producer=None,  # type: ignore[arg-type]
         policies=PolicyHolder(DEFAULT_POLICY),
-        scorer=load_scorer(settings),
+        scorers={"default": load_scorer(settings)},
     )
     yield made
     made.db.dispose()

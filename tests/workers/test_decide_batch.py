@@ -29,7 +29,6 @@ from service.db.tables import (
     WebhookEvent,
     utcnow,
 )
-from service.model_catalogue import variant_of
 from service.policies import PolicyHolder
 from service.settings import DEFAULT_POLICY
 from service.store.comments import (
@@ -129,7 +128,7 @@ def make_runtime(
             redis=None,
             producer=RecordingProducer(),  # type: ignore[arg-type]
             policies=PolicyHolder(DEFAULT_POLICY),
-            scorer=scorer,
+            scorers={"default": scorer},
             shadow=ShadowPolicy(shadow),
         )
         made.append(rt)
@@ -435,7 +434,8 @@ def table_counts(db: Database) -> dict[str, int]:
 
 
 def model_of(rt: WorkerRuntime) -> str:
-    return variant_of(rt.settings.model) or "custom"
+    """The context's `model`: the id of the model that scored it (no routes here: `default`)."""
+    return "default"
 
 
 def one_at_a_time(db: Database, comment: PendingComment, *, model: str) -> dict[str, Any]:

@@ -60,7 +60,7 @@ def rt(
         redis=None,
         producer=NoProducer(),  # type: ignore[arg-type]
         policies=PolicyHolder(DEFAULT_POLICY),
-        scorer=scorer,
+        scorers={"default": scorer},
         shadow=ShadowPolicy(shadow),
     )
     yield made

@@ -56,6 +56,7 @@ class EditingScorer:
 
     def __init__(self, scorer: Scorer, edit: Callable[[], None]) -> None:
         self.model_id, self.labels = scorer.model_id, scorer.labels
+        self.outputs_are = scorer.outputs_are
         self._scorer, self._edit = scorer, edit
 
     def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
@@ -80,7 +81,7 @@ def rt(clean: tuple[TinyCheckpoint, Scorer], database_url: str) -> Iterator[Work
         redis=None,
         producer=RecordingProducer(),  # type: ignore[arg-type]
         policies=PolicyHolder(DEFAULT_POLICY),
-        scorer=scorer,
+        scorers={"default": scorer},
     )
     yield made
     made.db.dispose()

@@ -20,21 +20,23 @@ def policy_group() -> None:
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @one_line_errors
 def policy_check(file: Path) -> None:
-    """Validate FILE and print a summary, as the configured MODERATION_MODEL sees it."""
+    """Validate FILE and print a summary, as the configured models (MODERATION_MODEL as
+    `default`, and MODERATION_MODELS) see it: routes and label maps are checked against them."""
     from policy import PolicyError, load_policy
     from service.model_catalogue import variant_of
-    from service.policies import configured_model_labels
+    from service.models.registry import registered_models
     from workers.cli.policy_summary import summarize
 
     settings = load_settings()
-    labels = configured_model_labels(settings)
+    registry = registered_models(settings)
+    labels = registry["default"].outputs
     try:
-        loaded = load_policy(file, model_labels=labels)
+        loaded = load_policy(file, registry=registry)
     except PolicyError as exc:
         raise ConfigurationError(str(exc)) from exc
     click.echo(f"{file}: valid, version {loaded.version}")
     model = variant_of(settings.model) or "custom"
-    for line in summarize(loaded, model=model, model_labels=labels):
+    for line in summarize(loaded, model=model, model_labels=labels, registry=registry):
         click.echo(line)
     for warning in loaded.warnings:
         click.echo(f"warning: {warning}")

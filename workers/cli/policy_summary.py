@@ -3,11 +3,21 @@ editor can compare with the file."""
 
 from __future__ import annotations
 
-from policy import Policy
+from collections.abc import Mapping
+
+from policy import Policy, RegisteredModel
+from policy.sections import LabelSource
 
 
-def summarize(policy: Policy, *, model: str, model_labels: tuple[str, ...] | None) -> list[str]:
-    """Lines describing `policy` as the configured `model` (a variant name, or "custom") sees it."""
+def summarize(
+    policy: Policy,
+    *,
+    model: str,
+    model_labels: tuple[str, ...] | None,
+    registry: Mapping[str, RegisteredModel] | None = None,
+) -> list[str]:
+    """Lines describing `policy` as the configured `model` (the default model's variant name, or
+    "custom") sees it; `registry`: what each model id is (the policy knows its ids alone)."""
     toxicity = policy.toxicity
     thresholds = ", ".join(
         f"{label} {threshold:.2f}"
@@ -38,11 +48,11 @@ def summarize(policy: Policy, *, model: str, model_labels: tuple[str, ...] | Non
         f"texts of {repeat.min_chars}+ characters",
         f"flood: {_on(flood.enabled)}; held past {flood.hold_after} in "
         f"{flood.window_seconds}s; {hard_limit}",
-        f"language: {_on(language.enabled)}; {model} covers "
-        f"{', '.join(sorted(policy.covered_languages(model)))}; "
-        + "; ".join(
-            f"{name}: {', '.join(sorted(codes))}" for name, codes in language.models.items()
-        ),
+        f"language: {_on(language.enabled)}; routes: "
+        + (", ".join(f"{code} → {routed}" for code, routed in policy.routes.items()) or "none")
+        + "; other languages are held for a person",
+        "models:",
+        *_model_lines(policy, registry or {}),
         f"author: {_on(policy.author.enabled)}; trusted authors skip "
         f"{', '.join(sorted(policy.author.trusted_skip)) or 'nothing'}"
         + (
@@ -55,6 +65,49 @@ def summarize(policy: Policy, *, model: str, model_labels: tuple[str, ...] | Non
         _reports_line(policy),
     ]
     return lines
+
+
+def _model_lines(policy: Policy, registry: Mapping[str, RegisteredModel]) -> list[str]:
+    """Each model: what it is, the languages routed to it, its label map and thresholds."""
+    lines = []
+    for model_id, settings in policy.models.items():
+        known = registry.get(model_id)
+        kind = (
+            "unknown"
+            if known is None
+            else f"Detoxify {known.variant}"
+            if known.variant is not None
+            else "a checkpoint of its own"
+            if model_id == "default"
+            else "Hugging Face checkpoint"
+        )
+        routed = sorted(code for code, routed in policy.routes.items() if routed == model_id)
+        labels = (
+            "as output"
+            if settings.labels is None
+            else ", ".join(
+                f"{label} ← {_source(source)}" for label, source in settings.labels.items()
+            )
+        )
+        thresholds = (
+            "toxicity.thresholds"
+            if model_id == "default"
+            else ", ".join(f"{label} {value:.2f}" for label, value in settings.thresholds.items())
+            or "none"
+        )
+        lines.append(
+            f"  {model_id}: {kind}; reads {', '.join(routed) or 'no language'}; "
+            f"{settings.activation}; labels {labels}; thresholds {thresholds}"
+        )
+    return lines
+
+
+def _source(source: LabelSource) -> str:
+    if source.kind == "one_minus":
+        return f"1 - {source.outputs[0]}"
+    if source.kind == "max_of":
+        return f"max({', '.join(source.outputs)})"
+    return source.outputs[0]
 
 
 def _author_rule_lines(policy: Policy) -> list[str]:

@@ -33,6 +33,7 @@ from workers.scoring.locate import (
     sha256_of,
 )
 from workers.scoring.rowwise import quantize_rowwise, quantize_token_embeddings
+from workers.scoring.scorer import OutputKind
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +52,8 @@ _ARCH_ARGS = ("model_type", "model_name", "tokenizer_name", "num_classes")
 
 class DetoxifyScorer:
     """Scores every output of a Detoxify checkpoint, identity labels included."""
+
+    outputs_are: OutputKind = "probabilities"
 
     def __init__(
         self,
@@ -142,6 +145,27 @@ def load_detoxify_scorer(settings: Settings) -> DetoxifyScorer:
             f"the checkpoint has {model.config.num_labels} outputs but names {len(labels)} labels"
         )
 
+    model, precision, batch_size = prepare_model(model, settings, device)
+    scorer = DetoxifyScorer(
+        model=model,
+        tokenizer=tokenizer,
+        labels=labels,
+        model_id=f"{_model_name(source)}+{precision}",
+        max_tokens=settings.max_tokens,
+        device=device,
+        batch_size=batch_size,
+    )
+    log.debug("scoring.loaded", model=scorer.model_id, labels=len(labels), device=str(device))
+    return scorer
+
+
+def prepare_model(
+    model: torch.nn.Module, settings: Settings, device: torch.device
+) -> tuple[torch.nn.Module, str, int]:
+    """The model ready to score on `device`, its precision (the model id's suffix: "int8",
+    "int8-per-tensor", "fp32") and the batch size that keeps each text's scores independent of
+    its batch. Any transformers model whose attention takes transformers' attention interface
+    (BERT, RoBERTa, XLM-R, ELECTRA, ALBERT) runs the row-wise int8 + unpadded path."""
     model.eval()
     precision = "fp32"
     batch_size = SOLO_BATCH_SIZE if device.type == "cpu" else ACCELERATOR_BATCH_SIZE
@@ -163,17 +187,7 @@ def load_detoxify_scorer(settings: Settings) -> DetoxifyScorer:
     model.to(device)
     # The fp32 weights that quantization replaced sit in reference cycles until collected.
     gc.collect()
-    scorer = DetoxifyScorer(
-        model=model,
-        tokenizer=tokenizer,
-        labels=labels,
-        model_id=f"{_model_name(source)}+{precision}",
-        max_tokens=settings.max_tokens,
-        device=device,
-        batch_size=batch_size,
-    )
-    log.debug("scoring.loaded", model=scorer.model_id, labels=len(labels), device=str(device))
-    return scorer
+    return model, precision, batch_size
 
 
 def _load_checkpoint(source: ModelSource) -> dict[str, Any]:

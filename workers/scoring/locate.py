@@ -10,6 +10,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -18,6 +19,9 @@ from service.model_catalogue import DETOXIFY_DOWNLOAD_URL, VARIANTS, Variant
 from service.settings import Settings
 from workers.scoring.device import check_device
 from workers.scoring.kernel import check_int8_kernel
+
+if TYPE_CHECKING:
+    from service.models.registry import ModelEntry
 
 PROBE_TIMEOUT = httpx.Timeout(10.0)
 HASH_CHUNK_BYTES = 1 << 20
@@ -69,11 +73,32 @@ def locate_model(settings: Settings) -> ModelSource:
 
 
 def check_model_available(settings: Settings) -> None:
-    """Raise ModelUnavailable unless the configured model can be loaded. Never imports torch.
+    """Raise ModelUnavailable unless the configured models can be loaded: MODERATION_MODEL
+    and every model MODERATION_MODELS names (its checkpoint directories checked as the
+    registry checks them: inside MODERATION_MODELS_DIR, safetensors only). Never imports torch.
 
     A variant that still has to be downloaded costs one request here: the children would
     otherwise each find out on their own, after fork.
     """
+    from service.models.registry import DEFAULT_ID, model_registry
+
+    _check_one(settings)
+    for entry in model_registry(settings).values():
+        if entry.id != DEFAULT_ID and entry.variant is not None:
+            _check_one(variant_settings(settings, entry))
+
+
+def variant_settings(settings: Settings, entry: ModelEntry) -> Settings:
+    """The settings that load a registry id's Detoxify variant as MODERATION_MODEL would: its
+    config from MODERATION_MODELS_DIR/<variant>/config when `moderation models fetch <variant>
+    --to MODELS_DIR` put it there."""
+    assert entry.variant is not None, "a registry entry is a variant or a checkpoint directory"
+    fetched = settings.models_dir / entry.variant / "config"
+    config_dir = str(fetched) if (fetched / "config.json").is_file() else None
+    return settings.model_copy(update={"model": entry.variant, "model_config_dir": config_dir})
+
+
+def _check_one(settings: Settings) -> None:
     source = locate_model(settings)
     check_device(settings.device)
     check_int8_kernel(settings)

@@ -45,7 +45,9 @@ class RowwiseInt8Linear(torch.nn.Module):
         self.packed_weight = torch.ops.onednn.qlinear_prepack(quantized, None)
         self.weight_scale = scale.contiguous()
         self.weight_zero_point = torch.zeros(self.out_features, dtype=torch.int64)
-        self.bias = None if linear.bias is None else linear.bias.detach().float().contiguous()
+        # A copy, never a view: the checkpoint's tensors may be a memory-mapped file that a view
+        # would keep mapped (and resident) for the life of the process.
+        self.bias = None if linear.bias is None else linear.bias.detach().float().clone()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(-1, self.in_features)

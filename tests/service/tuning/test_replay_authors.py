@@ -134,7 +134,10 @@ def test_each_author_rule_shows_its_effect(db: Database) -> None:
         made["offender"],
     }
     assert [e["comment_id"] for e in examples["hold_to_approve"]] == [made["veteran"]]
-    assert "Not evaluable: 3 decided before the worker recorded" in render_replay(report)
+    assert "Not evaluable: 3, left out:\n  3 decided before the worker recorded" in render_replay(
+        report
+    )
+    assert report["not_evaluable_reasons"] == {"author_figures": 3, "other_model": 0}
 
     # With the rules off, every stored decision can be replayed, figures or not.
     unchanged = replay_policy(

@@ -264,7 +264,7 @@ def test_policy_check_summarizes_every_section(tmp_path: Path) -> None:
         "links:\n  allow_domains: [example.org]\n"
         "repeat: {window_seconds: 600, min_chars: 4}\n"
         "flood: {window_seconds: 60, hold_after: 3, hard_limit: null}\n"
-        "language:\n  models:\n    multilingual: [en, ko]\n"
+        "language:\n  routes:\n    ko: default\n    ru: off\n"
         "reports: {review_after: 2, hide_after: 4, flood: {window_seconds: 600, limit: 5}}\n"
         "author:\n  new_commenter: {hold_until_approved: 3}\n  auto_trust: {after_approved: 5}\n"
     )
@@ -276,7 +276,14 @@ def test_policy_check_summarizes_every_section(tmp_path: Path) -> None:
     assert "links: on; allowed domains: example.org" in out
     assert "repeat: on; same text within 600s, texts of 4+ characters" in out
     assert "flood: on; held past 3 in 60s; no hard limit" in out
-    assert "language: on; multilingual covers en, ko;" in out
+    assert (
+        "language: on; routes: en → default, es → default, fr → default, it → default, "
+        "ko → default, pt → default, tr → default; other languages are held for a person"
+    ) in out
+    assert (
+        "  default: Detoxify multilingual; reads en, es, fr, it, ko, pt, tr; sigmoid; labels as "
+        "output; thresholds toxicity.thresholds"
+    ) in out
     assert (
         "reports: on; queued at 2 reporter(s); hidden at 4 (reporters with 1+ approved "
         "comments); 429 past 5 in 600s"
