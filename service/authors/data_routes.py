@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, StreamingResponse
 
 from service.authors.data_schemas import (
-    MAX_AUTHOR_ID_CHARS,
     AlreadyErased,
     AuthorExport,
     EraseRequest,
@@ -19,12 +18,12 @@ from service.authors.data_schemas import (
 from service.authors.erase import erase_author, forget_in_redis
 from service.authors.erase_key import ERASE_KEY_ENV, require_erase_key
 from service.authors.export import audit_export, export_chunks
+from service.authors.paths import path_author_id
 from service.db.tables import utcnow
-from service.errors import FieldError, ProblemError
-from service.http.auth import require_moderator
+from service.errors import FieldError
 from service.http.body import read_json
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
-from service.http.services import authenticate, services
+from service.http.services import authenticate_moderator
 
 INVALID_AUTHOR_ID = "invalid_author_id: the id is not 1-255 printable characters"
 ERASE_INVALID = (
@@ -32,13 +31,6 @@ ERASE_INVALID = (
     "invalid_type or unknown_field"
 )
 _UNSAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
-
-
-def _author_id(request: Request) -> str:
-    author_id: str = request.path_params["author_id"]
-    if not (0 < len(author_id) <= MAX_AUTHOR_ID_CHARS and author_id.isprintable()):
-        raise ProblemError(422, "invalid_author_id", "An author id is 1-255 printable characters.")
-    return author_id
 
 
 @documented(
@@ -53,10 +45,8 @@ def _author_id(request: Request) -> str:
     )
 )
 async def get_export(request: Request) -> StreamingResponse:
-    principal = await authenticate(request)
-    require_moderator(principal)
-    author_id = _author_id(request)
-    svc = services(request)
+    svc, principal = await authenticate_moderator(request)
+    author_id = path_author_id(request)
     now = utcnow()
     await run_in_threadpool(audit_export, svc.db, moderator=principal, author_id=author_id, now=now)
     filename = "author-" + (_UNSAFE_FILENAME.sub("_", author_id)[:100] or "_") + ".json"
@@ -100,10 +90,8 @@ async def get_export(request: Request) -> StreamingResponse:
     )
 )
 async def post_erase(request: Request) -> JSONResponse:
-    principal = await authenticate(request)
-    require_moderator(principal)
-    author_id = _author_id(request)
-    svc = services(request)
+    svc, principal = await authenticate_moderator(request)
+    author_id = path_author_id(request)
     body = EraseRequest.parse(await read_json(request, max_bytes=svc.settings.max_body_bytes))
     if body.confirm != author_id:
         detail = "confirm must be the author's id, exactly as in the URL."

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from service.authors.notes import read_notes, write_note
+from service.authors.paths import path_author_id
 from service.authors.resources import AuthorView, NoteList, NoteResource
 from service.authors.schemas import (
     COMMENTS_PAGE,
@@ -19,11 +20,9 @@ from service.authors.schemas import (
     parse_record_query,
 )
 from service.authors.view import read_author_record
-from service.flags.domain import check_author_id
-from service.http.auth import Principal, require_moderator
 from service.http.body import read_json
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
-from service.http.services import Services, authenticate, services
+from service.http.services import Services, authenticate_moderator
 
 INVALID_ID = "The author id is not 1-255 printable characters (invalid_author_id)"
 
@@ -46,8 +45,8 @@ INVALID_ID = "The author id is not 1-255 printable characters (invalid_author_id
     )
 )
 async def get_author(request: Request) -> JSONResponse:
-    svc, _principal = await _moderator(request)
-    author_id = _author_id(request)
+    svc, _principal = await authenticate_moderator(request)
+    author_id = path_author_id(request)
     before = parse_record_query(author_id, request.query_params)
     record = await run_in_threadpool(_record, svc, author_id, before)
     return JSONResponse(record.model_dump(mode="json"))
@@ -73,8 +72,8 @@ async def get_author(request: Request) -> JSONResponse:
     )
 )
 async def post_note(request: Request) -> JSONResponse:
-    svc, moderator = await _moderator(request)
-    author_id = _author_id(request)
+    svc, moderator = await authenticate_moderator(request)
+    author_id = path_author_id(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
     note = NewNote.parse(body)
     resource = await run_in_threadpool(
@@ -93,22 +92,10 @@ async def post_note(request: Request) -> JSONResponse:
     )
 )
 async def get_notes(request: Request) -> JSONResponse:
-    svc, _principal = await _moderator(request)
-    author_id = _author_id(request)
+    svc, _principal = await authenticate_moderator(request)
+    author_id = path_author_id(request)
     notes = await run_in_threadpool(read_notes, svc.db, author_id=author_id)
     return JSONResponse(notes.model_dump(mode="json"))
-
-
-async def _moderator(request: Request) -> tuple[Services, Principal]:
-    principal = await authenticate(request)
-    require_moderator(principal)
-    return services(request), principal
-
-
-def _author_id(request: Request) -> str:
-    author_id: str = request.path_params["author_id"]
-    check_author_id(author_id)
-    return author_id
 
 
 def _record(svc: Services, author_id: str, before: tuple[datetime, str] | None) -> AuthorView:

@@ -7,16 +7,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from service.authors.paths import path_author_id
 from service.authors.sanction_schemas import NewSanction, SanctionResource
 from service.authors.sanctions import erase_key, lift_author_sanction, sanction_author
-from service.comments.schemas import field_error
 from service.db.tables import utcnow
-from service.errors import FieldError
-from service.http.auth import Principal, require_moderator
 from service.http.body import read_json
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
-from service.http.services import Services, authenticate, services
-from service.moderation.schemas import AUTHOR_ID_RULE, valid_author_id
+from service.http.services import authenticate_moderator
 
 INVALID = (
     "A field is invalid (invalid_kind, invalid_reason_code, explanation_too_long, "
@@ -40,8 +37,8 @@ INVALID = (
     )
 )
 async def post_sanction(request: Request) -> JSONResponse:
-    svc, moderator = await _moderator(request)
-    author_id = _author_id(request)
+    svc, moderator = await authenticate_moderator(request)
+    author_id = path_author_id(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
     now = utcnow()
     wanted = NewSanction.parse(body).checked(now)
@@ -77,8 +74,8 @@ async def post_sanction(request: Request) -> JSONResponse:
     )
 )
 async def delete_sanction(request: Request) -> JSONResponse:
-    svc, moderator = await _moderator(request)
-    author_id = _author_id(request)
+    svc, moderator = await authenticate_moderator(request)
+    author_id = path_author_id(request)
     lifted = await run_in_threadpool(
         lift_author_sanction,
         svc.db,
@@ -90,18 +87,3 @@ async def delete_sanction(request: Request) -> JSONResponse:
     )
     await svc.deliver(lifted.event_ids)
     return JSONResponse(lifted.resource)
-
-
-async def _moderator(request: Request) -> tuple[Services, Principal]:
-    principal = await authenticate(request)
-    require_moderator(principal)
-    return services(request), principal
-
-
-def _author_id(request: Request) -> str:
-    """The path's author id; an id no author can have is 422 (author routes never 404 for an
-    author: a site may sanction an account before its first comment)."""
-    author_id: str = request.path_params["author_id"]
-    if not valid_author_id(author_id):
-        raise FieldError([field_error("author_id", "invalid_author_id", AUTHOR_ID_RULE)])
-    return author_id

@@ -19,7 +19,7 @@ from service.comments.flood import FloodGate
 from service.comments.intake import CommentIntake
 from service.db.engine import Database
 from service.db.tables import utcnow
-from service.http.auth import Principal, TokenVerifier
+from service.http.auth import Principal, TokenVerifier, require_moderator
 from service.policies import PolicyHolder
 from service.settings import Settings
 
@@ -84,3 +84,10 @@ async def authenticate(request: Request) -> Principal:
     if verifier.needs_network:
         return await run_in_threadpool(verifier.verify, header)
     return verifier.verify(header)
+
+
+async def authenticate_moderator(request: Request) -> tuple[Services, Principal]:
+    """The services and the signed-in moderator: 401 without a valid token, 403 for a reader."""
+    principal = await authenticate(request)
+    require_moderator(principal)
+    return services(request), principal

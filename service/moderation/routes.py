@@ -11,10 +11,9 @@ from starlette.responses import JSONResponse, Response
 from service.authors.sanctions import erase_key
 from service.comments.resources import CommentResource
 from service.errors import ProblemError
-from service.http.auth import Principal, require_moderator
 from service.http.body import read_json
 from service.http.openapi import BEARER, Operation, Parameter, Reply, documented, problems
-from service.http.services import Services, authenticate, services
+from service.http.services import authenticate_moderator
 from service.moderation.records import comment_history, moderation_stats
 from service.moderation.resources import (
     BanResult,
@@ -90,7 +89,7 @@ QUEUE_PARAMETER = Parameter(
 async def get_queue(request: Request) -> JSONResponse:
     if request.query_params.get("queue", "held") not in QUEUE_KINDS:
         return await samples.get_sample_queue(request)
-    svc, moderator = await _moderator(request)
+    svc, moderator = await authenticate_moderator(request)
     query = parse_queue_query(request.query_params)
     page = await run_in_threadpool(read_queue, svc.db, moderator=moderator, query=query)
     return JSONResponse(page.model_dump(mode="json"))
@@ -108,7 +107,7 @@ async def get_queue(request: Request) -> JSONResponse:
     )
 )
 async def post_decision(request: Request) -> JSONResponse:
-    svc, moderator = await _moderator(request)
+    svc, moderator = await authenticate_moderator(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
     review = ModeratorDecision.parse(body).review(
         request.path_params["comment_id"], require_reason_code=svc.settings.require_reason_code
@@ -138,7 +137,7 @@ async def post_decision(request: Request) -> JSONResponse:
     )
 )
 async def post_decisions(request: Request) -> JSONResponse:
-    svc, moderator = await _moderator(request)
+    svc, moderator = await authenticate_moderator(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
     items = BulkDecisions.parse(body).decisions(
         require_reason_code=svc.settings.require_reason_code
@@ -168,7 +167,7 @@ async def post_decisions(request: Request) -> JSONResponse:
     )
 )
 async def post_ban(request: Request) -> JSONResponse:
-    svc, moderator = await _moderator(request)
+    svc, moderator = await authenticate_moderator(request)
     author_id = _author_id(request)
     body = await read_json(request, max_bytes=svc.settings.max_body_bytes)
     ban = Ban.parse(body)
@@ -196,7 +195,7 @@ async def post_ban(request: Request) -> JSONResponse:
     )
 )
 async def delete_ban(request: Request) -> Response:
-    svc, moderator = await _moderator(request)
+    svc, moderator = await authenticate_moderator(request)
     author_id = _author_id(request)
     lifted = await run_in_threadpool(
         unban_author,
@@ -219,7 +218,7 @@ async def delete_ban(request: Request) -> Response:
     )
 )
 async def get_history(request: Request) -> JSONResponse:
-    svc, _moderator_principal = await _moderator(request)
+    svc, _moderator_principal = await authenticate_moderator(request)
     history = await run_in_threadpool(
         comment_history, svc.db, comment_id=request.path_params["comment_id"]
     )
@@ -237,15 +236,9 @@ async def get_history(request: Request) -> JSONResponse:
     )
 )
 async def get_stats(request: Request) -> JSONResponse:
-    svc, _moderator_principal = await _moderator(request)
+    svc, _moderator_principal = await authenticate_moderator(request)
     stats = await run_in_threadpool(moderation_stats, svc.db)
     return JSONResponse(stats.model_dump(mode="json"))
-
-
-async def _moderator(request: Request) -> tuple[Services, Principal]:
-    principal = await authenticate(request)
-    require_moderator(principal)
-    return services(request), principal
 
 
 def _author_id(request: Request) -> str:

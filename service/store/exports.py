@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TypeVar
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from service.db.tables import AuthorNote, Comment, CommentRevision, Decision, Report, Sanction
@@ -20,18 +21,33 @@ Cursor = tuple[datetime, str]
 """The last row's (time, id), as text: rows come after it."""
 
 
-def list_comments_page(
-    session: Session, *, author_id: str, after: Cursor | None, limit: int
-) -> list[Comment]:
-    query = select(Comment).where(Comment.author_id == author_id)
+Row = TypeVar("Row", Comment, Report, Sanction)
+
+
+def _page(
+    session: Session,
+    model: type[Row],
+    condition: ColumnElement[bool],
+    *,
+    after: Cursor | None,
+    limit: int,
+) -> list[Row]:
+    """Rows matching `condition` after the cursor, by (created_at, id)."""
+    query = select(model).where(condition)
     if after is not None:
         query = query.where(
             or_(
-                Comment.created_at > after[0],
-                and_(Comment.created_at == after[0], Comment.id > after[1]),
+                model.created_at > after[0],
+                and_(model.created_at == after[0], model.id > after[1]),
             )
         )
-    return list(session.scalars(query.order_by(Comment.created_at, Comment.id).limit(limit)))
+    return list(session.scalars(query.order_by(model.created_at, model.id).limit(limit)))
+
+
+def list_comments_page(
+    session: Session, *, author_id: str, after: Cursor | None, limit: int
+) -> list[Comment]:
+    return _page(session, Comment, Comment.author_id == author_id, after=after, limit=limit)
 
 
 def list_revisions_of(
@@ -67,29 +83,13 @@ def list_decisions_of(session: Session, *, comment_ids: Sequence[str]) -> dict[s
 def list_reports_page(
     session: Session, *, reporter_id: str, after: Cursor | None, limit: int
 ) -> list[Report]:
-    query = select(Report).where(Report.reporter_id == reporter_id)
-    if after is not None:
-        query = query.where(
-            or_(
-                Report.created_at > after[0],
-                and_(Report.created_at == after[0], Report.id > after[1]),
-            )
-        )
-    return list(session.scalars(query.order_by(Report.created_at, Report.id).limit(limit)))
+    return _page(session, Report, Report.reporter_id == reporter_id, after=after, limit=limit)
 
 
 def list_sanctions_page(
     session: Session, *, author_id: str, after: Cursor | None, limit: int
 ) -> list[Sanction]:
-    query = select(Sanction).where(Sanction.author_id == author_id)
-    if after is not None:
-        query = query.where(
-            or_(
-                Sanction.created_at > after[0],
-                and_(Sanction.created_at == after[0], Sanction.id > after[1]),
-            )
-        )
-    return list(session.scalars(query.order_by(Sanction.created_at, Sanction.id).limit(limit)))
+    return _page(session, Sanction, Sanction.author_id == author_id, after=after, limit=limit)
 
 
 def list_notes_page(

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 import policy
-from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.tables import utcnow
 from service.http.auth import Principal
 from service.moderation.review import review_comment
@@ -25,6 +24,7 @@ from service.store.reports import add_report, close_open_reports
 from service.store.tuning import add_shadow_decisions, lock_audit_sample_or_none
 from service.tuning.sampling import judge_sample
 from tests.support.browser import Site
+from tests.support.tuning_history import record_policy_decision
 
 MODERATOR = Principal("mod-1", roles=frozenset({"moderator"}))
 DAYS = 30
@@ -85,21 +85,13 @@ def seed_month(site: Site) -> dict[str, int]:
                     body_hash=None,
                     now=at,
                 ).id
-            record_automated_decisions(
+            record_policy_decision(
                 site.db,
-                decisions=[
-                    AutomatedDecision(
-                        comment_id=comment_id,
-                        action=decision.action,
-                        reasons=[reason.to_dict() for reason in decision.reasons],
-                        scores=scores,
-                        context=context.to_dict(),
-                        revision=1,
-                    )
-                ],
+                comment_id=comment_id,
+                decision=decision,
+                scores=scores,
+                context=context,
                 policy_version=current.version,
-                model="detoxify:unbiased",
-                webhooks=False,
                 now=at,
                 audit_sample_rate=0.1,
             )

@@ -92,6 +92,38 @@ EXPECTED_CURRENT = {
 }
 
 
+def record_policy_decision(
+    db: Database,
+    *,
+    comment_id: str,
+    decision: policy.Decision,
+    scores: dict[str, float],
+    context: policy.Context,
+    policy_version: str,
+    now: datetime,
+    audit_sample_rate: float = 0.0,
+) -> None:
+    """Store `decision` as the policy's on the comment's first revision, as a worker would."""
+    record_automated_decisions(
+        db,
+        decisions=[
+            AutomatedDecision(
+                comment_id=comment_id,
+                action=decision.action,
+                reasons=[reason.to_dict() for reason in decision.reasons],
+                scores=scores,
+                context=context.to_dict(),
+                revision=1,
+            )
+        ],
+        policy_version=policy_version,
+        model="detoxify:unbiased",
+        webhooks=False,
+        now=now,
+        audit_sample_rate=audit_sample_rate,
+    )
+
+
 def write_candidate(directory: Path) -> Path:
     path = directory / "candidate.yaml"
     path.write_text(CANDIDATE)
@@ -135,21 +167,13 @@ def seed_history(db: Database, *, now: datetime | None = None) -> dict[str, str]
         )
         decision = current.evaluate(subject, scores, context)
         assert decision.action == EXPECTED_CURRENT[seed.key], (seed.key, decision.reasons)
-        record_automated_decisions(
+        record_policy_decision(
             db,
-            decisions=[
-                AutomatedDecision(
-                    comment_id=made[seed.key],
-                    action=decision.action,
-                    reasons=[reason.to_dict() for reason in decision.reasons],
-                    scores=scores,
-                    context=context.to_dict(),
-                    revision=1,
-                )
-            ],
+            comment_id=made[seed.key],
+            decision=decision,
+            scores=scores,
+            context=context,
             policy_version=current.version,
-            model="detoxify:unbiased",
-            webhooks=False,
             now=at + timedelta(seconds=2),
         )
         if seed.review is not None:

@@ -10,7 +10,6 @@ import math
 import os
 import pickle
 import warnings
-from collections.abc import Sequence
 from typing import Any
 
 import detoxify.detoxify
@@ -22,6 +21,7 @@ from service.errors import ModelUnavailable, ScoringError
 from service.model_catalogue import checkpoint_labels
 from service.settings import Settings
 from workers.scoring.attention import attend_unpadded
+from workers.scoring.batched import BatchedScorer
 from workers.scoring.device import device_problem
 from workers.scoring.kernel import FALLBACK_REASON, MODEL_SUFFIX, choose_int8_kernel
 from workers.scoring.locate import (
@@ -50,53 +50,12 @@ ACCELERATOR_BATCH_SIZE = 32
 _ARCH_ARGS = ("model_type", "model_name", "tokenizer_name", "num_classes")
 
 
-class DetoxifyScorer:
+class DetoxifyScorer(BatchedScorer):
     """Scores every output of a Detoxify checkpoint, identity labels included."""
 
     outputs_are: OutputKind = "probabilities"
 
-    def __init__(
-        self,
-        *,
-        model: torch.nn.Module,
-        tokenizer: Any,
-        labels: tuple[str, ...],
-        model_id: str,
-        max_tokens: int,
-        device: torch.device,
-        batch_size: int,
-    ) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
-        self.labels = labels
-        self.model_id = model_id
-        self._max_tokens = max_tokens
-        self._device = device
-        self._batch_size = batch_size
-
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        results: list[dict[str, float]] = [{} for _ in texts]
-        # Similar lengths side by side keep padding small when batches hold several texts.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self._batch_size):
-            indices = order[start : start + self._batch_size]
-            rows = self._probabilities([texts[i] for i in indices])
-            for index, row in zip(indices, rows, strict=True):
-                results[index] = {
-                    label: round(value, 6) for label, value in zip(self.labels, row, strict=True)
-                }
-        return results
-
-    def _probabilities(self, texts: list[str]) -> list[list[float]]:
-        inputs = self.tokenizer(
-            texts,
-            return_tensors="pt",
-            truncation=True,
-            max_length=self._max_tokens,
-            padding=True,
-        ).to(self._device)
-        with torch.inference_mode():
-            logits: list[list[float]] = self.model(**inputs).logits.float().cpu().tolist()
+    def _rows(self, logits: list[list[float]]) -> list[list[float]]:
         # In Python, value by value: torch's vectorised sigmoid rounds a batch's last bits
         # differently from one row's.
         return [[_sigmoid(value) for value in row] for row in logits]

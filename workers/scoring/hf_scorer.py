@@ -24,7 +24,6 @@ from __future__ import annotations
 import gc
 import hashlib
 import os
-from collections.abc import Sequence
 from typing import Any
 
 import structlog
@@ -41,6 +40,7 @@ from service.models.registry import (
     weights_file,
 )
 from service.settings import Settings
+from workers.scoring.batched import BatchedScorer
 from workers.scoring.detoxify_scorer import SOLO_BATCH_SIZE, prepare_model, quantize_int8
 from workers.scoring.device import device_problem
 from workers.scoring.kernel import MODEL_SUFFIX
@@ -52,58 +52,12 @@ log = structlog.get_logger(__name__)
 
 # Position ids of these start after the padding id: two fewer positions for tokens.
 _OFFSET_POSITIONS = frozenset({"roberta", "xlm-roberta", "camembert"})
-# What a tokenizer may hand the model; anything else (e.g. a tokenizer's own extras) is dropped.
-_MODEL_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class HfScorer:
+class HfScorer(BatchedScorer):
     """Raw logits of every output of a sequence-classification checkpoint."""
 
     outputs_are: OutputKind = "logits"
-
-    def __init__(
-        self,
-        *,
-        model: torch.nn.Module,
-        tokenizer: Any,
-        labels: tuple[str, ...],
-        model_id: str,
-        max_tokens: int,
-        device: torch.device,
-        batch_size: int,
-    ) -> None:
-        self.model = model
-        self.tokenizer = tokenizer
-        self.labels = labels
-        self.model_id = model_id
-        self._max_tokens = max_tokens
-        self._device = device
-        self._batch_size = batch_size
-
-    def score(self, texts: Sequence[str]) -> list[dict[str, float]]:
-        results: list[dict[str, float]] = [{} for _ in texts]
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self._batch_size):
-            indices = order[start : start + self._batch_size]
-            rows = self._logits([texts[i] for i in indices])
-            for index, row in zip(indices, rows, strict=True):
-                results[index] = {
-                    label: round(value, 6) for label, value in zip(self.labels, row, strict=True)
-                }
-        return results
-
-    def _logits(self, texts: list[str]) -> list[list[float]]:
-        encoded = self.tokenizer(
-            texts,
-            return_tensors="pt",
-            truncation=True,
-            max_length=self._max_tokens,
-            padding=True,
-        )
-        inputs = {key: encoded[key].to(self._device) for key in _MODEL_INPUTS if key in encoded}
-        with torch.inference_mode():
-            logits: list[list[float]] = self.model(**inputs).logits.float().cpu().tolist()
-        return logits
 
 
 def load_hf_scorer(entry: ModelEntry, settings: Settings) -> HfScorer:

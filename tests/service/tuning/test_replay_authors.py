@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 import policy
-from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.engine import Database
 from service.db.tables import utcnow
 from service.settings import DEFAULT_POLICY
@@ -27,6 +26,7 @@ from service.store.comments import create_comment
 from service.tuning.replay import replay_policy
 from service.tuning.text import render_replay
 from tests.support.databases import BACKENDS
+from tests.support.tuning_history import record_policy_decision
 
 CANDIDATE = """\
 schema: 1
@@ -87,21 +87,13 @@ def seed(db: Database) -> dict[str, str]:
         decision = current.evaluate(
             policy.Comment(text, f"reader-{key}", "news-1"), scores, context
         )
-        record_automated_decisions(
+        record_policy_decision(
             db,
-            decisions=[
-                AutomatedDecision(
-                    comment_id=made[key],
-                    action=decision.action,
-                    reasons=[reason.to_dict() for reason in decision.reasons],
-                    scores=scores,
-                    context=context.to_dict(),
-                    revision=1,
-                )
-            ],
+            comment_id=made[key],
+            decision=decision,
+            scores=scores,
+            context=context,
             policy_version=current.version,
-            model="detoxify:unbiased",
-            webhooks=False,
             now=at + timedelta(seconds=1),
         )
     return made

@@ -16,7 +16,6 @@ from datetime import timedelta
 import pytest
 
 import policy
-from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.engine import Database
 from service.db.tables import utcnow
 from service.settings import DEFAULT_POLICY
@@ -24,6 +23,7 @@ from service.store.comments import create_comment
 from service.tuning.replay import replay_policy
 from service.tuning.text import render_replay
 from tests.support.databases import BACKENDS
+from tests.support.tuning_history import record_policy_decision
 
 REGISTRY = {
     "default": policy.RegisteredModel(None, "unbiased"),
@@ -69,21 +69,13 @@ def seed(db: Database) -> None:
         decision = current.evaluate(
             policy.Comment(text, f"reader-{key}", "news-1"), scores, context
         )
-        record_automated_decisions(
+        record_policy_decision(
             db,
-            decisions=[
-                AutomatedDecision(
-                    comment_id=comment_id,
-                    action=decision.action,
-                    reasons=[reason.to_dict() for reason in decision.reasons],
-                    scores=scores,
-                    context=context.to_dict(),
-                    revision=1,
-                )
-            ],
+            comment_id=comment_id,
+            decision=decision,
+            scores=scores,
+            context=context,
             policy_version=current.version,
-            model="detoxify:unbiased",
-            webhooks=False,
             now=at + timedelta(seconds=1),
         )
 
