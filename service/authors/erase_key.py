@@ -7,11 +7,11 @@ the JWT secret, so erasing works in `make run`; production sets the variable.
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 
+from service.authors.sanctions import erase_key
 from service.errors import ProblemError
+from service.secret_files import ensure_secret_file
 from service.settings import Settings
 
 ERASE_KEY_ENV = "MODERATION_ERASE_KEY"
@@ -27,26 +27,12 @@ def dev_erase_key_path(settings: Settings) -> Path:
 
 def ensure_dev_erase_key(settings: Settings) -> str:
     """The key saved in var/erase-key (mode 0600), made on first use."""
-    path = dev_erase_key_path(settings)
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
-
-
-def configured_erase_key(settings: Settings) -> bytes | None:
-    if settings.erase_key is None:
-        return None
-    return settings.erase_key.get_secret_value().encode()
+    return ensure_secret_file(dev_erase_key_path(settings), nbytes=48)
 
 
 def require_erase_key(settings: Settings) -> bytes:
     """The key, or 503 erase_key_missing."""
-    key = configured_erase_key(settings)
+    key = erase_key(settings)
     if key is None:
         raise ProblemError(503, "erase_key_missing", MISSING)
     return key

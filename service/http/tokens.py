@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
 from pathlib import Path
 
 import jwt
 
 from service.errors import ConfigurationError
+from service.secret_files import ensure_secret_file
 from service.settings import Settings
 
 
@@ -19,15 +18,7 @@ def dev_secret_path(settings: Settings) -> Path:
 
 def ensure_dev_secret(settings: Settings) -> str:
     """The secret saved in var/jwt-secret (mode 0600), made on first use."""
-    path = dev_secret_path(settings)
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret + "\n")
-    return secret
+    return ensure_secret_file(dev_secret_path(settings), nbytes=32)
 
 
 def signing_secret(settings: Settings) -> str:

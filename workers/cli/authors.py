@@ -140,12 +140,12 @@ def _erase_key(settings: Settings) -> bytes:
     made by chance would not be the one the API uses)."""
     from service.authors.erase_key import (
         MISSING,
-        configured_erase_key,
         dev_erase_key_path,
     )
+    from service.authors.sanctions import erase_key
     from service.errors import ConfigurationError
 
-    key = configured_erase_key(settings)
+    key = erase_key(settings)
     if key is not None:
         return key
     saved = dev_erase_key_path(settings)
