@@ -93,18 +93,7 @@ def perspective(
         policy=policy,
         analyze_timeout_seconds=10,
     )
-    receiver = e2e.Receiver()
-    stack = e2e.Stack(settings, e2e.env_for(settings), tmp, receiver)
-    subprocess.run(
-        [sys.executable, "-m", "workers", "migrate"],
-        env=stack.env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    database = Database(settings.effective_database_url)
-    key = create_key(database, name="coral", qps=1000, now=utcnow())
-    database.dispose()
+    stack, key = e2e.perspective_stack(settings, tmp)
     client = stack.client()
     queues = redis.Redis.from_url(redis_url)
     try:
@@ -114,7 +103,7 @@ def perspective(
         client.close()
         queues.close()
         stack.stop_all()
-        receiver.close()
+        stack.receiver.close()
 
 
 def test_coral_talks_exact_request_reads_back_the_toxicity_score(perspective: Perspective) -> None:

@@ -11,8 +11,6 @@ routing choices and refusals are tests/service/perspective/test_languages.py.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,14 +20,10 @@ import pytest
 import redis
 from starlette.testclient import TestClient
 
-from service.db.engine import Database
-from service.db.tables import utcnow
-from service.perspective.keys import create_key
 from service.settings import Settings
 from tests.support import stack as e2e
 from tests.support.checkpoints import TOXIC, build_checkpoint
 from tests.support.hf_checkpoints import APPROVED_KO, HELD_KO, TOXIC_WORDS, tiny_hf_checkpoint
-from tests.support.paths import REPO
 
 ANALYZE = "/v1alpha1/comments:analyze"
 KO_ID = "ko-hate"
@@ -107,25 +101,14 @@ def analyzer(
         policy=policy,
         analyze_timeout_seconds=10,
     )
-    receiver = e2e.Receiver()
-    stack = e2e.Stack(settings, e2e.env_for(settings), tmp, receiver)
-    subprocess.run(
-        [sys.executable, "-m", "workers", "migrate"],
-        env=stack.env,
-        cwd=REPO,
-        check=True,
-        capture_output=True,
-    )
-    database = Database(settings.effective_database_url)
-    key = create_key(database, name="coral", qps=1000, now=utcnow())
-    database.dispose()
+    stack, key = e2e.perspective_stack(settings, tmp)
     try:
         stack.start_worker()
         with stack.client() as client:
             yield Analyzer(stack, key, client)
     finally:
         stack.stop_all()
-        receiver.close()
+        stack.receiver.close()
 
 
 def test_korean_is_scored_by_the_korean_model_and_english_by_default(analyzer: Analyzer) -> None:

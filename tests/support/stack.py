@@ -186,3 +186,24 @@ def decisions_of(settings: Settings, comment_id: str) -> list[dict[str, Any]]:
 
 def json_body(raw: bytes) -> Any:
     return json.loads(raw)
+
+
+def perspective_stack(settings: Settings, tmp: Path) -> tuple[Stack, str]:
+    """A stack for Perspective-style calls: its database migrated (in a process of its own, as
+    ops would) and a Perspective key named "coral" made; the stack and the key."""
+    from service.db.engine import Database
+    from service.db.tables import utcnow
+    from service.perspective.keys import create_key
+
+    stack = Stack(settings, env_for(settings), tmp, Receiver())
+    subprocess.run(
+        [sys.executable, "-m", "workers", "migrate"],
+        env=stack.env,
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    database = Database(settings.effective_database_url)
+    key = create_key(database, name="coral", qps=1000, now=utcnow())
+    database.dispose()
+    return stack, key
