@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from policy.decision import Reason
+from policy.messages import DEFAULT_LOCALE, Catalogue, catalogue
 from policy.sections import (
     MAX_AUTO_TRUST_THRESHOLD,
     AuthorSettings,
@@ -33,7 +34,6 @@ ALWAYS_HOLD = "author.always_hold"
 NEW_COMMENTER = "author.new_commenter"
 RECENT_REJECTIONS = "author.recent_rejections"
 AUTO_TRUST = "author.auto_trust"
-ALWAYS_HOLD_MESSAGE = "This author is on the always-hold list: every comment waits for a moderator."
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def author_holds(settings: AuthorSettings, author: Mapping[str, Any]) -> list[Re
         return []
     reasons = []
     if author.get("always_hold"):
-        reasons.append(Reason(kind="author", rule=ALWAYS_HOLD, message=ALWAYS_HOLD_MESSAGE))
+        reasons.append(Reason.of("author", ALWAYS_HOLD))
     figures = Figures.of(author)
     if figures is not None and not author.get("trusted"):
         reasons += [
@@ -92,44 +92,47 @@ def author_holds(settings: AuthorSettings, author: Mapping[str, Any]) -> list[Re
     return reasons
 
 
-def author_standing(settings: AuthorSettings, author: Mapping[str, Any]) -> Standing:
-    """The first state that applies, by precedence; `author` is a context's author record."""
+def author_standing(
+    settings: AuthorSettings, author: Mapping[str, Any], *, locale: str = DEFAULT_LOCALE
+) -> Standing:
+    """The first state that applies, by precedence; `author` is a context's author record.
+    `locale`: the language of the message (one of `policy.messages.LOCALES`)."""
+    words = catalogue(locale)
     if not settings.enabled:
-        return Standing("standard", None, "The policy's author rules are off.")
+        return Standing("standard", None, words.text("standing.off"))
     if author.get("always_hold"):
-        return Standing("always_hold", ALWAYS_HOLD, ALWAYS_HOLD_MESSAGE)
+        return Standing("always_hold", ALWAYS_HOLD, words.reason("author", ALWAYS_HOLD, {}))
     if author.get("trusted"):
-        skipped = ", ".join(sorted(settings.trusted_skip)) or "no"
-        return Standing(
-            "trusted",
-            None,
-            f"A moderator marked this author as trusted: {skipped} rules don't hold their "
-            "comments; severe toxicity and threats are held as for everyone.",
+        skipped = ", ".join(sorted(settings.trusted_skip))
+        message = (
+            words.text("standing.trusted", skipped=skipped)
+            if skipped
+            else words.text("standing.trusted_skips_none")
         )
+        return Standing("trusted", None, message)
     figures = Figures.of(author)
     if figures is None:
-        return Standing(
-            "standard", None, "No decided counts were recorded, so no author rule applies."
-        )
+        return Standing("standard", None, words.text("standing.unrecorded"))
     recent = _recent_rejections(settings.recent_rejections, figures)
     if recent is not None:
-        return Standing("recent_rejections", recent.rule, recent.message)
+        return Standing("recent_rejections", recent.rule, recent.in_locale(locale).message)
     new = _new_commenter(settings.new_commenter, figures)
     if new is not None:
-        return Standing("new_commenter", new.rule, new.message)
-    counts = (
-        f"This author has {_comments(figures.approved, 'approved')} and {figures.rejected} rejected"
-    )
+        return Standing("new_commenter", new.rule, new.in_locale(locale).message)
     auto = settings.auto_trust
     if _auto_trusted(auto, figures):
         return Standing(
             "auto_trusted",
             AUTO_TRUST,
-            f"{counts}, so they are trusted automatically: toxicity holds their comments only "
-            f"{auto.toxicity_margin:.2f} above each threshold (at most "
-            f"{MAX_AUTO_TRUST_THRESHOLD:.2f}); severe toxicity and threats as for everyone.",
+            _counted(
+                words,
+                "standing.auto_trusted",
+                figures,
+                margin=auto.toxicity_margin,
+                maximum=MAX_AUTO_TRUST_THRESHOLD,
+            ),
         )
-    return Standing("standard", None, f"{counts}; no author rule applies.")
+    return Standing("standard", None, _counted(words, "standing.standard", figures))
 
 
 def toxicity_margin(settings: AuthorSettings, author: Mapping[str, Any]) -> float:
@@ -156,13 +159,8 @@ def _new_commenter(settings: NewCommenterSettings, figures: Figures) -> Reason |
     needed = settings.hold_until_approved
     if not settings.enabled or figures.approved >= needed:
         return None
-    are = "is" if needed == 1 else "are"
-    message = (
-        f"This author has {_comments(figures.approved, 'approved')}; new commenters are held "
-        f"until {needed} {are} approved."
-    )
     evidence = {"approved": figures.approved, "hold_until_approved": needed}
-    return Reason(kind="author", rule=NEW_COMMENTER, message=message, evidence=evidence)
+    return Reason.of("author", NEW_COMMENTER, evidence)
 
 
 def _recent_rejections(settings: RecentRejectionsSettings, figures: Figures) -> Reason | None:
@@ -175,11 +173,6 @@ def _recent_rejections(settings: RecentRejectionsSettings, figures: Figures) -> 
     ):
         return None
     rate = rejected / decided
-    message = (
-        f"In the last {settings.window_days} days, {rejected} of this author's "
-        f"{_comments(decided, 'decided')} were rejected ({rate:.0%}); authors with more than "
-        f"{settings.max_rate:.0%} rejected, of at least {settings.min_decided} decided, are held."
-    )
     evidence = {
         "rejected": rejected,
         "decided": decided,
@@ -188,7 +181,7 @@ def _recent_rejections(settings: RecentRejectionsSettings, figures: Figures) -> 
         "min_decided": settings.min_decided,
         "max_rate": settings.max_rate,
     }
-    return Reason(kind="author", rule=RECENT_REJECTIONS, message=message, evidence=evidence)
+    return Reason.of("author", RECENT_REJECTIONS, evidence)
 
 
 def _auto_trusted(settings: AutoTrustSettings, figures: Figures) -> bool:
@@ -200,8 +193,15 @@ def _auto_trusted(settings: AutoTrustSettings, figures: Figures) -> bool:
     )
 
 
-def _comments(count: int, adjective: str) -> str:
-    return f"{count} {adjective} comment{'' if count == 1 else 's'}"
+def _counted(words: Catalogue, key: str, figures: Figures, **params: float) -> str:
+    approved = words.text("count.approved_comments", count=figures.approved)
+    return words.text(
+        key,
+        approved=figures.approved,
+        approved_comments=approved,
+        rejected=figures.rejected,
+        **params,
+    )
 
 
 def _count(value: object) -> int:

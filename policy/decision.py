@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
+
+from policy.messages import DEFAULT_LOCALE, catalogue
 
 Action = Literal["approve", "hold"]
 ReasonKind = Literal[
@@ -98,12 +100,23 @@ class Context:
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a comment is held: `kind` of rule, `rule` id from the policy file, evidence."""
+    """Why a comment is held: `kind` of rule, `rule` id from the policy file, evidence, and
+    `message`, which `policy.messages` renders from those three in a locale."""
 
     kind: ReasonKind
     rule: str
     message: str
     evidence: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, kind: ReasonKind, rule: str, evidence: Mapping[str, Any] | None = None) -> Reason:
+        """A rule's reason, its message in the default locale."""
+        evidence = evidence or {}
+        message = catalogue(DEFAULT_LOCALE).reason(kind, rule, evidence)
+        return cls(kind=kind, rule=rule, message=message, evidence=evidence)
+
+    def in_locale(self, locale: str) -> Reason:
+        return replace(self, message=catalogue(locale).reason(self.kind, self.rule, self.evidence))
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "rule": self.rule, "message": self.message, **self.evidence}
@@ -122,6 +135,10 @@ class Decision:
             reasons=reasons,
             policy_version=policy_version,
         )
+
+    def in_locale(self, locale: str) -> Decision:
+        """The decision with its reasons' messages in `locale` (as the worker stores it)."""
+        return replace(self, reasons=tuple(reason.in_locale(locale) for reason in self.reasons))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,8 +1,10 @@
 """The rules: small functions, each turning one concern into zero or more reasons.
 
-Messages are for a moderator, in plain words. Evidence never repeats the reader's personal
-details or the matched words: a span's offsets are enough for a screen to highlight them, and
-reasons travel further than the comment (logs, webhooks, exports).
+Messages are for a moderator, in plain words: `policy.messages` renders them from the evidence
+(in the default locale here; a reader of another language gets them rendered again). Evidence
+never repeats the reader's personal details or the matched words: a span's offsets are enough
+for a screen to highlight them, and reasons travel further than the comment (logs, webhooks,
+exports).
 """
 
 from __future__ import annotations
@@ -41,26 +43,6 @@ from policy.sections import (
 )
 from policy.termlists import skeleton
 
-LABEL_WORDS = {
-    "toxicity": "toxic",
-    "severe_toxicity": "severely toxic",
-    "obscene": "obscene",
-    "threat": "a threat",
-    "insult": "an insult",
-    "identity_attack": "an attack on people for who they are",
-    "sexual_explicit": "sexually explicit",
-}
-LANGUAGE_NAMES = {
-    "en": "English", "fr": "French", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
-    "tr": "Turkish", "ru": "Russian", "de": "German", "nl": "Dutch", "ko": "Korean",
-    "ja": "Japanese", "zh": "Chinese", "ar": "Arabic", "pl": "Polish", "uk": "Ukrainian",
-}  # fmt: skip
-_PERSONAL_INFO_WORDS = {
-    "email": "an e-mail address",
-    "phone": "a phone number",
-    "resident_number": "a Korean resident registration number",
-}
-
 
 class Subject:
     """The comment's text with its folded and normalised forms, each worked out once."""
@@ -84,8 +66,7 @@ class Subject:
 def article(settings: ArticleSettings, context: Context) -> list[Reason]:
     if not (settings.enabled and context.article.get("premoderated")):
         return []
-    message = "This article is pre-moderated: every comment on it waits for a moderator."
-    return [Reason(kind="article", rule="article.premoderated", message=message)]
+    return [Reason.of("article", "article.premoderated")]
 
 
 def author(settings: AuthorSettings, context: Context) -> list[Reason]:
@@ -95,16 +76,12 @@ def author(settings: AuthorSettings, context: Context) -> list[Reason]:
 def flood(settings: FloodSettings, context: Context) -> list[Reason]:
     if not settings.enabled or context.flood_count <= settings.hold_after:
         return []
-    message = (
-        f"This author posted {context.flood_count} comments in "
-        f"{_duration(settings.window_seconds)}; more than {settings.hold_after} are held."
-    )
     evidence = {
         "count": context.flood_count,
         "hold_after": settings.hold_after,
         "window_seconds": settings.window_seconds,
     }
-    return [Reason(kind="flood", rule="flood", message=message, evidence=evidence)]
+    return [Reason.of("flood", "flood", evidence)]
 
 
 def repeat(settings: RepeatSettings, subject: Subject, context: Context) -> list[Reason]:
@@ -113,13 +90,8 @@ def repeat(settings: RepeatSettings, subject: Subject, context: Context) -> list
     previous = context.recent_digests.count(subject.digest)
     if not previous:
         return []
-    times = "once" if previous == 1 else f"{previous} times"
-    message = (
-        f"The same author already posted this text {times} in the last "
-        f"{_duration(settings.window_seconds)}."
-    )
     evidence = {"previous": previous, "window_seconds": settings.window_seconds}
-    return [Reason(kind="repeat", rule="repeat", message=message, evidence=evidence)]
+    return [Reason.of("repeat", "repeat", evidence)]
 
 
 def toxicity(
@@ -151,25 +123,12 @@ def toxicity(
         raised = _raised(threshold, margin, label)
         if score < raised:
             continue
-        held = (
-            f"comments at {threshold:.2f} or above are held"
-            if raised == threshold
-            else f"this author is trusted automatically, so theirs are held at {raised:.2f} "
-            "or above"
-        )
-        message = (
-            f"The model rates this comment {LABEL_WORDS[label]} (score {score:.2f}; {held})."
-            if label in LABEL_WORDS
-            else f"The model scores this comment {score:.2f} for {label!r} ({held})."
-        )
         evidence: dict[str, Any] = {"label": label, "score": score, "threshold": raised}
         if raised != threshold:
             evidence["auto_trust_margin"] = margin
         if identities:
             evidence["identities"] = dict(identities)
-        reasons.append(
-            Reason(kind="toxicity", rule=f"toxicity.{label}", message=message, evidence=evidence)
-        )
+        reasons.append(Reason.of("toxicity", f"toxicity.{label}", evidence))
     return reasons
 
 
@@ -182,14 +141,6 @@ def terms(settings: TermsSettings, subject: Subject) -> list[Reason]:
         hits = term_list.find(subject.folded, skeleton_text=consonants)
         if not hits:
             continue
-        language = LANGUAGE_NAMES.get(term_list.language, term_list.language)
-        if term_list.severity == "banned":
-            message = f"Uses a word on the banned list ({language})."
-        else:
-            message = (
-                f"Uses a word on the watch list ({language}): often abusive, "
-                "so a moderator should check how it is used."
-            )
         matched = {hit.entry for hit in hits}
         written = [*term_list.entries, *(pattern for pattern, _ in term_list.patterns)]
         evidence = {
@@ -198,7 +149,7 @@ def terms(settings: TermsSettings, subject: Subject) -> list[Reason]:
             "terms": [entry for entry in dict.fromkeys(written) if entry in matched],
             "spans": _spans(subject.folded, ((hit.start, hit.end) for hit in hits)),
         }
-        reasons.append(Reason(kind="terms", rule=term_list.id, message=message, evidence=evidence))
+        reasons.append(Reason.of("terms", term_list.id, evidence))
     return reasons
 
 
@@ -213,9 +164,8 @@ def links(settings: LinksSettings, subject: Subject) -> list[Reason]:
     if not found:
         return []
     domains = list(dict.fromkeys(link.value for link in found))
-    message = f"Links to {', '.join(domains)}, not on the list of allowed sites."
     evidence = {"domains": domains, "spans": _found_spans(subject.folded, found)}
-    return [Reason(kind="links", rule="links", message=message, evidence=evidence)]
+    return [Reason.of("links", "links", evidence)]
 
 
 def personal_info(settings: PersonalInfoSettings, subject: Subject) -> list[Reason]:
@@ -233,21 +183,10 @@ def personal_info(settings: PersonalInfoSettings, subject: Subject) -> list[Reas
     for kind in PERSONAL_INFO_KINDS:
         if kind not in settings.detect or not found[kind]:
             continue
-        message = (
-            f"Contains what looks like {_PERSONAL_INFO_WORDS[kind]}; "
-            "readers' personal details are not published."
-        )
         evidence: dict[str, Any] = {"spans": _found_spans(subject.folded, found[kind])}
         if kind == "resident_number":
             evidence["checksum_valid"] = [item.checksum_valid for item in found[kind]]
-        reasons.append(
-            Reason(
-                kind="personal_info",
-                rule=f"personal_info.{kind}",
-                message=message,
-                evidence=evidence,
-            )
-        )
+        reasons.append(Reason.of("personal_info", f"personal_info.{kind}", evidence))
     return reasons
 
 
@@ -255,16 +194,8 @@ def language(settings: LanguageSettings, context: Context) -> list[Reason]:
     """Hold a comment in a language no configured model reads (its scores mean nothing)."""
     if not settings.enabled or settings.route(context.language) is not None:
         return []
-    written = str(context.language)
-    name = LANGUAGE_NAMES.get(written, f"language '{written}'")
-    covered = sorted(settings.readable)
-    readable = ", ".join(LANGUAGE_NAMES.get(code, code) for code in covered) or "none"
-    message = (
-        f"Written in {name}, which no model configured here reads (they read: {readable}), "
-        "so a person should read it."
-    )
-    evidence = {"language": written, "covered": covered}
-    return [Reason(kind="language", rule="language", message=message, evidence=evidence)]
+    evidence = {"language": str(context.language), "covered": sorted(settings.readable)}
+    return [Reason.of("language", "language", evidence)]
 
 
 def _raised(threshold: float, margin: float, label: str) -> float:
@@ -290,11 +221,3 @@ def _spans(folded: Folded, ranges: Iterable[tuple[int, int]]) -> list[dict[str, 
 
 def _found_spans(folded: Folded, found: Iterable[Found]) -> list[dict[str, int]]:
     return _spans(folded, ((item.start, item.end) for item in found))
-
-
-def _duration(seconds: int) -> str:
-    """`86400` → "24 hours": the largest unit that divides it at least twice over."""
-    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
-        if seconds % size == 0 and seconds // size >= 2:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} seconds"

@@ -13,8 +13,10 @@ readers use to slip past a filter are generated here rather than listed by hand:
   `it's hit or miss` is not read as `s hit`.
 - Hangul entries match anywhere (Korean attaches particles to words, so there are no word
   boundaries to rely on). Up to three digits or symbols may sit between syllables (`시1발`),
-  but not spaces: `다시 발표` must not read as `시발`. Their Scunthorpe cases are listed as
-  exceptions (`!시발점`) instead.
+  but not spaces: `다시 발표` must not read as `시발`. An entry marked `[analysed]` (`시발
+  [analysed]`) also needs the Korean analyser (`policy.korean`) to agree that no word runs
+  across the match's edges, which clears compounds such as `도시발전` (도시 + 발전); the
+  Scunthorpe cases left are listed as exceptions (`!시발점`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Literal
 
 import regex
 
+from policy import korean
 from policy.normalize import Folded, fold
 
 Severity = Literal["banned", "suspect"]
@@ -60,6 +63,8 @@ _ENTRY_SHAPE = regex.compile(r"\*?[\p{L}\p{N}]+(?:[\s-]+[\p{L}\p{N}]+)*\*?")
 _HANGUL = regex.compile(r"\p{Hangul}")
 _JAMO_ONLY = regex.compile("[\u1100-\u11ff\u3131-\u318e]+")
 _WORDS = regex.compile(r"[\s-]+")
+# After an entry: it counts only where no word the Korean analyser finds runs across it.
+ANALYSED = "[analysed]"
 
 
 def _skeleton_table() -> dict[int, str | None]:
@@ -112,6 +117,7 @@ class _Entry:
     # (Hangul). Checking them is a few substring tests; running the pattern is a scan.
     needles: tuple[str, ...]
     hangul: bool
+    analysed: bool
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,8 @@ class TermList:
     entries: tuple[str, ...]
     patterns: tuple[tuple[str, regex.Pattern[str]], ...]
     exceptions: tuple[str, ...]
+    # The entries marked `[analysed]`.
+    analysed: tuple[str, ...]
     _entries: tuple[_Entry, ...]
     _exceptions: regex.Pattern[str] | None
 
@@ -129,27 +137,34 @@ class TermList:
         """Every match in `folded`; pass `skeleton(folded.text)` when checking several lists."""
         text = folded.text
         skeleton_text = skeleton(text) if skeleton_text is None else skeleton_text
-        hits: list[TermHit] = []
+        # (hit, whether the analyser must agree)
+        found: list[tuple[TermHit, bool]] = []
         for entry in self._entries:
             haystack = text if entry.hangul else skeleton_text
             if all(map(haystack.__contains__, entry.needles)):
-                hits.extend(
-                    TermHit(match.start(), match.end(), entry.written)
+                found.extend(
+                    (TermHit(match.start(), match.end(), entry.written), entry.analysed)
                     for match in entry.pattern.finditer(text)
                 )
         for written, pattern in self.patterns:
-            hits.extend(
-                TermHit(match.start(), match.end(), written)
+            found.extend(
+                (TermHit(match.start(), match.end(), written), False)
                 for match in pattern.finditer(text)
                 if match.end() > match.start()
             )
-        if hits and self._exceptions is not None:
+        if found and self._exceptions is not None:
             allowed = [match.span() for match in self._exceptions.finditer(text)]
-            hits = [
-                hit
-                for hit in hits
+            found = [
+                (hit, analysed)
+                for hit, analysed in found
                 if not any(start <= hit.start and hit.end <= end for start, end in allowed)
             ]
+        # Last, as the analyser is the slow part (and loads on first use).
+        hits = [
+            hit
+            for hit, analysed in found
+            if not (analysed and korean.crosses(text, hit.start, hit.end))
+        ]
         return sorted(hits, key=lambda hit: (hit.start, hit.end, hit.entry))
 
 
@@ -168,13 +183,27 @@ def skeleton(folded_text: str) -> str:
     return _RUNS.sub(r"\1", consonants)
 
 
-def entry_problem(entry: str) -> str | None:
-    """Why a list entry can't be matched, or None when it can."""
-    if not _ENTRY_SHAPE.fullmatch(fold(entry).text):
+def split_marker(entry: str) -> tuple[str, bool]:
+    """The entry's word, and whether it is marked `[analysed]`."""
+    word = entry.strip()
+    if word.endswith(ANALYSED):
+        return word.removesuffix(ANALYSED).rstrip(), True
+    return word, False
+
+
+def entry_problem(entry: str, *, exception: bool = False) -> str | None:
+    """Why a list entry (or exception) can't be matched, or None when it can."""
+    word, analysed = split_marker(entry)
+    if not _ENTRY_SHAPE.fullmatch(fold(word).text):
         return (
             f"{entry!r} can't be matched: write the word plainly with letters, digits, "
             "spaces or hyphens, and an optional * at either end (look-alike spellings such "
             "as f4ck or $h1t are matched automatically)"
+        )
+    if analysed and (exception or not _HANGUL.search(word) or _JAMO_ONLY.fullmatch(word)):
+        return (
+            f"{entry!r}: only entries written in Hangul syllables can be {ANALYSED} "
+            "(the Korean analyser reads words, not initials), and exceptions can't be"
         )
     return None
 
@@ -196,8 +225,12 @@ def build_term_list(
     patterns: tuple[str, ...] = (),
     exceptions: tuple[str, ...] = (),
 ) -> TermList:
-    """Compile a list whose entries and patterns have already been checked."""
-    compiled = tuple(_entry(entry) for entry in entries)
+    """Compile a list whose entries and patterns have already been checked.
+
+    `entries` may carry the `[analysed]` marker; the list's `entries` are the words alone,
+    as reasons name them.
+    """
+    compiled = tuple(_entry(*split_marker(entry)) for entry in entries)
     allowed = None
     if exceptions:
         allowed = regex.compile("|".join(regex.escape(fold(word).text) for word in exceptions))
@@ -205,9 +238,10 @@ def build_term_list(
         id=id,
         language=language,
         severity=severity,
-        entries=entries,
+        entries=tuple(dict.fromkeys(entry.written for entry in compiled)),
         patterns=tuple((pattern, compile_pattern(pattern)) for pattern in patterns),
         exceptions=exceptions,
+        analysed=tuple(dict.fromkeys(entry.written for entry in compiled if entry.analysed)),
         _entries=compiled,
         _exceptions=allowed,
     )
@@ -228,14 +262,14 @@ def term_pattern(entry: str) -> str:
     return body + (_WORD_TAIL if folded.endswith("*") else _NOT_BEFORE_WORD)
 
 
-def _entry(written: str) -> _Entry:
+def _entry(written: str, analysed: bool) -> _Entry:
     core = fold(written).text.strip("*")
     hangul = bool(_HANGUL.search(core))
     if hangul:
         needles = tuple(dict.fromkeys(char for char in core if not char.isspace()))
     else:
         needles = tuple(filter(None, (skeleton(word) for word in _WORDS.split(core))))
-    return _Entry(written, regex.compile(term_pattern(written)), needles, hangul)
+    return _Entry(written, regex.compile(term_pattern(written)), needles, hangul, analysed)
 
 
 def _word_pattern(word: str) -> str:

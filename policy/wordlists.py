@@ -94,7 +94,9 @@ class TermsReader:
         elif "words" in values:
             entries = self._words(values["words"], child(path, "words"))
         if "exceptions" in values:
-            exceptions += self._words(values["exceptions"], child(path, "exceptions"))
+            exceptions += self._words(
+                values["exceptions"], child(path, "exceptions"), exception=True
+            )
         patterns = [
             self._pattern(item, pattern, f"{child(path, 'patterns')}[{index}]")
             for index, (pattern, item) in enumerate(
@@ -121,10 +123,10 @@ class TermsReader:
             node, path, f"must be one of {', '.join(SEVERITIES)}, got {value!r}"
         )
 
-    def _words(self, node: yaml.Node, path: str) -> list[str]:
+    def _words(self, node: yaml.Node, path: str, *, exception: bool = False) -> list[str]:
         words = []
         for index, (word, item) in enumerate(self.reader.texts(node, path)):
-            problem = entry_problem(word)
+            problem = entry_problem(word, exception=exception)
             if problem:
                 raise self.reader.error(item, f"{path}[{index}]", problem)
             words.append(word)
@@ -193,7 +195,7 @@ class TermsReader:
                 continue
             target = exceptions if word.startswith("!") else entries
             word = word.removeprefix("!").strip()
-            problem = entry_problem(word)
+            problem = entry_problem(word, exception=target is exceptions)
             if problem:
                 raise PolicyError(problem, source=source, line=number)
             target.append(word)

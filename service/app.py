@@ -42,6 +42,7 @@ from service.moderation import page
 from service.moderation import routes as moderation
 from service.moderation import statement_routes as statements
 from service.moderation import thread_routes as threads
+from service.perspective import discovery
 from service.perspective import routes as perspective_routes
 from service.perspective.analyze import PerspectiveError
 from service.policies import policy_holder
@@ -123,6 +124,8 @@ ROUTES = [
     Route("/moderate/insights", insights.insights_page, methods=["GET"]),
     Route("/v1alpha1/comments:analyze", perspective_routes.analyze, methods=["POST"]),
     Route("/v1alpha1/comments:suggestscore", perspective_routes.suggest_score, methods=["POST"]),
+    Route(discovery.REST_PATH, discovery.discovery_rest, methods=["GET"]),
+    Route(discovery.DIRECTORY_PATH, discovery.discovery_directory, methods=["GET"]),
     Route("/moderate", page.moderate, methods=["GET"]),
     Route("/docs", integrators_docs.docs, methods=["GET"]),
     Route("/openapi.json", integrators_docs.openapi, methods=["GET"]),
@@ -176,6 +179,8 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith(perspective_routes.PREFIX):
         return perspective_routes.http_error(exc.status_code)
+    if exc.status_code == 404 and request.url.path.startswith(discovery.PATHS):
+        return discovery.unknown_api().response()
     code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     error = ProblemError(exc.status_code, code, str(exc.detail), headers=exc.headers)
     return problem_response(error)

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from policy.messages import DEFAULT_LOCALE, LOCALES
 from service.errors import ConfigurationError
 from service.events import event_names
 
@@ -140,6 +141,12 @@ class Settings(BaseSettings):
         description="A moderator's reject must carry a reason_code (422 reason_code_required).",
     )
 
+    public_url: str | None = Field(
+        None,
+        description="The service's address as clients reach it (https://host/), written as "
+        "rootUrl in the Perspective discovery document; default: each request's own "
+        "scheme and host.",
+    )
     max_body_bytes: int = 64 * 1024
     analyze_timeout_seconds: float = Field(
         5.0,
@@ -152,6 +159,12 @@ class Settings(BaseSettings):
         900,
         ge=0,
         description="How long after posting its author may edit a comment; 0 turns edits off.",
+    )
+    default_locale: str = Field(
+        DEFAULT_LOCALE,
+        description="The language of the reason messages the worker stores and webhooks "
+        f"carry, and of API answers to a request whose Accept-Language names none of "
+        f"{', '.join(LOCALES)}.",
     )
     log_level: str = "INFO"
     log_json: bool = True
@@ -201,6 +214,26 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"cpu|cuda|cuda:[0-9]+|mps", value):
             raise ValueError(f"MODERATION_DEVICE must be cpu, cuda, cuda:N or mps, not {value!r}")
         return value
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, value: object) -> object:
+        """Blank is none; otherwise an http(s) address, ending with "/" as a rootUrl must."""
+        if value == "" or value is None:
+            return None
+        if not (isinstance(value, str) and re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value)):
+            raise ValueError(f"MODERATION_PUBLIC_URL must be an http(s) URL, not {value!r}")
+        return value.rstrip("/") + "/"
+
+    @field_validator("default_locale")
+    @classmethod
+    def _shipped_locale(cls, value: str) -> str:
+        if value.lower() not in LOCALES:
+            raise ValueError(
+                f"MODERATION_DEFAULT_LOCALE must be one of {', '.join(LOCALES)} (the languages "
+                f"reason messages are catalogued in), not {value!r}"
+            )
+        return value.lower()
 
     @property
     def effective_database_url(self) -> str:

@@ -81,7 +81,10 @@ def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]
     for comment in pending:
         result = scored[comment.comment_id]
         context = contexts.context_for(comment, model=routes[comment.comment_id])
-        decision = current.evaluate(comment.subject, result.scores, context)
+        # Stored, and sent in webhooks, in the default locale; GET answers render it anew.
+        decision = current.evaluate(comment.subject, result.scores, context).in_locale(
+            rt.settings.default_locale
+        )
         contexts.decided(comment, decision.action)
         decided.append(
             _Decided(comment, result.scores, result.seconds, context, decision, result.model_id)

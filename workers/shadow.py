@@ -174,7 +174,7 @@ def _write(
                     case.comment_id,
                     case.revision,
                     decision.action,
-                    [r.to_dict() for r in decision.reasons],
+                    [r.to_dict() for r in decision.in_locale(rt.settings.default_locale).reasons],
                 )
                 for case, decision in decided
             ],

@@ -26,7 +26,7 @@ from workers.celery_app import app
 from workers.decide import decide_comments
 from workers.feedback import score_feedback
 from workers.metrics import WEBHOOK_DELIVERIES
-from workers.sweeper import sweep_pending
+from workers.sweeper import sweep_all
 
 _http = httpx.Client()
 
@@ -80,7 +80,7 @@ def deliver_webhook(event_id: str) -> str:
 @_task(SWEEP_TASK)
 def sweep() -> int:
     rt = runtime.current()
-    return sweep_pending(rt.db, rt.producer, grace_seconds=rt.settings.sweep_grace_seconds)
+    return sweep_all(rt.db, rt.producer, grace_seconds=rt.settings.sweep_grace_seconds)
 
 
 @_task(RELAY_OUTBOX_TASK)

@@ -21,6 +21,7 @@ from service.authors.schemas import (
 )
 from service.authors.view import read_author_record
 from service.http.body import read_json
+from service.http.locale import ACCEPT_LANGUAGE, localised_response, request_locale
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
 from service.http.services import Services, authenticate_moderator
 
@@ -41,6 +42,7 @@ INVALID_ID = "The author id is not 1-255 printable characters (invalid_author_id
             "(invalid_cursor)",
         ),
         query=AuthorRecordParameters,
+        parameters=[ACCEPT_LANGUAGE],
         security=BEARER,
     )
 )
@@ -48,8 +50,9 @@ async def get_author(request: Request) -> JSONResponse:
     svc, _principal = await authenticate_moderator(request)
     author_id = path_author_id(request)
     before = parse_record_query(author_id, request.query_params)
-    record = await run_in_threadpool(_record, svc, author_id, before)
-    return JSONResponse(record.model_dump(mode="json"))
+    locale = request_locale(request)
+    record = await run_in_threadpool(_record, svc, author_id, before, locale)
+    return localised_response(request, record.model_dump(mode="json"))
 
 
 @documented(
@@ -98,7 +101,9 @@ async def get_notes(request: Request) -> JSONResponse:
     return JSONResponse(notes.model_dump(mode="json"))
 
 
-def _record(svc: Services, author_id: str, before: tuple[datetime, str] | None) -> AuthorView:
+def _record(
+    svc: Services, author_id: str, before: tuple[datetime, str] | None, locale: str
+) -> AuthorView:
     """In the thread pool: the policy in force may be re-read from its file."""
     return read_author_record(
         svc.db,
@@ -106,4 +111,5 @@ def _record(svc: Services, author_id: str, before: tuple[datetime, str] | None) 
         before=before,
         author_settings=svc.policies.current().author,
         settings=svc.settings,
+        locale=locale,
     )

@@ -54,9 +54,11 @@ def read_author_record(
     author_settings: AuthorSettings,
     settings: Settings,
     now: datetime | None = None,
+    locale: str | None = None,
 ) -> AuthorView:
     """The record, with the page of comments that starts after `before` (the created_at and
-    id of the previous page's last comment; None: the newest)."""
+    id of the previous page's last comment; None: the newest). `locale`: the language of the
+    trust message (default: MODERATION_DEFAULT_LOCALE)."""
     now = now or utcnow()
     with db.session() as session:
         tally = tally_author_comments(session, author_id=author_id)
@@ -79,7 +81,13 @@ def read_author_record(
             ),
             first_comment_at=isoformat(tally.first_at),
             last_comment_at=isoformat(tally.last_at),
-            trust=_trust(session, author_id=author_id, author_settings=author_settings, now=now),
+            trust=_trust(
+                session,
+                author_id=author_id,
+                author_settings=author_settings,
+                now=now,
+                locale=locale or settings.default_locale,
+            ),
             sanction=sanction_resource(current, now) if current is not None else None,
             sanctions=[
                 sanction_resource(row, now) for row in list_sanctions(session, author_id=author_id)
@@ -95,7 +103,12 @@ def read_author_record(
 
 
 def _trust(
-    session: Session, *, author_id: str, author_settings: AuthorSettings, now: datetime
+    session: Session,
+    *,
+    author_id: str,
+    author_settings: AuthorSettings,
+    now: datetime,
+    locale: str,
 ) -> Trust:
     """The author's standing under the policy in force, from the figures the worker would
     gather for their next comment and the flags moderators set."""
@@ -110,6 +123,7 @@ def _trust(
             "always_hold": bool(flags and flags.always_hold),
             "trusted": bool(flags and flags.trusted),
         },
+        locale=locale,
     )
     return build(
         Trust,

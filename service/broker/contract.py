@@ -32,11 +32,18 @@ def parse_moderate_item(item: str) -> tuple[str, int | None]:
 
 # Queues.
 MODERATE_QUEUE = "moderate"
+# Scoring `suggestscore` feedback: a queue of its own, so that a burst of feedback takes turns
+# with comments rather than standing in front of them (a comment's re-send included), and so
+# that the sweeper can tell lost comment tasks from queued ones by this queue's length alone.
+FEEDBACK_QUEUE = "feedback"
 DELIVER_QUEUE = "deliver"
 MAINTENANCE_QUEUE = "maintenance"
 # Synchronous Perspective-style calls: workers always ask this queue first (broker/cycle.py).
 ANALYZE_QUEUE = "analyze"
-QUEUES = (ANALYZE_QUEUE, MODERATE_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
+QUEUES = (ANALYZE_QUEUE, MODERATE_QUEUE, FEEDBACK_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
+# A worker that consumes a queue on the left consumes those on the right too: feedback is
+# scored by the processes that score comments, whatever `--queues` names.
+COMPANION_QUEUES = {MODERATE_QUEUE: (FEEDBACK_QUEUE,)}
 # By dotted name: kombu imports it in each process that consumes.
 ANALYZE_FIRST_CYCLE = "service.broker.cycle:AnalyzeFirstCycle"
 

@@ -18,8 +18,10 @@ from service.broker.contract import (
     ANALYZE_FIRST_CYCLE,
     ANALYZE_QUEUE,
     ANALYZE_TASK,
+    COMPANION_QUEUES,
     DELIVER_QUEUE,
     DELIVER_WEBHOOK_TASK,
+    FEEDBACK_QUEUE,
     MAINTENANCE_QUEUE,
     MODERATE_QUEUE,
     MODERATE_TASK,
@@ -43,7 +45,8 @@ DIRECT = Exchange("", type="direct")
 
 
 def parse_queues(value: str | None) -> tuple[str, ...]:
-    """`moderation worker --queues a,b`: every queue when None; ConfigurationError if unknown."""
+    """`moderation worker --queues a,b`, each with its companions (`moderate` brings
+    `feedback`); every queue when None; ConfigurationError if unknown."""
     if value is None:
         return QUEUES
     names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
@@ -51,7 +54,8 @@ def parse_queues(value: str | None) -> tuple[str, ...]:
     if unknown or not names:
         given = f"unknown queue(s) {', '.join(unknown)}" if unknown else "no queue named"
         raise ConfigurationError(f"--queues: {given}; known: {', '.join(QUEUES)}")
-    return names
+    with_companions = (queue for name in names for queue in (name, *COMPANION_QUEUES.get(name, ())))
+    return tuple(dict.fromkeys(with_companions))
 
 
 def _route(queue: str) -> dict[str, str]:
@@ -79,7 +83,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             PURGE_TASK: _route(MAINTENANCE_QUEUE),
             ANALYZE_TASK: _route(ANALYZE_QUEUE),
             # Background work like a comment's scoring, never in front of an analyze call.
-            SCORE_FEEDBACK_TASK: _route(MODERATE_QUEUE),
+            SCORE_FEEDBACK_TASK: _route(FEEDBACK_QUEUE),
         },
         "task_serializer": "json",
         "accept_content": ["json"],

@@ -18,6 +18,7 @@ from service.comments.schemas import NewComment, parse_prefer_wait
 from service.comments.waiting import wait_until_decided
 from service.errors import ProblemError
 from service.http.body import read_json
+from service.http.locale import ACCEPT_LANGUAGE, localised_response
 from service.http.metrics import COMMENTS_RECEIVED
 from service.http.openapi import BEARER, Operation, Parameter, Reply, documented, problems
 from service.http.services import authenticate, services
@@ -63,6 +64,7 @@ PREFER = Parameter(
             Parameter(
                 "Idempotency-Key", "header", {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN}
             ),
+            ACCEPT_LANGUAGE,
         ],
         security=BEARER,
     )
@@ -116,7 +118,7 @@ async def _post_comment(request: Request) -> JSONResponse:
             )
         },
         problems(401, 404, 503),
-        parameters=[PREFER],
+        parameters=[PREFER, ACCEPT_LANGUAGE],
         security=BEARER,
     )
 )
@@ -178,7 +180,7 @@ async def answer(
                 read_comment, svc.db, principal=principal_read, comment_id=resource["id"]
             )
     status = status_when_pending if resource["status"] == "pending" else 200
-    return JSONResponse(resource, status_code=status, headers=headers)
+    return localised_response(request, resource, status_code=status, headers=headers)
 
 
 def read_idempotency_key(request: Request) -> str | None:

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    and_,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -428,7 +429,9 @@ class PerspectiveFeedback(Base):
     kept on purpose, until retention erases it: a client sends it as feedback, to tune
     thresholds with. `scores` is the model's summary of that text (every label), filled in by
     the `score_feedback` task: only a scored row can be placed on a threshold, and it stays
-    one after its text is gone."""
+    one after its text is gone. `enqueued_at` and `enqueue_count` say when and how often its
+    scoring task was sent, as for a comment: the sweeper sends it again while the row is
+    unscored and still has its text (workers/sweeper.py)."""
 
     __tablename__ = "perspective_feedback"
 
@@ -441,5 +444,20 @@ class PerspectiveFeedback(Base):
     client_token: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     scores: Mapped[dict[str, float] | None] = mapped_column(JSONDocument)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    enqueue_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     __table_args__ = (Index("ix_perspective_feedback_created_at", "created_at"),)
+
+
+# A feedback row still owed its model scores: none yet, and a text to score, which retention
+# may have erased first. The sweeper reads only these rows, by this partial index.
+FEEDBACK_UNSCORED = and_(
+    PerspectiveFeedback.scores.is_(None), PerspectiveFeedback.text.is_not(None)
+)
+Index(
+    "ix_perspective_feedback_unscored",
+    PerspectiveFeedback.enqueued_at,
+    sqlite_where=FEEDBACK_UNSCORED,
+    postgresql_where=FEEDBACK_UNSCORED,
+)

@@ -7,6 +7,7 @@ their scripts."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
@@ -21,6 +22,9 @@ PACKAGE = Path(__file__).resolve().parent.parent
 STATIC_DIR = PACKAGE / "static"
 STATIC_PATH = "/static"
 TEMPLATES = Jinja2Templates(directory=PACKAGE / "templates")
+LOCALES_DIR = PACKAGE / "locales"
+# The languages the pages are written in; the first is the fallback for a missing message.
+PAGE_LOCALES = ("en", "ko")
 
 
 def static_files() -> StaticFiles:
@@ -33,9 +37,15 @@ def render_page(
     context: Mapping[str, Any] | None = None,
     *,
     headers: Mapping[str, str] | None = None,
+    catalogue: str | None = None,
 ) -> Response:
     """`template` with `asset(name)` (a static file's URL) and `api_base` (where the API is,
-    behind any root path), plus `context`; not cached by default (`no-cache`)."""
+    behind any root path), plus `context`; not cached by default (`no-cache`).
+
+    `catalogue`: the page's message catalogue (`service/locales/<catalogue>.<locale>.json`,
+    merged over `common.<locale>.json`), given to the template as `catalogues`, for
+    `<script type="application/json" id="catalogues">{{ catalogues | tojson }}</script>`,
+    which `static/i18n.js` reads. The page picks the language in the browser."""
     root = request.scope.get("root_path", "").rstrip("/")
 
     def asset(name: str) -> str:
@@ -44,7 +54,12 @@ def render_page(
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {"asset": asset, "api_base": root, **(context or {})},
+        {
+            "asset": asset,
+            "api_base": root,
+            "catalogues": page_catalogues(catalogue) if catalogue else {},
+            **(context or {}),
+        },
         headers={"Cache-Control": "no-cache", **(headers or {})},
     )
 
@@ -53,3 +68,20 @@ def render_page(
 def fingerprint(name: str) -> str:
     """A digest of the asset, so a new release is never served from a stale browser cache."""
     return hashlib.sha256((STATIC_DIR / name).read_bytes()).hexdigest()[:12]
+
+
+@cache
+def page_catalogues(page: str) -> dict[str, dict[str, Any]]:
+    """Every shipped language's messages for `page`: the page's own over the common ones."""
+    return {
+        locale: {**_catalogue(f"common.{locale}"), **_catalogue(f"{page}.{locale}")}
+        for locale in PAGE_LOCALES
+    }
+
+
+def _catalogue(name: str) -> dict[str, Any]:
+    path = LOCALES_DIR / f"{name}.json"
+    if not path.exists():
+        return {}
+    messages: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return messages

@@ -20,4 +20,6 @@ from service.reports.reasons import REASON_CODES
 )
 async def moderate(request: Request) -> Response:
     # The coded reasons, in the order the page's digit keys pick them.
-    return render_page(request, "moderate.html", {"reason_codes": " ".join(REASON_CODES)})
+    return render_page(
+        request, "moderate.html", {"reason_codes": " ".join(REASON_CODES)}, catalogue="moderate"
+    )

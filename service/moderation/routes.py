@@ -12,6 +12,7 @@ from service.authors.sanctions import erase_key
 from service.comments.resources import CommentResource
 from service.errors import ProblemError
 from service.http.body import read_json
+from service.http.locale import ACCEPT_LANGUAGE, localised_response
 from service.http.openapi import BEARER, Operation, Parameter, Reply, documented, problems
 from service.http.services import authenticate_moderator
 from service.moderation.records import comment_history, moderation_stats
@@ -82,7 +83,7 @@ QUEUE_PARAMETER = Parameter(
         },
         problems(401, 403, 503, s422=INVALID),
         query=QueueParameters,
-        parameters=[QUEUE_PARAMETER],
+        parameters=[QUEUE_PARAMETER, ACCEPT_LANGUAGE],
         security=BEARER,
     )
 )
@@ -92,7 +93,7 @@ async def get_queue(request: Request) -> JSONResponse:
     svc, moderator = await authenticate_moderator(request)
     query = parse_queue_query(request.query_params)
     page = await run_in_threadpool(read_queue, svc.db, moderator=moderator, query=query)
-    return JSONResponse(page.model_dump(mode="json"))
+    return localised_response(request, page.model_dump(mode="json"))
 
 
 @documented(
@@ -103,6 +104,7 @@ async def get_queue(request: Request) -> JSONResponse:
         {200: Reply("The comment as decided: status, review, version + 1", CommentResource)},
         problems(400, 401, 403, 413, 415, 503, s404=NOT_FOUND, s409=REFUSED, s422=DECISION_INVALID),
         body=ModeratorDecision,
+        parameters=[ACCEPT_LANGUAGE],
         security=BEARER,
     )
 )
@@ -120,7 +122,7 @@ async def post_decision(request: Request) -> JSONResponse:
         events=svc.settings.announced_events,
     )
     await svc.deliver(reviewed.webhook_event_ids)
-    return JSONResponse(reviewed.resource)
+    return localised_response(request, reviewed.resource)
 
 
 @documented(
@@ -214,6 +216,7 @@ async def delete_ban(request: Request) -> Response:
         "Every automated and human decision on a comment, oldest first",
         {200: Reply("The decisions", History)},
         problems(401, 403, 503, s404=NOT_FOUND),
+        parameters=[ACCEPT_LANGUAGE],
         security=BEARER,
     )
 )
@@ -223,7 +226,7 @@ async def get_history(request: Request) -> JSONResponse:
         comment_history, svc.db, comment_id=request.path_params["comment_id"]
     )
     # A policy decision has its reasons, a moderator's its override: not both.
-    return JSONResponse(history.model_dump(mode="json", exclude_unset=True))
+    return localised_response(request, history.model_dump(mode="json", exclude_unset=True))
 
 
 @documented(

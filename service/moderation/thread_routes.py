@@ -7,6 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from service.http.auth import require_moderator
+from service.http.locale import ACCEPT_LANGUAGE, localised_response
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
 from service.http.services import authenticate, services
 from service.moderation.thread import read_thread
@@ -27,6 +28,7 @@ from service.moderation.thread_schemas import ThreadParameters, parse_thread_que
             s422="A query parameter is invalid (invalid_limit, invalid_cursor)",
         ),
         query=ThreadParameters,
+        parameters=[ACCEPT_LANGUAGE],
         security=BEARER,
     )
 )
@@ -34,4 +36,4 @@ async def get_thread(request: Request) -> JSONResponse:
     require_moderator(await authenticate(request))
     query = parse_thread_query(request.path_params["comment_id"], request.query_params)
     thread = await run_in_threadpool(read_thread, services(request).db, query=query)
-    return JSONResponse(thread.model_dump(mode="json"))
+    return localised_response(request, thread.model_dump(mode="json"))

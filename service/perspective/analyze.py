@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from policy.language import detect_language
 from service.db.engine import Database
 from service.http.bodies import build
 from service.model_catalogue import model_labels, variant_of
@@ -31,6 +32,7 @@ from service.perspective.resources import (
     AttributeScores,
     Score,
     SpanScore,
+    SuggestCommentScoreResponse,
 )
 from service.perspective.routing import language_not_supported, primary
 from service.perspective.schemas import (
@@ -40,7 +42,7 @@ from service.perspective.schemas import (
     parse,
 )
 from service.perspective.text import utf16_offsets
-from service.perspective.wire import ATTRIBUTES, render
+from service.perspective.wire import ATTRIBUTES, render, unversioned
 from service.store.perspective import add_perspective_feedback
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "parse_suggestion",
     "record_suggestion",
     "render_analysis",
+    "render_suggestion",
     "unavailable",
 ]
 
@@ -113,13 +116,13 @@ def render_analysis(request: AnalyzeCommentRequest, result: Mapping[str, Any]) -
     else:
         labels = set(result["labels"])
         for name in attributes:
-            if ATTRIBUTES[name] not in labels:
+            if ATTRIBUTES[unversioned(name)] not in labels:
                 raise invalid(f"Unknown requested attribute: {name}")
     spans = result.get("spans") or [[0, len(request.text), result.get("summary", {})]]
     offsets = utf16_offsets(request.text, [offset for span in spans for offset in span[:2]])
     scores: dict[str, AttributeScores] = {}
     for name, parameters in attributes.items():
-        label = ATTRIBUTES[name]
+        label = ATTRIBUTES[unversioned(name)]
         summary = float(result["summary"][label])
         threshold = parameters.score_threshold
         if threshold is not None and summary < threshold:
@@ -148,6 +151,20 @@ def parse_suggestion(
     return parse(SuggestCommentScoreRequest, body, labels=labels)
 
 
+def render_suggestion(suggestion: SuggestCommentScoreRequest) -> dict[str, Any]:
+    """Perspective's answer to feedback: the languages the request named, and the one the
+    detector finds in the text (as analyze's `detectedLanguages`; none for a text too short
+    or mixed to tell)."""
+    detected = detect_language(suggestion.text)
+    response = build(
+        SuggestCommentScoreResponse,
+        client_token=suggestion.client_token,
+        detected_languages=[detected] if detected else [],
+        requested_languages=list(suggestion.languages),
+    )
+    return render(response)
+
+
 def record_suggestion(
     db: Database, *, key_name: str, suggestion: SuggestCommentScoreRequest, now: datetime
 ) -> list[int]:
@@ -157,7 +174,7 @@ def record_suggestion(
             add_perspective_feedback(
                 session,
                 key_name=key_name,
-                attribute=attribute,
+                attribute=unversioned(attribute),
                 value=score.summary_score.value,
                 text=suggestion.text,
                 community_id=suggestion.community_id,

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
-from service.perspective.wire import AttributeName, Omittable, PerspectiveResource
+from service.perspective.wire import Omittable, PerspectiveResource
 
 SCORE_TYPE = "PROBABILITY"
 
@@ -36,7 +36,8 @@ class AttributeScores(PerspectiveResource):
 
 
 class AnalyzeCommentResponse(PerspectiveResource):
-    attribute_scores: dict[AttributeName, AttributeScores]
+    # Each attribute under the name it was asked by, version (`TOXICITY@6`) included.
+    attribute_scores: dict[str, AttributeScores]
     languages: list[str]
     detected_languages: list[str]
     client_token: Omittable[str] = None
@@ -44,6 +45,8 @@ class AnalyzeCommentResponse(PerspectiveResource):
 
 class SuggestCommentScoreResponse(PerspectiveResource):
     client_token: Omittable[str] = None
+    detected_languages: list[str]
+    requested_languages: list[str]
 
 
 class GoogleErrorStatus(PerspectiveResource):

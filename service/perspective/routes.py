@@ -20,7 +20,6 @@ from starlette.responses import JSONResponse
 
 from service.broker.contract import SCORE_FEEDBACK_TASK
 from service.db.tables import utcnow
-from service.http.bodies import build
 from service.http.openapi import Operation, Reply, documented, problems
 from service.http.services import services
 from service.perspective.analysis import request_scores
@@ -32,6 +31,7 @@ from service.perspective.analyze import (
     parse_suggestion,
     record_suggestion,
     render_analysis,
+    render_suggestion,
 )
 from service.perspective.errors import PerspectiveError, invalid, unavailable
 from service.perspective.keys import KeyGrant, QuotaGate, authenticate_key
@@ -42,7 +42,6 @@ from service.perspective.resources import (
 )
 from service.perspective.routing import attribute_labels, registry_outputs, route_request
 from service.perspective.schemas import AnalyzeCommentRequest, SuggestCommentScoreRequest
-from service.perspective.wire import render
 
 log = structlog.get_logger(__name__)
 
@@ -150,11 +149,10 @@ async def suggest_score(request: Request) -> JSONResponse:
     feedback_ids = await run_in_threadpool(
         record_suggestion, svc.db, key_name=grant.name, suggestion=suggestion, now=utcnow()
     )
-    # After the commit, so the worker finds the rows. A lost send leaves them unscored, and
-    # so out of the tuning evidence, but stored: the client's answer doesn't depend on it.
+    # After the commit, so the worker finds the rows. A lost send leaves them unscored until
+    # the sweeper sends it again (workers/sweeper.py): the client's answer doesn't wait on it.
     await run_in_threadpool(svc.producer.send, SCORE_FEEDBACK_TASK, feedback_ids)
-    answer = build(SuggestCommentScoreResponse, client_token=suggestion.client_token)
-    return JSONResponse(render(answer))
+    return JSONResponse(await run_in_threadpool(render_suggestion, suggestion))
 
 
 async def _authenticate(request: Request) -> KeyGrant:

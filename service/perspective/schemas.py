@@ -17,27 +17,36 @@ from pydantic import AfterValidator, Field, ValidationError, ValidationInfo, mod
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from service.perspective.errors import PerspectiveError, invalid, wrong_type
-from service.perspective.wire import ATTRIBUTES, AttributeName, Omittable, PerspectiveModel
+from service.perspective.wire import (
+    ATTRIBUTE_NAME,
+    ATTRIBUTES,
+    Omittable,
+    PerspectiveModel,
+    unversioned,
+)
 
 MAX_TEXT_BYTES = 20_480
 MAX_LANGUAGE_CHARS = 35
 
 
-def _scored_by_model(name: str, info: ValidationInfo) -> str:
-    """An attribute the configured model lacks is an unknown one (context: its labels, when
-    known without loading it)."""
+def _known_attribute(name: str, info: ValidationInfo) -> str:
+    """An attribute we score, by its unversioned name, and that the configured model has
+    (context: its labels, when known without loading it); kept as asked, version included."""
+    label = ATTRIBUTES.get(unversioned(name)) if ATTRIBUTE_NAME.fullmatch(name) else None
     labels = (info.context or {}).get("labels")
-    if labels is not None and ATTRIBUTES[name] not in labels:
+    if label is None or (labels is not None and label not in labels):
         raise PydanticCustomError("unknown_attribute", "{name} is not scored", {"name": name})
     return name
 
 
-Attribute = Annotated[AttributeName, AfterValidator(_scored_by_model)]
+Attribute = Annotated[str, AfterValidator(_known_attribute)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 LanguageCode = Annotated[str, Field(min_length=1, max_length=MAX_LANGUAGE_CHARS)]
 
 
 class PerspectiveComment(PerspectiveModel):
+    """The comment to read, as plain text."""
+
     text: Annotated[str, Field(min_length=1, description=f"1 to {MAX_TEXT_BYTES} UTF-8 bytes.")]
     type: Literal["PLAIN_TEXT", "TEXT_TYPE_UNSPECIFIED"] = "PLAIN_TEXT"
 
@@ -52,6 +61,25 @@ class PerspectiveComment(PerspectiveModel):
                 {"size": size, "limit": MAX_TEXT_BYTES},
             )
         return self
+
+
+class TextEntry(PerspectiveModel):
+    """A text of the context: read as Perspective reads it, and unused."""
+
+    text: Omittable[str] = None
+    type: Omittable[str] = None
+
+
+class ArticleAndParentComment(PerspectiveModel):
+    article: Omittable[TextEntry] = None
+    parent_comment: Omittable[TextEntry] = None
+
+
+class Context(PerspectiveModel):
+    """What the comment replies to. Accepted and unused: the models read the comment alone."""
+
+    entries: Omittable[list[TextEntry]] = None
+    article_and_parent_comment: Omittable[ArticleAndParentComment] = None
 
 
 class AttributeParameters(PerspectiveModel):
@@ -73,7 +101,7 @@ class AnalyzeCommentRequest(PerspectiveModel):
     client_token: Omittable[str] = None
     session_id: Omittable[str] = None
     community_id: Omittable[str] = None
-    context: Annotated[Omittable[dict[str, Any]], Field(description="Accepted, unused.")] = None
+    context: Annotated[Omittable[Context], Field(description="Accepted, unused.")] = None
 
     @property
     def text(self) -> str:
@@ -93,7 +121,7 @@ class SuggestCommentScoreRequest(PerspectiveModel):
     attribute_scores: Annotated[dict[Attribute, SuggestedScore], Field(min_length=1)]
     languages: list[LanguageCode] = Field(default_factory=list)
     session_id: Omittable[str] = None
-    context: Omittable[dict[str, Any]] = None
+    context: Omittable[Context] = None
     community_id: Omittable[str] = None
     client_token: Omittable[str] = None
 

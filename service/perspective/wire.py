@@ -9,8 +9,9 @@ A reply leaves out a field it has no value for rather than writing null.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeVar, get_args
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
@@ -19,15 +20,6 @@ from pydantic.json_schema import SkipJsonSchema
 from service.http.bodies import Resource
 
 # Perspective's names → Detoxify's labels ("obscene" is Detoxify's profanity).
-AttributeName = Literal[
-    "TOXICITY",
-    "SEVERE_TOXICITY",
-    "IDENTITY_ATTACK",
-    "INSULT",
-    "PROFANITY",
-    "THREAT",
-    "SEXUALLY_EXPLICIT",
-]
 ATTRIBUTES: Mapping[str, str] = {
     "TOXICITY": "toxicity",
     "SEVERE_TOXICITY": "severe_toxicity",
@@ -37,8 +29,15 @@ ATTRIBUTES: Mapping[str, str] = {
     "THREAT": "threat",
     "SEXUALLY_EXPLICIT": "sexual_explicit",
 }
-if tuple(ATTRIBUTES) != get_args(AttributeName):  # pragma: no cover - a typo in the two lists
-    raise RuntimeError("ATTRIBUTES and AttributeName must name the same attributes, in order")
+# An attribute as a request may name it: `TOXICITY`, or with a model version, `TOXICITY@6`.
+ATTRIBUTE_NAME = re.compile(r"[A-Z_]+(@[0-9]+)?")
+
+
+def unversioned(name: str) -> str:
+    """ "TOXICITY@6" → "TOXICITY": the version is read and ignored, since one model answers
+    each attribute whatever version Perspective's clients pin."""
+    return name.partition("@")[0]
+
 
 T = TypeVar("T")
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from policy.messages import DEFAULT_LOCALE, catalogue
 from policy.sections import ReportsSettings
 from service.authors.sanctions import check_author
 from service.comments.resources import comment_resource
@@ -76,16 +77,27 @@ def file_report(
     admit: Callable[[str], int],
     now: datetime | None = None,
     erase_key: bytes | None = None,
+    locale: str = DEFAULT_LOCALE,
 ) -> Filed:
     """File the report, or answer with the reader's earlier one. Refusals in the contract's
     order: the reporter's ban or suspension (403 author_banned, author_suspended; `erase_key`
     finds an erased reporter's), the comment no longer published (409), then the flood
-    limit (429; `admit` gives the seconds to wait, 0 to go ahead, and counts the report)."""
+    limit (429; `admit` gives the seconds to wait, 0 to go ahead, and counts the report).
+    `locale`: the language of the hiding decision's reason, as stored."""
     now = now or utcnow()
     try:
         with db.session() as session:
             return _file(
-                session, reporter_id, comment_id, new, policy, events, admit, now, erase_key
+                session,
+                reporter_id,
+                comment_id,
+                new,
+                policy,
+                events,
+                admit,
+                now,
+                erase_key,
+                locale=locale,
             )
     except IntegrityError:
         # The same reader's concurrent report won the unique index: answer with it.
@@ -106,6 +118,8 @@ def _file(
     admit: Callable[[str], int],
     now: datetime,
     erase_key: bytes | None,
+    *,
+    locale: str,
 ) -> Filed:
     comment = lock_comment_or_none(session, comment_id=comment_id)
     existing = find_report(session, comment_id=comment_id, reporter_id=reporter_id)
@@ -142,7 +156,8 @@ def _file(
     queued = policy.enabled and (counts.reporters >= policy.review_after or counts.legal_notice)
     hidden = _crosses_hide_after(policy, counts) and comment.status == APPROVED
     if hidden:
-        _hide(session, comment, counts, policy, now)  # its version + 1 with the status
+        # Its version + 1 with the status.
+        _hide(session, comment, counts, policy, now, locale=locale)
     else:
         count_report_change(session, comment=comment)
     if queued or hidden:
@@ -157,13 +172,23 @@ def _file(
     )
 
 
+HIDE_AFTER = "reports.hide_after"
+
+
 def _crosses_hide_after(policy: ReportsSettings, counts: OpenCounts) -> bool:
     return policy.enabled and policy.hide_after is not None and counts.counted >= policy.hide_after
 
 
 def _hide(
-    session: Session, comment: Comment, counts: OpenCounts, policy: ReportsSettings, now: datetime
+    session: Session,
+    comment: Comment,
+    counts: OpenCounts,
+    policy: ReportsSettings,
+    now: datetime,
+    *,
+    locale: str,
 ) -> None:
+    evidence = {"count": counts.counted, "hide_after": policy.hide_after}
     set_comment_status(session, comment=comment, status=HIDDEN, now=now)
     add_decision(
         session,
@@ -174,10 +199,9 @@ def _hide(
         reasons=[
             {
                 "kind": "reports",
-                "rule": "reports.hide_after",
-                "message": f"Hidden after {counts.counted} readers reported it.",
-                "count": counts.counted,
-                "hide_after": policy.hide_after,
+                "rule": HIDE_AFTER,
+                "message": catalogue(locale).reason("reports", HIDE_AFTER, evidence),
+                **evidence,
             }
         ],
     )

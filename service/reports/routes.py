@@ -117,4 +117,5 @@ def _file(svc: Services, reporter_id: str, comment_id: str, new: NewReport) -> F
         events=svc.settings.announced_events,
         admit=admit,
         erase_key=erase_key(svc.settings),
+        locale=svc.settings.default_locale,
     )

@@ -3,21 +3,16 @@
 //
 // Rules this file keeps, as moderate.js does: text reaches the page only through
 // textContent and createElement(NS), and the token lives in sessionStorage (the same key as
-// the hold queue's, so one sign-in serves both pages) and travels only in a header.
+// the hold queue's, so one sign-in serves both pages) and travels only in a header. Every
+// message comes from the page's catalogue (service/locales/insights.*.json) through
+// window.i18n, and numbers and dates are formatted for the page's language.
 "use strict";
 
 (() => {
   const TOKEN_KEY = "moderation.token";
   const SVG_NS = "http://www.w3.org/2000/svg";
-  const LABEL_NAMES = {
-    severe_toxicity: "Severe toxicity",
-    threat: "Threat",
-    identity_attack: "Identity attack",
-    sexual_explicit: "Sexually explicit",
-    insult: "Insult",
-    obscene: "Obscene",
-    toxicity: "Toxicity",
-  };
+  const i18n = window.i18n;
+  const t = i18n.t;
 
   const apiBase = document.body.dataset.apiBase || "";
   const $ = (id) => document.getElementById(id);
@@ -33,6 +28,7 @@
     session: $("session"),
     whoami: $("whoami"),
     signOut: $("sign-out"),
+    localeSwitch: $("locale-switch"),
     asOf: $("as-of"),
     tiles: $("tiles"),
     labelCharts: $("label-charts"),
@@ -98,28 +94,41 @@
     return 10 * power;
   }
 
+  // A catalogued name (label.toxicity, reason.spam), or the identifier itself if it has none.
+  function named(prefix, id) {
+    return i18n.has(`${prefix}.${id}`) ? t(`${prefix}.${id}`) : id;
+  }
+
   function percent(rate) {
-    return typeof rate === "number" ? `${Math.round(rate * 100)}%` : "–";
+    return typeof rate === "number" ? i18n.number(rate, { style: "percent", maximumFractionDigits: 0 }) : "–";
   }
 
   function fixed(value) {
-    return typeof value === "number" ? value.toFixed(2) : "–";
+    return typeof value === "number"
+      ? i18n.number(value, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+      : "–";
   }
 
   function count(value) {
-    return Number(value || 0).toLocaleString("en");
+    return i18n.number(Number(value || 0));
   }
 
-  function plural(value, word) {
-    return `${count(value)} ${word}${value === 1 ? "" : "s"}`;
+  function duration(value, unit, digits) {
+    return i18n.number(value, {
+      style: "unit",
+      unit,
+      unitDisplay: "short",
+      minimumFractionDigits: digits,
+      maximumFractionDigits: digits,
+    });
   }
 
   function hours(seconds) {
     if (typeof seconds !== "number") return "–";
     const h = seconds / 3600;
-    if (h < 1) return `${Math.round(seconds / 60)} min`;
-    if (h < 48) return `${h.toFixed(h < 10 ? 1 : 0)} h`;
-    return `${(h / 24).toFixed(1)} days`;
+    if (h < 1) return duration(Math.round(seconds / 60), "minute", 0);
+    if (h < 48) return duration(h, "hour", h < 10 ? 1 : 0);
+    return duration(h / 24, "day", 1);
   }
 
   function say(message) {
@@ -149,14 +158,18 @@
 
   class ApiError extends Error {
     constructor(status, problem) {
-      super((problem && problem.detail) || `HTTP ${status}`);
+      super((problem && problem.detail) || t("error.http", { status: String(status) }));
       this.status = status;
     }
   }
 
   async function api(path, raw) {
     const response = await fetch(apiBase + path, {
-      headers: { Accept: "application/json", Authorization: `Bearer ${raw || token()}` },
+      headers: {
+        Accept: "application/json",
+        "Accept-Language": i18n.locale,
+        Authorization: `Bearer ${raw || token()}`,
+      },
       cache: "no-store",
       credentials: "omit",
       referrerPolicy: "no-referrer",
@@ -173,7 +186,7 @@
       const claims = JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
       return typeof claims.name === "string" && claims.name ? claims.name : String(claims.sub);
     } catch {
-      return "moderator";
+      return t("session.moderator");
     }
   }
 
@@ -188,7 +201,7 @@
 
   function scoreAxis(root, bottom) {
     for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
-      svgEl("text", { x: scoreX(tick), y: bottom + 13, "text-anchor": "middle", text: tick }, root);
+      svgEl("text", { x: scoreX(tick), y: bottom + 13, "text-anchor": "middle", text: i18n.number(tick) }, root);
     }
   }
 
@@ -200,15 +213,14 @@
     const height = 150;
     const top = 30;
     const bottom = height - 18;
-    const name = LABEL_NAMES[item.label] || item.label;
+    const name = named("label", item.label);
     const approved = item.histogram.approved;
     const rejected = item.histogram.rejected;
     const bins = item.histogram.bins;
     const root = chart(
       LABEL_W,
       height,
-      `${name}: scores of ${plural(item.labelled, "judged comment")}, ` +
-        `${count(rejected.reduce((a, b) => a + b, 0))} rejected`,
+      t("chart.histogram", { name, count: item.labelled, rejected: rejected.reduce((a, b) => a + b, 0) }),
     );
     const max = niceMax(Math.max(...approved, ...rejected));
     const y = (value) => bottom - (value / max) * (bottom - top);
@@ -220,17 +232,17 @@
     const barWidth = Math.max(1, (binWidth - 2) / 2);
     for (let bin = 0; bin < bins; bin += 1) {
       const x = scoreX(bin / bins) + 1;
-      const range = `${(bin / bins).toFixed(2)}–${((bin + 1) / bins).toFixed(2)}`;
+      const range = `${fixed(bin / bins)}–${fixed((bin + 1) / bins)}`;
       if (approved[bin] > 0) {
         tip(
           svgEl("rect", { class: "bar-approved", x, y: y(approved[bin]), width: barWidth, height: bottom - y(approved[bin]) }, root),
-          `${range}: ${plural(approved[bin], "approved comment")}`,
+          t("chart.bin_approved", { range, count: approved[bin] }),
         );
       }
       if (rejected[bin] > 0) {
         tip(
           svgEl("rect", { class: "bar-rejected", x: x + barWidth, y: y(rejected[bin]), width: barWidth, height: bottom - y(rejected[bin]) }, root),
-          `${range}: ${plural(rejected[bin], "rejected comment")}`,
+          t("chart.bin_rejected", { range, count: rejected[bin] }),
         );
       }
     }
@@ -243,10 +255,14 @@
   function thresholdMarks(root, item, target, top, bottom, withLabels) {
     const marks = [];
     if (typeof item.threshold === "number") {
-      marks.push(["threshold", item.threshold, `holds ≥ ${fixed(item.threshold)}`]);
+      marks.push(["threshold", item.threshold, t("labels.holds_from", { threshold: fixed(item.threshold) })]);
     }
     if (typeof item.suggested_threshold === "number" && item.suggested_threshold !== item.threshold) {
-      marks.push(["suggested", item.suggested_threshold, `${percent(target)} precision ≥ ${fixed(item.suggested_threshold)}`]);
+      marks.push([
+        "suggested",
+        item.suggested_threshold,
+        t("labels.suggested_from", { target: percent(target), threshold: fixed(item.suggested_threshold) }),
+      ]);
     }
     marks.forEach(([className, value, text], index) => {
       const x = scoreX(value);
@@ -267,12 +283,11 @@
     const height = 104;
     const top = 16;
     const bottom = height - 18;
-    const name = LABEL_NAMES[item.label] || item.label;
-    const root = chart(LABEL_W, height, `${name}: precision and recall by threshold`);
+    const root = chart(LABEL_W, height, t("chart.precision", { name: named("label", item.label) }));
     const y = (value) => bottom - value * (bottom - top);
     for (const tick of [0, 0.5, 1]) {
       svgEl("line", { class: "grid", x1: LABEL_M.left, x2: LABEL_W - LABEL_M.right, y1: y(tick), y2: y(tick) }, root);
-      svgEl("text", { x: LABEL_M.left - 6, y: y(tick) + 4, "text-anchor": "end", text: `${tick * 100}%` }, root);
+      svgEl("text", { x: LABEL_M.left - 6, y: y(tick) + 4, "text-anchor": "end", text: percent(tick) }, root);
     }
     svgEl("line", { class: "target", x1: LABEL_M.left, x2: LABEL_W - LABEL_M.right, y1: y(target), y2: y(target) }, root);
     for (const [key, className] of [["precision", "line-precision"], ["recall", "line-recall"]]) {
@@ -297,24 +312,31 @@
   function labelCard(item, target) {
     const card = el("article", "label-card");
     card.dataset.label = item.label;
-    card.append(el("h3", null, LABEL_NAMES[item.label] || item.label));
+    card.append(el("h3", null, named("label", item.label)));
     const facts = el("p", "label-facts");
     const parts = [];
-    parts.push(typeof item.threshold === "number" ? `holds at ${fixed(item.threshold)}` : "does not hold");
+    parts.push(
+      typeof item.threshold === "number" ? t("labels.holds_at", { threshold: fixed(item.threshold) }) : t("labels.no_hold"),
+    );
     if (item.at_threshold) {
-      parts.push(`precision ${percent(item.at_threshold.precision)}`, `recall ${percent(item.at_threshold.recall)}`);
+      parts.push(
+        t("labels.precision", { rate: percent(item.at_threshold.precision) }),
+        t("labels.recall", { rate: percent(item.at_threshold.recall) }),
+      );
     }
-    parts.push(plural(item.labelled, "judged comment"));
+    parts.push(t("count.judged", { count: item.labelled }));
     facts.textContent = parts.join(" · ");
     if (typeof item.suggested_threshold === "number") {
       facts.append(document.createTextNode(" · "));
-      facts.append(el("strong", null, `${percent(target)} precision from ${fixed(item.suggested_threshold)}`));
+      facts.append(
+        el("strong", null, t("labels.suggested", { target: percent(target), threshold: fixed(item.suggested_threshold) })),
+      );
     } else if (item.labelled) {
-      facts.append(document.createTextNode(` · no threshold reaches ${percent(target)} precision`));
+      facts.append(document.createTextNode(` · ${t("labels.unreachable", { target: percent(target) })}`));
     }
     card.append(facts);
     if (!item.labelled) {
-      card.append(emptyChart("No judged comments scored on this label yet."));
+      card.append(emptyChart(t("labels.none_judged")));
       return card;
     }
     card.append(histogramChart(item, target), precisionChart(item, target));
@@ -328,7 +350,7 @@
   }
 
   function ruleChart(rules) {
-    if (!rules.length) return emptyChart("No holds in this window.");
+    if (!rules.length) return emptyChart(t("rules.empty"));
     const ordered = rules.slice().sort((a, b) => {
       const ra = a.reviewed ? a.overturn_rate : -1;
       const rb = b.reviewed ? b.overturn_rate : -1;
@@ -340,11 +362,11 @@
     const left = 250;
     const barEnd = 700;
     const height = top + row * ordered.length + 20;
-    const root = chart(width, height, "Share of each rule's reviewed holds that moderators overturned");
+    const root = chart(width, height, t("chart.rules"));
     const x = (share) => left + share * (barEnd - left);
     for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
       svgEl("line", { class: "grid", x1: x(tick), x2: x(tick), y1: top, y2: height - 18 }, root);
-      svgEl("text", { x: x(tick), y: height - 5, "text-anchor": "middle", text: `${tick * 100}%` }, root);
+      svgEl("text", { x: x(tick), y: height - 5, "text-anchor": "middle", text: percent(tick) }, root);
     }
     ordered.forEach((rule, index) => {
       const y = top + index * row;
@@ -358,18 +380,18 @@
         if (rule.overturned) {
           tip(
             svgEl("rect", { class: "bar-overturned", x: x(0), y: y + 6, width: x(overturned) - x(0), height: row - 12 }, group),
-            `${ruleLabel(rule)}: ${rule.overturned} of ${rule.reviewed} reviewed holds overturned`,
+            t("rules.overturned_tip", { rule: ruleLabel(rule), overturned: rule.overturned, reviewed: rule.reviewed }),
           );
         }
         if (rule.upheld) {
           tip(
             svgEl("rect", { class: "bar-upheld", x: x(overturned), y: y + 6, width: x(1) - x(overturned), height: row - 12 }, group),
-            `${ruleLabel(rule)}: ${rule.upheld} of ${rule.reviewed} reviewed holds upheld`,
+            t("rules.upheld_tip", { rule: ruleLabel(rule), upheld: rule.upheld, reviewed: rule.reviewed }),
           );
         }
-        note = `${percent(rule.overturn_rate)} overturned · ${count(rule.reviewed)} of ${plural(rule.holds, "hold")} reviewed`;
+        note = t("rules.note", { rate: percent(rule.overturn_rate), reviewed: rule.reviewed, count: rule.holds });
       } else {
-        note = `${plural(rule.holds, "hold")}, none reviewed yet`;
+        note = t("rules.none_reviewed", { count: rule.holds });
       }
       svgEl("text", { class: "value-label", x: barEnd + 12, y: y + row / 2 + 4, text: note }, group);
     });
@@ -382,11 +404,8 @@
   const TIME_M = { left: 40, right: 12, top: 10, bottom: 22 };
 
   function timeLabel(iso, bucket) {
-    const moment = new Date(iso);
-    if (bucket === "hour") {
-      return moment.toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
-    }
-    return moment.toLocaleDateString("en-GB", { day: "numeric", month: "short", timeZone: "UTC" });
+    if (bucket === "hour") return i18n.date(iso, { hour: "2-digit", minute: "2-digit", timeZone: "UTC" });
+    return i18n.date(iso, { day: "numeric", month: "short", timeZone: "UTC" });
   }
 
   function timeFrame(root, series, bucket, height, max, format) {
@@ -409,18 +428,18 @@
 
   function volumeChart(volume) {
     const series = volume.series;
-    if (!series.length) return emptyChart("Nothing in this window.");
+    if (!series.length) return emptyChart(t("volume.empty"));
     const height = 200;
     const max = niceMax(Math.max(...series.map((p) => Math.max(p.holds, p.reviewed))));
     const total = series.reduce((sum, p) => sum + p.holds, 0);
-    const root = chart(TIME_W, height, `Holds per ${volume.bucket}: ${count(total)} in the window`);
+    const root = chart(TIME_W, height, t(`volume.chart.${volume.bucket}`, { total }));
     const frame = timeFrame(root, series, volume.bucket, height, max, (tick) => count(tick));
     const width = Math.max(1, frame.band * 0.7);
     series.forEach((point, index) => {
       if (point.holds > 0) {
         tip(
           svgEl("rect", { class: "bar-holds", x: frame.x(index) + (frame.band - width) / 2, y: frame.y(point.holds), width, height: frame.bottom - frame.y(point.holds) }, root),
-          `${timeLabel(point.start, volume.bucket)}: ${plural(point.holds, "hold")}, ${count(point.reviewed)} reviewed`,
+          t("volume.tip", { time: timeLabel(point.start, volume.bucket), count: point.holds, reviewed: point.reviewed }),
         );
       }
     });
@@ -432,12 +451,14 @@
 
   function ageChart(volume) {
     const series = volume.series;
-    if (!series.length) return emptyChart("Nothing in this window.");
+    if (!series.length) return emptyChart(t("volume.empty"));
     const height = 200;
     const ages = series.map((point) => (point.oldest_age_seconds || 0) / 3600);
     const max = niceMax(Math.max(...ages));
-    const root = chart(TIME_W, height, `Age of the oldest comment waiting at the end of each ${volume.bucket}`);
-    const frame = timeFrame(root, series, volume.bucket, height, max, (tick) => `${Math.round(tick * 10) / 10} h`);
+    const root = chart(TIME_W, height, t(`age.chart.${volume.bucket}`));
+    const frame = timeFrame(root, series, volume.bucket, height, max, (tick) =>
+      i18n.number(tick, { style: "unit", unit: "hour", unitDisplay: "narrow", maximumFractionDigits: 1 }),
+    );
     const points = ages.map((age, index) => [frame.x(index) + frame.band / 2, frame.y(age)]);
     const line = points.map(([px, py], index) => `${index ? "L" : "M"}${round(px)},${round(py)}`).join(" ");
     const first = points[0];
@@ -447,7 +468,11 @@
     series.forEach((point, index) => {
       tip(
         svgEl("circle", { class: "dot-age", cx: points[index][0], cy: points[index][1], r: 2.5 }, root),
-        `${timeLabel(point.end, volume.bucket)}: ${plural(point.backlog, "comment")} waiting, oldest ${hours(point.oldest_age_seconds)}`,
+        t("age.tip", {
+          time: timeLabel(point.end, volume.bucket),
+          count: point.backlog,
+          age: hours(point.oldest_age_seconds),
+        }),
       );
     });
     svgEl("line", { class: "baseline", x1: TIME_M.left, x2: TIME_W - TIME_M.right, y1: frame.bottom, y2: frame.bottom }, root);
@@ -467,37 +492,52 @@
     const holds = series.reduce((sum, p) => sum + p.holds, 0);
     const reviewed = series.reduce((sum, p) => sum + p.reviewed, 0);
     const now = series[series.length - 1];
-    const sources = Object.entries(report.labels.by_source).map(([source, n]) => `${count(n)} ${source === "review" ? "reviews" : source}`);
+    const sources = Object.entries(report.labels.by_source).map(([source, n]) =>
+      i18n.has(`tile.source.${source}`) ? t(`tile.source.${source}`, { count: n }) : `${count(n)} ${source}`,
+    );
+    const judged = { rejected: report.labels.rejected, approved: report.labels.approved };
     const found = [
-      tile("Judged comments", count(report.labels.total), `${count(report.labels.rejected)} rejected · ${count(report.labels.approved)} approved${sources.length ? ` (${sources.join(", ")})` : ""}`),
-      tile("Holds", count(holds), `${count(reviewed)} reviewed in the window`),
-      tile("Waiting now", now ? count(now.backlog) : "0", now && now.backlog ? `oldest waiting ${hours(now.oldest_age_seconds)}` : "the queue is empty"),
       tile(
-        "Audit sample labelled",
+        t("tile.judged"),
+        count(report.labels.total),
+        sources.length
+          ? t("tile.judged_sources", { ...judged, sources: new Intl.ListFormat(i18n.locale, { type: "unit" }).format(sources) })
+          : t("tile.judged_note", judged),
+      ),
+      tile(t("tile.holds"), count(holds), t("tile.holds_note", { reviewed })),
+      tile(
+        t("tile.waiting"),
+        count(now ? now.backlog : 0),
+        now && now.backlog ? t("tile.waiting_note", { age: hours(now.oldest_age_seconds) }) : t("tile.queue_empty"),
+      ),
+      tile(
+        t("tile.sample"),
         `${count(report.sample.labelled)} / ${count(report.sample.sampled)}`,
         [
-          report.sample.not_fine ? `${count(report.sample.not_fine)} not fine` : null,
-          report.sample.rate > 0 ? `sampling ${percent(report.sample.rate)} of approvals` : "sampling is off",
+          report.sample.not_fine ? t("tile.not_fine", { count: report.sample.not_fine }) : null,
+          report.sample.rate > 0 ? t("tile.sampling", { rate: percent(report.sample.rate) }) : t("tile.sampling_off"),
         ]
           .filter(Boolean)
           .join(" · "),
       ),
     ];
     if (report.shadow) {
-      found.push(tile("Shadow agreement", percent(report.shadow.agreement.rate), `on ${plural(report.shadow.compared, "comment")}`));
+      found.push(
+        tile(t("tile.shadow"), percent(report.shadow.agreement.rate), t("tile.shadow_note", { count: report.shadow.compared })),
+      );
     }
     return found;
   }
 
   function shadowBody(shadow) {
     const table = el("table", "confusion");
-    table.createCaption().textContent = "Decisions: real (rows) against shadow (columns)";
+    table.createCaption().textContent = t("shadow.caption");
     const head = table.createTHead().insertRow();
-    head.append(el("th", null, ""), el("th", null, "shadow approves"), el("th", null, "shadow holds"));
+    head.append(el("td"), el("th", null, t("shadow.approves")), el("th", null, t("shadow.holds")));
     const body = table.createTBody();
     for (const real of ["approve", "hold"]) {
       const row = body.insertRow();
-      row.append(el("th", null, real === "approve" ? "real approves" : "real holds"));
+      row.append(el("th", null, real === "approve" ? t("shadow.real_approves") : t("shadow.real_holds")));
       for (const other of ["approve", "hold"]) {
         row.append(el("td", real === other ? "agree" : null, count(shadow.confusion[real][other])));
       }
@@ -505,13 +545,15 @@
     const facts = el("ul", "shadow-facts");
     const outcomes = shadow.outcomes;
     facts.append(
-      el("li", null, `Agreement ${percent(shadow.agreement.rate)} on ${plural(shadow.compared, "comment")}`),
-      el("li", null, `Misses (rejected by moderators, approved): real ${count(outcomes.misses.real)}, shadow ${count(outcomes.misses.shadow)}`),
-      el("li", null, `Extra work (approved by moderators, held): real ${count(outcomes.extra_work.real)}, shadow ${count(outcomes.extra_work.shadow)}`),
+      el("li", null, t("shadow.agreement", { rate: percent(shadow.agreement.rate), count: shadow.compared })),
+      el("li", null, t("shadow.misses", outcomes.misses)),
+      el("li", null, t("shadow.extra_work", outcomes.extra_work)),
     );
     for (const row of shadow.by_rule.slice(0, 5)) {
       if (row.approve_to_hold || row.hold_to_approve) {
-        facts.append(el("li", null, `${row.rule}: ${count(row.approve_to_hold)} more held, ${count(row.hold_to_approve)} fewer held`));
+        facts.append(
+          el("li", null, t("shadow.by_rule", { rule: row.rule, more: row.approve_to_hold, fewer: row.hold_to_approve })),
+        );
       }
     }
     return [table, facts];
@@ -519,24 +561,13 @@
 
   // ---- report precision ------------------------------------------------------------------
 
-  const REASON_NAMES = {
-    offensive: "Offensive",
-    abusive: "Abusive",
-    harassment: "Harassment",
-    hate_speech: "Hate speech",
-    spam: "Spam",
-    personal_info: "Personal information",
-    off_topic: "Off topic",
-    illegal: "Illegal (legal notice)",
-    other: "Other",
-  };
-
   function precisionTable(caption, heading, rows, name, key) {
     const table = el("table", "confusion precision-table");
     table.dataset.table = key;
     table.createCaption().textContent = caption;
     const head = table.createTHead().insertRow();
-    for (const title of [heading, "Reports", "Upheld", "Dismissed", "Open", "Precision"]) {
+    const columns = ["reports.reports", "reports.upheld", "reports.dismissed", "reports.open", "reports.precision"];
+    for (const title of [heading, ...columns.map((key) => t(key))]) {
       const cell = el("th", null, title);
       cell.scope = "col";
       head.append(cell);
@@ -560,20 +591,25 @@
   }
 
   function reportsBody(reports) {
-    if (!reports.total.reports) return [emptyChart("No reports in this window.")];
+    if (!reports.total.reports) return [emptyChart(t("reports.empty"))];
     const facts = el(
       "p",
       "reports-total",
-      `${plural(reports.total.reports, "report")} by ${plural(reports.reporters, "reader")}: ` +
-        `${count(reports.total.upheld)} upheld, ${count(reports.total.dismissed)} dismissed, ` +
-        `${count(reports.total.open)} open · precision ${percent(reports.total.precision)}`,
+      t("reports.total", {
+        reports: t("count.reports", { count: reports.total.reports }),
+        readers: t("count.readers", { count: reports.reporters }),
+        upheld: reports.total.upheld,
+        dismissed: reports.total.dismissed,
+        open: reports.total.open,
+        precision: percent(reports.total.precision),
+      }),
     );
     return [
       facts,
-      precisionTable("By reason", "Reason", reports.by_reason, (reason) => REASON_NAMES[reason] || reason, "reason"),
+      precisionTable(t("reports.by_reason"), t("reports.reason"), reports.by_reason, (reason) => named("reason", reason), "reason"),
       precisionTable(
-        `The ${plural(reports.by_reporter.length, "reader")} who reported most`,
-        "Reporter",
+        t("reports.top_reporters", { count: reports.by_reporter.length }),
+        t("reports.reporter"),
         reports.by_reporter,
         (reporter) => reporter,
         "reporter_id",
@@ -585,24 +621,33 @@
 
   function render(report) {
     const target = report.target_precision;
-    ui.asOf.textContent = `Comments decided since ${new Date(report.since).toUTCString()} · policy ${report.policy_version.slice(0, 19)}…`;
+    ui.asOf.textContent = t("report.as_of", {
+      since: i18n.date(report.since, { dateStyle: "long", timeStyle: "long", timeZone: "UTC" }),
+      policy: report.policy_version.slice(0, 19),
+    });
     ui.tiles.replaceChildren(...tiles(report));
     legend(ui.labelsLegend, [
-      ["approved", "approved by moderators"],
-      ["rejected", "rejected"],
-      ["line threshold", "threshold in force"],
-      ["line dashed suggested", `lowest threshold at ${percent(target)} precision`],
-      ["line precision", "precision"],
-      ["line dashed recall", "recall"],
+      ["approved", t("legend.approved")],
+      ["rejected", t("legend.rejected")],
+      ["line threshold", t("legend.threshold")],
+      ["line dashed suggested", t("legend.suggested", { target: percent(target) })],
+      ["line precision", t("legend.precision")],
+      ["line dashed recall", t("legend.recall")],
     ]);
     ui.labelCharts.replaceChildren(
       ...(report.model_labels.length
         ? report.model_labels.map((item) => labelCard(item, target))
-        : [emptyChart("No scored comments in this window.")]),
+        : [emptyChart(t("labels.empty"))]),
     );
-    legend(ui.rulesLegend, [["overturned", "overturned"], ["upheld", "upheld"]]);
+    legend(ui.rulesLegend, [
+      ["overturned", t("legend.overturned")],
+      ["upheld", t("legend.upheld")],
+    ]);
     ui.ruleChart.replaceChildren(ruleChart(report.rules));
-    legend(ui.volumeLegend, [["holds", `holds per ${report.volume.bucket}`], ["line reviewed", "reviewed"]]);
+    legend(ui.volumeLegend, [
+      ["holds", t(`legend.holds.${report.volume.bucket}`)],
+      ["line reviewed", t("legend.reviewed")],
+    ]);
     ui.volumeChart.replaceChildren(volumeChart(report.volume));
     ui.ageChart.replaceChildren(ageChart(report.volume));
     ui.reportsBody.replaceChildren(...reportsBody(report.reports));
@@ -628,10 +673,10 @@
     } catch (error) {
       if (mine !== generation) return;
       if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
-        signOut(error.status === 401 ? "Your session has ended; sign in again." : "This needs the moderator role.");
+        signOut(error.status === 401 ? t("session.ended") : t("session.not_moderator"));
         return;
       }
-      say(`Could not load the insights: ${error.message}`);
+      say(t("error.load", { error: error.message }));
     } finally {
       if (mine === generation) ui.report.removeAttribute("aria-busy");
     }
@@ -662,7 +707,7 @@
     event.preventDefault();
     const raw = ui.token.value.trim();
     if (!raw) {
-      ui.signinError.textContent = "Paste a token first.";
+      ui.signinError.textContent = t("signin.empty");
       return;
     }
     ui.signinError.textContent = "";
@@ -672,10 +717,10 @@
       const status = error instanceof ApiError ? error.status : 0;
       ui.signinError.textContent =
         status === 401
-          ? "That token was not accepted (expired or mistyped)."
+          ? t("signin.rejected")
           : status === 403
-            ? "That token lacks the moderator role."
-            : `Could not reach the service: ${error.message}`;
+            ? t("signin.not_moderator")
+            : t("signin.unreachable", { error: error.message });
       return;
     }
     sessionStorage.setItem(TOKEN_KEY, raw);
@@ -684,6 +729,7 @@
   });
 
   ui.signOut.addEventListener("click", () => signOut());
+  i18n.bindSwitch(ui.localeSwitch);
   ui.controls.addEventListener("submit", (event) => event.preventDefault());
   ui.since.addEventListener("change", load);
   ui.target.addEventListener("change", load);

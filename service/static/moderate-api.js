@@ -4,7 +4,7 @@
 
 (() => {
   const moderation = (window.moderation = window.moderation || {});
-  const { say } = moderation;
+  const { say, t } = moderation;
 
   const TOKEN_KEY = "moderation.token";
   const apiBase = document.body.dataset.apiBase || "";
@@ -23,7 +23,12 @@
   }
 
   async function api(path, options = {}) {
-    const headers = { Accept: "application/json", Authorization: `Bearer ${token()}` };
+    const headers = {
+      Accept: "application/json",
+      // Reasons' messages come in the page's language.
+      "Accept-Language": window.i18n.locale,
+      Authorization: `Bearer ${token()}`,
+    };
     if (options.body !== undefined) headers["Content-Type"] = "application/json";
     const response = await fetch(apiBase + path, {
       method: options.method || "GET",
@@ -45,7 +50,7 @@
       const claims = JSON.parse(atob(part + "=".repeat((4 - (part.length % 4)) % 4)));
       return typeof claims.name === "string" && claims.name ? claims.name : String(claims.sub);
     } catch {
-      return "moderator";
+      return t("session.someone");
     }
   }
 
@@ -53,12 +58,12 @@
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       moderation.signOut(
         error.status === 401
-          ? "Your session has ended. Sign in again to carry on."
-          : "This token does not have the moderator role.",
+          ? t("session.ended")
+          : t("session.not_moderator"),
       );
       return;
     }
-    say(error instanceof ApiError ? error.message : "The server is not answering; retrying.");
+    say(error instanceof ApiError ? error.message : t("error.retrying"));
   }
 
   Object.assign(moderation, { TOKEN_KEY, token, ApiError, api, whoFromToken, handleFailure });

@@ -7,7 +7,7 @@
 (() => {
   const moderation = (window.moderation = window.moderation || {});
   const {
-    REASON_NAMES, ui, el, ago, plural, statusBadge, current, api, ApiError, handleFailure,
+    REASON_NAMES, ui, t, named, el, ago, statusBadge, current, api, ApiError, handleFailure,
   } = moderation;
 
   const NOTE_MAX = 2000;
@@ -15,31 +15,14 @@
   const DETAIL_RECORD_MS = 15000;
   const HOUR_MS = 3600 * 1000;
   const COUNT_ORDER = ["pending", "approved", "held", "rejected", "hidden", "deleted"];
-  const TRUST_NAMES = {
-    always_hold: "Always held",
-    trusted: "Trusted by a moderator",
-    auto_trusted: "Trusted automatically",
-    new_commenter: "New commenter: held until approved enough",
-    recent_rejections: "Held for recent rejections",
-    standard: "Standard",
-  };
-  const SANCTION_NAMES = { warning: "Warning", suspension: "Suspension", ban: "Ban" };
-  const DECISION_NAMES = {
-    approve: "Approved",
-    hold: "Held",
-    reject: "Rejected",
-    keep: "Kept",
-    hide: "Hidden",
-  };
-  const PROBLEMS = {
-    until_required: "A suspension needs an end.",
-    until_not_allowed: "Only a suspension has an end.",
-    until_in_past: "The suspension would already be over.",
-    until_too_far: "A suspension can last a year at most.",
-    invalid_reason_code: "That reason code is not one of the list.",
-    not_in_force: "That sanction is no longer in force.",
-    invalid_author_id: "That author id cannot be looked up.",
-  };
+  // The problem codes of the author routes the catalogue words for the moderator
+  // (`author.problem.<code>`); any other problem is shown as the server said it.
+  const PROBLEMS = [
+    "until_required", "until_not_allowed", "until_in_past", "until_too_far",
+    "invalid_reason_code", "not_in_force", "invalid_author_id",
+  ];
+  const sanctionName = (kind) => named("author.sanction", kind);
+  const dateText = (iso) => window.i18n.date(iso);
 
   const pane = {
     root: document.getElementById("author"),
@@ -74,18 +57,19 @@
 
   function problemText(error) {
     if (error instanceof ApiError) {
-      return PROBLEMS[error.code] || error.message;
+      return PROBLEMS.includes(error.code) ? t(`author.problem.${error.code}`) : error.message;
     }
-    return "The server is not answering; try again.";
+    return t("error.try_again");
   }
 
   // A 401 or 403 ends the session, as everywhere on the page; anything else is said here.
-  function failed(error, prefix) {
+  // `failure`: the catalogue key of what did not happen, with a {problem} placeholder.
+  function failed(error, failure) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       handleFailure(error);
       return;
     }
-    tell(`${prefix}${problemText(error)}`);
+    tell(t(failure, { problem: problemText(error) }));
   }
 
   // ---- open, close, follow the selection ------------------------------------------------
@@ -98,7 +82,7 @@
   function openAuthor() {
     const item = current();
     if (!item) {
-      moderation.say("Select a comment first: its author is shown beside it.");
+      moderation.say(t("author.select_first"));
       return;
     }
     pane.root.hidden = false;
@@ -133,19 +117,19 @@
   async function loadAuthor(authorId) {
     const generation = ++view.generation;
     Object.assign(view, { authorId, record: null, comments: [], next: null });
-    pane.title.textContent = `Author ${authorId}`;
-    pane.body.replaceChildren(el("p", "muted", "Loading the author’s record…"));
+    pane.title.textContent = t("author.title", { author: authorId });
+    pane.body.replaceChildren(el("p", "muted", t("author.loading")));
     pane.status.textContent = "";
     try {
       const record = await api(recordPath(authorId));
       if (generation !== view.generation) return;
       showRecord(record);
       rememberForDetail(authorId, record);
-      tell(`Showing ${authorId}: ${countsSentence(record.counts || {})}.`);
+      tell(t("author.showing", { author: authorId, counts: countsSentence(record.counts || {}) }));
     } catch (error) {
       if (generation !== view.generation) return;
-      pane.body.replaceChildren(el("p", "muted", "The author’s record could not be loaded."));
-      failed(error, "Could not load the author: ");
+      pane.body.replaceChildren(el("p", "muted", t("author.load_failed")));
+      failed(error, "author.failed.load");
     }
   }
 
@@ -161,7 +145,7 @@
       rememberForDetail(authorId, record);
       refreshDetailNotes(authorId);
     } catch (error) {
-      if (generation === view.generation) failed(error, "Could not reload the author: ");
+      if (generation === view.generation) failed(error, "author.failed.reload");
     }
   }
 
@@ -212,15 +196,18 @@
     if (!iso) return null;
     const node = el("time", null, ago(iso));
     node.dateTime = iso;
-    node.title = new Date(iso).toLocaleString();
+    node.title = dateText(iso);
     return node;
   }
 
   function countsSentence(counts) {
     const total = COUNT_ORDER.reduce((sum, key) => sum + (Number(counts[key]) || 0), 0);
-    if (!total) return "no comments yet";
-    return `${plural(total, "comment")}, ${counts.approved ?? 0} published, ` +
-      `${counts.rejected ?? 0} rejected`;
+    if (!total) return t("author.counts.none");
+    return t("author.counts", {
+      count: total,
+      approved: Number(counts.approved ?? 0),
+      rejected: Number(counts.rejected ?? 0),
+    });
   }
 
   function summarySection(record) {
@@ -229,7 +216,10 @@
     for (const key of COUNT_ORDER) {
       const li = el("li", `author-count count-${key}`);
       li.dataset.status = key;
-      li.append(el("strong", null, counts[key] ?? 0), document.createTextNode(" "));
+      li.append(
+        el("strong", null, window.i18n.number(counts[key] ?? 0)),
+        document.createTextNode(" "),
+      );
       li.append(statusBadge(key));
       list.append(li);
     }
@@ -237,50 +227,55 @@
     const fact = (term, value) => {
       const wrapper = el("div", "fact");
       const definition = el("dd");
-      definition.append(value || el("span", "muted", "None yet"));
+      definition.append(value || el("span", "muted", t("author.none_yet")));
       wrapper.append(el("dt", null, term), definition);
       facts.append(wrapper);
     };
-    fact("First comment", when(record.first_comment_at));
-    fact("Last comment", when(record.last_comment_at));
-    return section("Comments by status", "author-summary", list, facts);
+    fact(t("author.first_comment"), when(record.first_comment_at));
+    fact(t("author.last_comment"), when(record.last_comment_at));
+    return section(t("author.by_status"), "author-summary", list, facts);
   }
 
   function trustSection(trust) {
     const info = trust || {};
-    const known = Object.hasOwn(TRUST_NAMES, info.state);
+    const known = window.i18n.has(`author.trust.${info.state}`);
     const head = el("p", "author-trust-state");
     head.append(el("span", `badge trust trust-${known ? info.state : "other"}`,
-      known ? TRUST_NAMES[info.state] : String(info.state ?? "Unknown")));
+      known ? t(`author.trust.${info.state}`) : String(info.state ?? t("author.trust.unknown"))));
     if (info.rule) head.append(el("span", "mono muted", info.rule));
     const children = [head];
     if (info.message) children.push(el("p", "author-trust-message", info.message));
-    return section("Trust", "author-trust", ...children);
+    return section(t("author.trust"), "author-trust", ...children);
   }
 
   function sanctionLine(sanction) {
     const li = el("li", `author-sanction sanction-${sanction.kind}`);
     const head = el("p", "author-sanction-head");
     head.append(el("span", `badge sanction sanction-badge-${sanction.kind}`,
-      SANCTION_NAMES[sanction.kind] || String(sanction.kind)));
+      sanctionName(sanction.kind)));
     if (sanction.kind === "suspension" && sanction.until) {
-      head.append(document.createTextNode(` until ${new Date(sanction.until).toLocaleString()}`));
+      head.append(document.createTextNode(
+        ` ${t("author.until", { when: dateText(sanction.until) })}`));
     }
-    if (sanction.in_force) head.append(el("span", "badge in-force", "In force"));
-    else if (sanction.lifted_at) head.append(el("span", "badge lifted", "Lifted"));
-    else if (sanction.kind !== "warning") head.append(el("span", "badge lifted", "Over"));
+    if (sanction.in_force) head.append(el("span", "badge in-force", t("author.in_force")));
+    else if (sanction.lifted_at) head.append(el("span", "badge lifted", t("author.lifted")));
+    else if (sanction.kind !== "warning") head.append(el("span", "badge lifted", t("author.over")));
     li.append(head);
     const meta = el("p", "author-sanction-meta muted");
-    const by = sanction.created_by ? ` by ${sanction.created_by}` : "";
-    meta.append(document.createTextNode(`Given${by} `), when(sanction.created_at) || "");
+    const given = sanction.created_by
+      ? t("author.given_by", { moderator: sanction.created_by })
+      : t("author.given");
+    meta.append(document.createTextNode(`${given} `), when(sanction.created_at) || "");
     if (sanction.lifted_at) {
-      const liftedBy = sanction.lifted_by ? ` by ${sanction.lifted_by}` : "";
-      meta.append(document.createTextNode(`; lifted${liftedBy} `), when(sanction.lifted_at));
+      const lifted = sanction.lifted_by
+        ? t("author.lifted_by", { moderator: sanction.lifted_by })
+        : t("author.lifted_at");
+      meta.append(document.createTextNode(`; ${lifted} `), when(sanction.lifted_at));
     }
     li.append(meta);
     if (sanction.reason_code) {
       li.append(el("p", "author-sanction-code",
-        `Code: ${REASON_NAMES[sanction.reason_code] || sanction.reason_code}`));
+        t("code.picked", { code: REASON_NAMES[sanction.reason_code] || sanction.reason_code })));
     }
     if (sanction.explanation) li.append(el("p", "author-sanction-explanation", sanction.explanation));
     return li;
@@ -293,7 +288,7 @@
       const box = el("ul", "author-sanction-current");
       const line = sanctionLine(currentOne);
       if (currentOne.in_force && currentOne.kind !== "warning") {
-        const lift = el("button", "small quiet", "Lift it now");
+        const lift = el("button", "small quiet", t("author.lift"));
         lift.type = "button";
         lift.id = "author-lift";
         lift.addEventListener("click", () => liftSanction(currentOne));
@@ -302,13 +297,13 @@
       box.append(line);
       children.push(box);
     } else {
-      children.push(el("p", "author-no-sanction muted", "No sanction in force."));
+      children.push(el("p", "author-no-sanction muted", t("author.no_sanction")));
     }
 
     const form = el("div", "author-sanction-form");
-    const label = el("label", null, "Explanation for the author ");
+    const label = el("label", null, `${t("author.sanction_explanation")} `);
     label.htmlFor = "author-sanction-explanation";
-    label.append(el("span", "optional", "(optional, sent with a warning or suspension)"));
+    label.append(el("span", "optional", t("author.sanction_explanation.hint")));
     const input = el("input");
     input.type = "text";
     input.id = "author-sanction-explanation";
@@ -322,9 +317,10 @@
       node.addEventListener("click", onClick);
       buttons.append(node);
     };
-    button("author-warn", "Warn", "warn", () => sanction("warning"));
-    button("author-suspend-day", "Suspend 24 h", "suspend", () => sanction("suspension", 24));
-    button("author-suspend-week", "Suspend 7 days", "suspend", () =>
+    button("author-warn", t("author.warn"), "warn", () => sanction("warning"));
+    button("author-suspend-day", t("author.suspend_day"), "suspend", () =>
+      sanction("suspension", 24));
+    button("author-suspend-week", t("author.suspend_week"), "suspend", () =>
       sanction("suspension", 24 * 7));
     form.append(label, input, buttons);
     children.push(form);
@@ -334,28 +330,28 @@
       const list = el("ul", "author-sanction-history");
       for (const entry of history) list.append(sanctionLine(entry));
       const details = el("details", "author-history");
-      details.append(el("summary", null, `History (${plural(history.length, "sanction")})`), list);
+      details.append(el("summary", null, t("author.history", { count: history.length })), list);
       children.push(details);
     }
-    return section("Sanction", "author-sanctions", ...children);
+    return section(t("author.sanction"), "author-sanctions", ...children);
   }
 
   function notesSection(notes) {
     const items = Array.isArray(notes) ? notes : [];
     const form = el("form", "author-note-form");
     form.noValidate = true;
-    const label = el("label", null, "Add a note ");
+    const label = el("label", null, `${t("author.note.add")} `);
     label.htmlFor = "author-note";
-    label.append(el("span", "optional", `(moderators only, up to ${NOTE_MAX} characters)`));
+    label.append(el("span", "optional", t("author.note.hint", { max: NOTE_MAX })));
     const text = el("textarea");
     text.id = "author-note";
     text.rows = 3;
     text.maxLength = NOTE_MAX;
     text.setAttribute("aria-describedby", "author-note-count");
-    const count = el("p", "author-note-count muted", `0 / ${NOTE_MAX}`);
+    const count = el("p", "author-note-count muted", noteCount(0));
     count.id = "author-note-count";
     text.addEventListener("input", updateNoteCount);
-    const submit = el("button", "small primary", "Add note");
+    const submit = el("button", "small primary", t("author.note.submit"));
     submit.type = "submit";
     submit.id = "author-note-submit";
     const row = el("div", "author-note-row");
@@ -377,15 +373,15 @@
     for (const note of items) list.append(noteEntry(note));
     const children = [form];
     if (items.length) children.push(list);
-    else children.push(el("p", "author-no-notes muted", "No notes yet."));
-    return section(`Notes (${items.length})`, "author-notes-facet", ...children);
+    else children.push(el("p", "author-no-notes muted", t("author.no_notes")));
+    return section(t("author.notes", { count: items.length }), "author-notes-facet", ...children);
   }
 
   function noteEntry(note) {
     const li = el("li", "author-note");
     li.append(el("p", "author-note-text", note.text));
     const meta = el("p", "author-note-meta muted");
-    meta.append(document.createTextNode(`${note.moderator_id ?? "A moderator"} · `));
+    meta.append(document.createTextNode(`${note.moderator_id ?? t("author.a_moderator")} · `));
     meta.append(when(note.at) || "");
     li.append(meta);
     return li;
@@ -396,8 +392,13 @@
     const count = document.getElementById("author-note-count");
     if (!text || !count) return;
     const length = Array.from(text.value).length;
-    count.textContent = `${length} / ${NOTE_MAX}`;
+    count.textContent = noteCount(length);
     count.classList.toggle("over", length > NOTE_MAX);
+  }
+
+  // Digits as typed, no grouping: "58 / 2000".
+  function noteCount(length) {
+    return t("author.note.count", { length: String(length), max: String(NOTE_MAX) });
   }
 
   function reportsSection(reports) {
@@ -405,7 +406,10 @@
     const list = el("ul", "author-reports");
     const item = (value, label) => {
       const li = el("li");
-      li.append(el("strong", null, value ?? 0), document.createTextNode(` ${label}`));
+      li.append(
+        el("strong", null, window.i18n.number(value ?? 0)),
+        document.createTextNode(` ${t(`author.reports.${label}`)}`),
+      );
       list.append(li);
     };
     item(info.made, "made");
@@ -413,9 +417,11 @@
     item(info.upheld, "upheld");
     item(info.dismissed, "dismissed");
     const precision = typeof info.precision === "number"
-      ? `Precision: ${Math.round(info.precision * 100)}% of their decided reports were upheld.`
-      : "Precision: none of their reports has been decided yet.";
-    return section("Reports they made", "author-reports-facet", list,
+      ? t("author.precision", {
+          percent: window.i18n.number(info.precision, { style: "percent" }),
+        })
+      : t("author.precision.none");
+    return section(t("author.reports"), "author-reports-facet", list,
       el("p", "author-precision", precision));
   }
 
@@ -425,15 +431,15 @@
     for (const comment of view.comments) list.append(commentEntry(comment));
     const children = [];
     if (view.comments.length) children.push(list);
-    else children.push(el("p", "muted", "No comments yet."));
+    else children.push(el("p", "muted", t("author.no_comments")));
     if (view.next) {
-      const more = el("button", "small quiet", "More comments");
+      const more = el("button", "small quiet", t("author.more"));
       more.type = "button";
       more.id = "author-more";
       more.addEventListener("click", moreComments);
       children.push(more);
     }
-    return section("Recent comments", "author-comments-facet", ...children);
+    return section(t("author.recent"), "author-comments-facet", ...children);
   }
 
   function commentEntry(comment) {
@@ -444,11 +450,11 @@
     head.append(statusBadge(comment.status), document.createTextNode(" "));
     head.append(el("span", "mono", comment.article_id), document.createTextNode(" · "));
     head.append(when(comment.created_at) || "");
-    if (comment.parent_id) head.append(document.createTextNode(" · a reply"));
-    if (comment.revision > 1) head.append(el("span", "badge edited", "Edited"));
+    if (comment.parent_id) head.append(document.createTextNode(` · ${t("queue.a_reply")}`));
+    if (comment.revision > 1) head.append(el("span", "badge edited", t("queue.edited")));
     li.append(head);
     if (comment.status === "deleted" || comment.text === null || comment.text === undefined) {
-      li.append(el("p", "author-comment-text muted", "Its text is gone."));
+      li.append(el("p", "author-comment-text muted", t("author.text_gone")));
     } else {
       li.append(el("p", "author-comment-text", comment.text));
     }
@@ -461,21 +467,29 @@
     const parts = [];
     const decision = comment.decision;
     if (decision && decision.action) {
-      const name = DECISION_NAMES[decision.action] || String(decision.action);
+      const name = named("author.decision", decision.action);
       const reasons = Array.isArray(decision.reasons) ? decision.reasons : [];
       const why = reasons.map((reason) => reason.message || reason.rule).filter(Boolean);
-      const by = decision.by && decision.by !== "policy" ? ` by ${decision.by}` : " by the policy";
-      parts.push(`${name}${by}${why.length ? `: ${why.join("; ")}` : ""}`);
+      const by = decision.by && decision.by !== "policy"
+        ? t("author.decided_by", { action: name, by: decision.by })
+        : t("author.decided_by_policy", { action: name });
+      parts.push(why.length ? t("author.decided_why", { decided: by, why: why.join("; ") }) : by);
     }
     const review = comment.review;
     if (review && review.action) {
-      const name = DECISION_NAMES[review.action] || String(review.action);
-      const code = review.reason_code
-        ? ` (${REASON_NAMES[review.reason_code] || review.reason_code})`
-        : "";
-      parts.push(`${name} by ${review.moderator_id || "a moderator"}${code}`);
+      const name = named("author.decision", review.action);
+      const by = t("author.decided_by", {
+        action: name,
+        by: review.moderator_id || t("author.a_moderator"),
+      });
+      parts.push(review.reason_code
+        ? t("author.reviewed_coded", {
+            decided: by,
+            code: REASON_NAMES[review.reason_code] || review.reason_code,
+          })
+        : by);
     }
-    return parts.join(". ");
+    return parts.join(t("author.decisions_joiner"));
   }
 
   // ---- actions --------------------------------------------------------------------------
@@ -499,7 +513,7 @@
       const facet = list ? list.closest(".author-comments-facet") : null;
       const fresh = commentsSection();
       if (facet) facet.replaceWith(fresh);
-      tell(`${plural(items.length, "more comment")} shown.`);
+      tell(t("author.more_shown", { count: items.length }));
       const next = document.getElementById("author-more");
       if (next) next.focus();
       else {
@@ -512,7 +526,7 @@
       }
     } catch (error) {
       if (button) button.disabled = false;
-      if (generation === view.generation) failed(error, "Could not load more comments: ");
+      if (generation === view.generation) failed(error, "author.failed.more");
     }
   }
 
@@ -523,12 +537,12 @@
     if (!authorId || !input) return;
     const text = input.value.trim();
     if (!text) {
-      tell("Write the note first.");
+      tell(t("author.note.empty"));
       input.focus();
       return;
     }
     if (Array.from(text).length > NOTE_MAX) {
-      tell(`A note can be ${NOTE_MAX} characters at most.`);
+      tell(t("author.note.too_long", { max: NOTE_MAX }));
       input.focus();
       return;
     }
@@ -538,12 +552,12 @@
       if (authorId !== view.authorId) return;
       input.value = "";
       updateNoteCount();
-      tell("Note added.");
+      tell(t("author.note.added"));
       await reloadRecord();
       const again = document.getElementById("author-note");
       if (again) again.focus();
     } catch (error) {
-      failed(error, "The note was not added: ");
+      failed(error, "author.failed.note");
     } finally {
       const button = document.getElementById("author-note-submit");
       if (button) button.disabled = false;
@@ -568,13 +582,13 @@
       const given = await api(recordPath(authorId, "/sanctions"), { method: "POST", body });
       if (authorId !== view.authorId) return;
       if (explanation) explanation.value = "";
-      const ends = given && given.until ? new Date(given.until).toLocaleString() : null;
+      const ends = given && given.until ? dateText(given.until) : t("author.the_time_given");
       tell(kind === "warning"
-        ? `${authorId} was warned.`
-        : `${authorId} is suspended until ${ends || "the time given"}.`);
+        ? t("author.warned", { author: authorId })
+        : t("author.suspended", { author: authorId, when: ends }));
       await reloadRecord();
     } catch (error) {
-      failed(error, kind === "warning" ? "Not warned: " : "Not suspended: ");
+      failed(error, kind === "warning" ? "author.failed.warn" : "author.failed.suspend");
     } finally {
       for (const button of pane.body.querySelectorAll(".author-sanction-buttons button")) {
         button.disabled = false;
@@ -590,15 +604,15 @@
         method: "DELETE",
       });
       if (authorId !== view.authorId) return;
-      tell(`The ${(SANCTION_NAMES[given.kind] || given.kind).toLowerCase()} was lifted.`);
+      tell(t("author.lifted_done", { sanction: sanctionName(given.kind) }));
       await reloadRecord();
     } catch (error) {
       if (error instanceof ApiError && error.status === 409) {
-        tell(PROBLEMS.not_in_force);
+        tell(t("author.problem.not_in_force"));
         await reloadRecord();
         return;
       }
-      failed(error, "Not lifted: ");
+      failed(error, "author.failed.lift");
     }
   }
 
@@ -645,14 +659,14 @@
       facet.replaceChildren();
       return;
     }
-    const children = [el("h3", null, "About the author")];
+    const children = [el("h3", null, t("author.about"))];
     if (sanctionNow) {
       const line = el("p", "author-detail-sanction");
       line.append(el("span", `badge sanction sanction-badge-${sanctionNow.kind}`,
-        SANCTION_NAMES[sanctionNow.kind] || String(sanctionNow.kind)));
+        sanctionName(sanctionNow.kind)));
       if (sanctionNow.until) {
         line.append(document.createTextNode(
-          ` until ${new Date(sanctionNow.until).toLocaleString()}`));
+          ` ${t("author.until", { when: dateText(sanctionNow.until) })}`));
       }
       children.push(line);
     }
@@ -662,7 +676,7 @@
       children.push(list);
       if (notes.length > NOTES_IN_DETAIL) {
         const rest = notes.length - NOTES_IN_DETAIL;
-        children.push(el("p", "muted", `${plural(rest, "older note")}: press u to see them.`));
+        children.push(el("p", "muted", t("author.older_notes", { count: rest })));
       }
     }
     facet.replaceChildren(...children);

@@ -5,7 +5,8 @@
 (() => {
   const moderation = (window.moderation = window.moderation || {});
   const {
-    REASON_CODES, ILLEGAL, REASON_NAMES, ui, state, el, say, current, api, ApiError, handleFailure,
+    REASON_CODES, ILLEGAL, REASON_NAMES, ui, state, t, el, say, current, api, ApiError,
+    handleFailure,
     renderQueue, renderDetail, renderCounter, focusSelected,
   } = moderation;
 
@@ -32,15 +33,14 @@
     }
     ui.legal.hidden = state.code !== ILLEGAL;
     ui.threadCode.textContent = state.code
-      ? `A rejection here is sent with the code “${REASON_NAMES[state.code]}” ` +
-        "(a digit key changes it)."
-      : "Digit keys pick a code for a rejection.";
+      ? t("thread.code_picked", { code: REASON_NAMES[state.code] })
+      : t("thread.code_none");
   }
 
   function pickCode(code) {
     state.code = state.code === code ? null : code;
     renderCodes();
-    say(state.code ? `Code: ${REASON_NAMES[state.code]}.` : "No code.");
+    say(state.code ? t("code.picked", { code: REASON_NAMES[state.code] }) : t("code.cleared"));
   }
 
   function clearDecisionFields() {
@@ -97,15 +97,12 @@
 
   function askLegalGround() {
     if (ui.thread.open) {
-      say(
-        "Illegal content needs its legal ground: close the thread, type it under the " +
-          "comment, then reject.",
-      );
+      say(t("legal.close_thread_first"));
       return;
     }
     ui.legal.hidden = false;
     ui.legalGround.focus();
-    say("Type the legal ground (the law the comment breaks), then press Enter to reject.");
+    say(t("legal.type_ground"));
   }
 
   function postDecision(id, body) {
@@ -116,15 +113,20 @@
   }
 
   function decidedMessage(action, item, code) {
-    const coded = code ? ` (${REASON_NAMES[code] || code})` : "";
     const reported = item.reports || item.status === "hidden";
-    if (action === "approve") return "Approved. It will be published.";
+    if (action === "approve") return t("decided.approved");
     if (action === "keep") {
       return item.status === "hidden" || (item.reports && item.reports.hidden)
-        ? "Kept: it is published again and its reports were dismissed."
-        : "Kept: it stays published and its reports were dismissed.";
+        ? t("decided.kept_again")
+        : t("decided.kept");
     }
-    return reported ? `Rejected${coded}; its reports were upheld.` : `Rejected${coded}.`;
+    const name = REASON_NAMES[code] || code;
+    if (reported) {
+      return code
+        ? t("decided.rejected_reports_coded", { code: name })
+        : t("decided.rejected_reports");
+    }
+    return code ? t("decided.rejected_coded", { code: name }) : t("decided.rejected");
   }
 
   // A 409 or 422 the moderator can act on, said in words; true when it was one of those.
@@ -132,10 +134,7 @@
   function refused(error, id) {
     if (!(error instanceof ApiError)) return false;
     if (error.status === 422 && error.code === "reason_code_required") {
-      say(
-        "A rejection needs a code here: press a digit key (1–9, 0) to pick one, then " +
-          "reject again.",
-      );
+      say(t("refused.code_required"));
       return true;
     }
     if (error.status === 422 && error.code === "legal_ground_required") {
@@ -143,21 +142,19 @@
       return true;
     }
     if (error.status === 422) {
-      say(`Not sent: ${error.message}`);
+      say(t("refused.not_sent", { problem: error.message }));
       return true;
     }
     if (error.status !== 409) return false;
-    const messages = {
-      claimed: "Another moderator is reviewing that comment",
-      not_held: "That comment is not waiting for a decision any more",
-      no_open_reports: "That comment has no open reports any more (another moderator closed them)",
-    };
+    const known = ["claimed", "not_held", "no_open_reports"];
     const listed = state.items.some((item) => item.id === id);
     const message =
       error.commentStatus === "deleted"
-        ? "Its author deleted that comment"
-        : messages[error.code] || "That comment was already decided elsewhere";
-    say(listed ? `${message}; it was taken off your list.` : `${message}.`);
+        ? t("refused.deleted")
+        : known.includes(error.code)
+          ? t(`refused.${error.code}`)
+          : t("refused.decided_elsewhere");
+    say(listed ? t("refused.taken_off", { message }) : t("refused.sentence", { message }));
     if (listed) removeItem(id);
     return true;
   }

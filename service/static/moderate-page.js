@@ -15,26 +15,14 @@
   // writes them into the page (service/reports/reasons.py REASON_CODES).
   const REASON_CODES = (document.body.dataset.reasonCodes || "").split(" ").filter(Boolean);
   const ILLEGAL = "illegal";
-  const REASON_NAMES = {
-    offensive: "Offensive",
-    abusive: "Abusive",
-    harassment: "Harassment",
-    hate_speech: "Hate speech",
-    spam: "Spam",
-    personal_info: "Personal info",
-    off_topic: "Off topic",
-    illegal: "Illegal",
-    other: "Other",
-    misinformation: "Misinformation",
-  };
-  const STATUS_NAMES = {
-    pending: "Pending",
-    approved: "Published",
-    held: "Held",
-    rejected: "Rejected",
-    hidden: "Hidden by reports",
-    deleted: "Deleted by its author",
-  };
+  const { t } = window.i18n;
+  // A code, status or kind the catalogue has no name for is shown as it came.
+  const named = (prefix, value) =>
+    window.i18n.has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : String(value);
+  const REASON_NAMES = Object.fromEntries(
+    ["offensive", "abusive", "harassment", "hate_speech", "spam", "personal_info", "off_topic",
+      "illegal", "other", "misinformation"].map((code) => [code, t(`code.${code}`)]),
+  );
 
   const $ = (id) => document.getElementById(id);
   const ui = {
@@ -101,22 +89,14 @@
     return node;
   }
 
+  // A time in the past, never "in 2 seconds" when the server's clock runs a little ahead.
   function ago(iso) {
-    const seconds = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
-    if (seconds < 60) return "just now";
-    const minutes = Math.round(seconds / 60);
-    if (minutes < 60) return `${minutes} min ago`;
-    const hours = Math.round(minutes / 60);
-    if (hours < 48) return `${hours} h ago`;
-    return `${Math.round(hours / 24)} days ago`;
-  }
-
-  function plural(count, word) {
-    return `${count} ${word}${count === 1 ? "" : "s"}`;
+    const moment = Date.parse(iso);
+    return window.i18n.ago(Number.isNaN(moment) ? iso : new Date(Math.min(moment, Date.now())));
   }
 
   function repliesText(count) {
-    return count === 1 ? "1 reply" : `${count} replies`;
+    return t("replies.count", { count });
   }
 
   function say(message) {
@@ -130,9 +110,8 @@
   }
 
   function statusBadge(status) {
-    const known = Object.hasOwn(STATUS_NAMES, status);
-    const name = known ? STATUS_NAMES[status] : status;
-    return el("span", `badge status status-${known ? status : "other"}`, name);
+    const known = window.i18n.has(`status.${status}`);
+    return el("span", `badge status status-${known ? status : "other"}`, named("status", status));
   }
 
   function current() {
@@ -140,7 +119,7 @@
   }
 
   Object.assign(moderation, {
-    REASON_CODES, ILLEGAL, REASON_NAMES, ui, state, el, ago, plural, repliesText, say, statusBadge,
-    current,
+    REASON_CODES, ILLEGAL, REASON_NAMES, ui, state, t, named, el, ago, repliesText, say,
+    statusBadge, current,
   });
 })();

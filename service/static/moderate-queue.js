@@ -4,30 +4,14 @@
 (() => {
   const moderation = (window.moderation = window.moderation || {});
   const {
-    ui, state, el, ago, plural, repliesText, statusBadge, current, revisionFacet, reportBadges,
+    ui, state, t, named, el, ago, repliesText, statusBadge, current, revisionFacet, reportBadges,
     reportFacet,
   } = moderation;
 
-  const KIND_NAMES = {
-    toxicity: "Toxic language",
-    terms: "Listed word",
-    links: "Link",
-    personal_info: "Personal details",
-    language: "Language",
-    flood: "Posting flood",
-    repeat: "Repeated text",
-    author: "Author on watch",
-    article: "Pre-moderated article",
-  };
-  const LABEL_NAMES = {
-    severe_toxicity: "Severe toxicity",
-    threat: "Threat",
-    identity_attack: "Identity attack",
-    sexual_explicit: "Sexually explicit",
-    insult: "Insult",
-    obscene: "Obscene",
-    toxicity: "Toxicity",
-  };
+  const LABELS = [
+    "severe_toxicity", "threat", "identity_attack", "sexual_explicit", "insult", "obscene",
+    "toxicity",
+  ];
 
   function reasonsOf(item) {
     return (item.decision && Array.isArray(item.decision.reasons) && item.decision.reasons) || [];
@@ -60,7 +44,7 @@
       if (start >= points.length) break;
       if (start > at) container.append(document.createTextNode(points.slice(at, start).join("")));
       const mark = el("mark", null, points.slice(start, end).join(""));
-      mark.title = KIND_NAMES[kind] || String(kind);
+      mark.title = named("kind", kind);
       container.append(mark);
       at = end;
     }
@@ -69,12 +53,14 @@
   }
 
   function kindBadge(kind) {
-    const known = Object.hasOwn(KIND_NAMES, kind);
-    return el("span", `badge kind-${known ? kind : "other"}`, known ? KIND_NAMES[kind] : kind);
+    const known = window.i18n.has(`kind.${kind}`);
+    return el("span", `badge kind-${known ? kind : "other"}`, named("kind", kind));
   }
 
   function scoreText(score) {
-    return typeof score === "number" ? score.toFixed(2) : "–";
+    return typeof score === "number"
+      ? window.i18n.number(score, { minimumFractionDigits: 2, maximumFractionDigits: 2 })
+      : "–";
   }
 
   function queueEntry(item) {
@@ -88,7 +74,8 @@
     const reports = item.reports;
     if (reports) {
       kinds.append(...reportBadges(reports));
-      const total = el("span", "score-pill report-pill", plural(reports.total ?? 0, "report"));
+      const count = t("reports.count", { count: reports.total ?? 0 });
+      const total = el("span", "score-pill report-pill", count);
       top.append(kinds, total);
     } else {
       for (const kind of new Set(reasonsOf(item).map((reason) => reason.kind))) {
@@ -96,18 +83,18 @@
       }
       const level = item.max_score >= 0.8 ? "high" : item.max_score >= 0.5 ? "medium" : "low";
       const score = el("span", `score-pill score-${level}`, scoreText(item.max_score));
-      score.title = "Highest model score";
+      score.title = t("queue.top_score");
       top.append(kinds, score);
     }
-    if (item.revision > 1) kinds.prepend(el("span", "badge edited", "Edited"));
+    if (item.revision > 1) kinds.prepend(el("span", "badge edited", t("queue.edited")));
 
     const meta = el("div", "entry-meta");
     meta.append(
       el("span", null, item.article_id),
-      el("span", null, `by ${item.author_id}`),
+      el("span", null, t("queue.by", { author: item.author_id })),
       el("span", null, ago(item.created_at)),
     );
-    if (item.parent) meta.append(el("span", null, "a reply"));
+    if (item.parent) meta.append(el("span", null, t("queue.a_reply")));
     li.append(top, highlightedText(item.text, reasonsOf(item), "entry-text"), meta);
     li.addEventListener("click", () => select(item.id, { focus: true }));
     return li;
@@ -129,7 +116,7 @@
     // The author's view (moderate-author.js), when open, follows the selection.
     moderation.followSelection(item);
     if (!item) {
-      ui.detailBody.append(el("p", "placeholder", state.items.length ? "Select a comment." : ""));
+      ui.detailBody.append(el("p", "placeholder", state.items.length ? t("detail.select") : ""));
       return;
     }
     ui.detailBody.append(facts(item));
@@ -138,13 +125,15 @@
     ui.detailBody.append(moderation.authorNotesFacet(item));
     if (item.revision > 1) ui.detailBody.append(revisionFacet(item));
     if (item.reports) {
-      ui.detailBody.append(section("Readers’ reports", reportFacet(item.reports)));
+      ui.detailBody.append(section(t("detail.reports"), reportFacet(item.reports)));
       const scores = scoreList(item);
-      if (!scores.querySelector(".muted")) ui.detailBody.append(section("Model scores", scores));
+      if (!scores.querySelector(".muted")) {
+        ui.detailBody.append(section(t("detail.scores"), scores));
+      }
     } else {
       ui.detailBody.append(
-        section("Why it was held", reasonList(item)),
-        section("Model scores", scoreList(item)),
+        section(t("detail.why_held"), reasonList(item)),
+        section(t("detail.scores"), scoreList(item)),
       );
     }
   }
@@ -152,10 +141,10 @@
   // The comment it answers, above it: "so are you" means nothing without it.
   function parentBlock(parent) {
     const block = el("section", "parent");
-    block.setAttribute("aria-label", "In reply to");
+    block.setAttribute("aria-label", t("detail.in_reply_to"));
     const head = el("p", "parent-head");
     head.append(
-      el("span", "parent-label", "In reply to"),
+      el("span", "parent-label", t("detail.in_reply_to")),
       el("span", "mono", parent.author_id),
     );
     if (parent.status && parent.status !== "approved") head.append(statusBadge(parent.status));
@@ -174,25 +163,34 @@
       wrapper.append(el("dt", null, term), definition);
       list.append(wrapper);
     };
-    fact("Article", el("span", "mono", item.article_id));
+    fact(t("detail.article"), el("span", "mono", item.article_id));
     const posted = ago(item.created_at);
-    fact("Posted", el("span", null, item.parent_id ? `${posted}, as a reply` : posted));
+    const postedText = item.parent_id ? t("detail.posted_as_reply", { when: posted }) : posted;
+    const postedAt = el("time", null, postedText);
+    postedAt.dateTime = item.created_at;
+    postedAt.title = window.i18n.date(item.created_at);
+    fact(t("detail.posted"), postedAt);
     const author = el("span", "author");
     author.append(el("span", "mono", item.author_id));
-    if (record.banned) author.append(el("span", "badge banned", "Banned"));
-    fact("Author", author);
+    if (record.banned) author.append(el("span", "badge banned", t("detail.banned")));
+    fact(t("detail.author"), author);
     if (item.author_record) {
       const counts = el("span", "counts");
       for (const key of ["approved", "rejected", "held"]) {
         const count = el("span", `count count-${key}`);
-        count.append(el("strong", null, record[key] ?? 0), document.createTextNode(` ${key}`));
+        const [before, after] = t(`detail.record.${key}`, { count: "\u0000" }).split("\u0000");
+        count.append(
+          document.createTextNode(before),
+          el("strong", null, window.i18n.number(record[key] ?? 0)),
+          document.createTextNode(after ?? ""),
+        );
         counts.append(count);
       }
-      fact("Author’s record", counts);
+      fact(t("detail.record"), counts);
     }
-    if (item.status && item.status !== "held") fact("Status", statusBadge(item.status));
+    if (item.status && item.status !== "held") fact(t("detail.status"), statusBadge(item.status));
     if (typeof item.replies_count === "number") {
-      fact("Replies", el("span", null, repliesText(item.replies_count)));
+      fact(t("detail.replies"), el("span", null, repliesText(item.replies_count)));
     }
     return list;
   }
@@ -204,14 +202,14 @@
       li.append(kindBadge(reason.kind), el("span", "reason-text", reason.message || reason.rule));
       list.append(li);
     }
-    if (!list.children.length) list.append(el("li", "muted", "No reason recorded."));
+    if (!list.children.length) list.append(el("li", "muted", t("detail.no_reason")));
     return list;
   }
 
   function scoreList(item) {
     const list = el("ul", "scores");
     const values = (item.decision && item.decision.scores) || {};
-    const labels = Object.keys(LABEL_NAMES)
+    const labels = LABELS
       .filter((label) => typeof values[label] === "number")
       .sort((a, b) => values[b] - values[a]);
     for (const label of labels) {
@@ -223,15 +221,15 @@
       meter.high = 0.8;
       meter.optimum = 0;
       meter.value = values[label];
-      meter.setAttribute("aria-label", `${LABEL_NAMES[label]} score`);
+      meter.setAttribute("aria-label", t("detail.score_of", { label: t(`label.${label}`) }));
       row.append(
-        el("span", "score-name", LABEL_NAMES[label]),
+        el("span", "score-name", t(`label.${label}`)),
         meter,
         el("span", "score-value", scoreText(values[label])),
       );
       list.append(row);
     }
-    if (!list.children.length) list.append(el("li", "muted", "No model scores."));
+    if (!list.children.length) list.append(el("li", "muted", t("detail.no_scores")));
     return list;
   }
 
@@ -271,9 +269,12 @@
     if (state.count === null || ui.counter.dataset.held === key) return;
     ui.counter.dataset.held = key;
     ui.counter.hidden = false;
+    const [before, after] = t("counter.left", { count: state.count, number: "\u0000" })
+      .split("\u0000");
     ui.counter.replaceChildren(
-      el("strong", null, state.count),
-      el("span", null, state.count === 1 ? " comment left" : " comments left"),
+      el("span", null, before),
+      el("strong", null, window.i18n.number(state.count)),
+      el("span", null, after ?? ""),
     );
   }
 

@@ -4,10 +4,10 @@
 
 (() => {
   const moderation = (window.moderation = window.moderation || {});
-  const { el, ago, plural, REASON_NAMES } = moderation;
+  const { t, named, el, ago } = moderation;
 
   function reasonName(reason) {
-    return Object.hasOwn(REASON_NAMES, reason) ? REASON_NAMES[reason] : String(reason);
+    return named("code", reason);
   }
 
   function byReason(reports) {
@@ -18,9 +18,9 @@
   // then the counts by reason, most reported first.
   function reportBadges(reports) {
     const badges = [];
-    if (reports.hidden) badges.push(el("span", "badge report-hidden", "Hidden"));
+    if (reports.hidden) badges.push(el("span", "badge report-hidden", t("reports.hidden")));
     if (Array.isArray(reports.legal_notices) && reports.legal_notices.length) {
-      badges.push(el("span", "badge report-legal", "Legal notice"));
+      badges.push(el("span", "badge report-legal", t("reports.legal_notice")));
     }
     for (const [reason, count] of byReason(reports)) {
       const badge = el("span", `badge report-reason reason-${reason}`);
@@ -33,18 +33,24 @@
   function reportFacet(reports) {
     const wrapper = el("div", "reports");
     const summary = el("p", "report-summary");
-    summary.append(el("strong", null, plural(reports.total ?? 0, "report")));
+    summary.append(el("strong", null, t("reports.count", { count: reports.total ?? 0 })));
     const reporters = Array.isArray(reports.reporters) ? reports.reporters : [];
     if (reporters.length) {
-      summary.append(document.createTextNode(" from "), el("span", "mono", reporters.join(", ")));
+      summary.append(
+        document.createTextNode(` ${t("reports.from")} `),
+        el("span", "mono", reporters.join(", ")),
+      );
     }
     if (reports.hidden) {
-      summary.append(el("span", "badge report-hidden", "Hidden from readers until you decide"));
+      summary.append(el("span", "badge report-hidden", t("reports.hidden_until")));
     }
     const counts = el("ul", "report-counts");
     for (const [reason, count] of byReason(reports)) {
       const li = el("li", "report-count");
-      li.append(el("strong", null, count), document.createTextNode(` ${reasonName(reason)}`));
+      li.append(
+        el("strong", null, window.i18n.number(count)),
+        document.createTextNode(` ${reasonName(reason)}`),
+      );
       counts.append(li);
     }
     wrapper.append(summary, counts);
@@ -57,10 +63,13 @@
         wrap.append(el("dt", null, term), el("dd", null, value));
         box.append(wrap);
       };
-      row("Legal notice", notice.at ? ago(notice.at) : "");
-      row("Legal ground", notice.legal_ground);
-      row("Explanation", notice.explanation);
-      row("Good faith", notice.good_faith ? "Declared by the reporter" : "Not declared");
+      row(t("reports.legal_notice"), notice.at ? ago(notice.at) : "");
+      row(t("reports.legal_ground"), notice.legal_ground);
+      row(t("reports.explanation"), notice.explanation);
+      row(
+        t("reports.good_faith"),
+        notice.good_faith ? t("reports.good_faith.declared") : t("reports.good_faith.not_declared"),
+      );
       wrapper.append(box);
     }
 
@@ -76,7 +85,7 @@
         );
         list.append(li);
       }
-      wrapper.append(el("h4", "report-details-title", "Latest details"), list);
+      wrapper.append(el("h4", "report-details-title", t("reports.latest_details")), list);
     }
     return wrapper;
   }

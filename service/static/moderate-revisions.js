@@ -4,7 +4,7 @@
 
 (() => {
   const moderation = (window.moderation = window.moderation || {});
-  const { el, ago, state, api, ApiError, handleFailure } = moderation;
+  const { t, el, ago, state, api, ApiError, handleFailure } = moderation;
 
   const REVISIONS_KEPT = 50;
   const MAX_DIFF_CELLS = 1000000;
@@ -129,23 +129,27 @@
   // picker for the earlier ones.
   function revisionFacet(item) {
     const facet = el("section", "facet revisions");
-    const heading = el("h3", null, `Edited: revision ${item.revision} of ${item.revision}`);
+    const heading = el(
+      "h3",
+      null,
+      t("revisions.heading", { number: item.revision, latest: item.revision }),
+    );
     heading.id = "revisions-title";
     facet.setAttribute("aria-labelledby", heading.id);
     const head = el("div", "revisions-head");
     head.append(heading);
     const view = el("div", "revision-view");
-    view.append(el("p", "muted", "Loading the earlier revisions…"));
+    view.append(el("p", "muted", t("revisions.loading")));
     facet.append(head, view);
     loadRevisions(item).then(
       (revisions) => {
         if (!revisions.length) {
-          view.replaceChildren(el("p", "muted", "No earlier revisions are on record."));
+          view.replaceChildren(el("p", "muted", t("revisions.none")));
           return;
         }
         const latest = revisions[revisions.length - 1].revision;
         const show = (number) => {
-          heading.textContent = `Edited: revision ${number} of ${latest}`;
+          heading.textContent = t("revisions.heading", { number, latest });
           view.replaceChildren(...revisionView(revisions, number));
         };
         head.append(revisionPicker(revisions, latest, show));
@@ -156,7 +160,7 @@
           handleFailure(error);
           return;
         }
-        view.replaceChildren(el("p", "muted", "The earlier revisions could not be loaded."));
+        view.replaceChildren(el("p", "muted", t("revisions.failed")));
       },
     );
     return facet;
@@ -167,13 +171,18 @@
     const picker = el("select");
     for (const revision of [...revisions].reverse()) {
       const number = revision.revision;
-      const note = number === latest ? " (current)" : number === 1 ? " (as posted)" : "";
-      const option = el("option", null, `Revision ${number}${note}`);
+      const key =
+        number === latest
+          ? "revisions.option.current"
+          : number === 1
+            ? "revisions.option.first"
+            : "revisions.option";
+      const option = el("option", null, t(key, { number }));
       option.value = String(revision.revision);
       picker.append(option);
     }
     picker.addEventListener("change", () => show(Number(picker.value)));
-    label.append(el("span", null, "Show"), picker);
+    label.append(el("span", null, t("revisions.show")), picker);
     return label;
   }
 
@@ -184,15 +193,18 @@
     const shown = revisions[index];
     const before = index > 0 ? revisions[index - 1] : null;
     const note = before
-      ? `Changes from revision ${before.revision} (${ago(before.created_at)}) to revision ` +
-        `${shown.revision} (${ago(shown.created_at)}): removed words struck through, added ` +
-        "words underlined."
-      : `As first posted, ${ago(shown.created_at)}.`;
+      ? t("revisions.changes", {
+          from: before.revision,
+          from_when: ago(before.created_at),
+          to: shown.revision,
+          to_when: ago(shown.created_at),
+        })
+      : t("revisions.first", { when: ago(shown.created_at) });
     const parts = [el("p", "revision-note muted", note)];
     if (shown.text === null || shown.text === undefined) {
-      parts.push(el("p", "muted", "The text of this revision was erased."));
+      parts.push(el("p", "muted", t("revisions.erased")));
     } else if (!before || before.text === null || before.text === undefined) {
-      if (before) parts.push(el("p", "muted", "The text of the revision before was erased."));
+      if (before) parts.push(el("p", "muted", t("revisions.before_erased")));
       parts.push(el("p", "comment-text", shown.text));
     } else {
       const diff = el("p", "comment-text diff");

@@ -5,7 +5,7 @@
 (() => {
   const moderation = (window.moderation = window.moderation || {});
   const {
-    ui, state, el, ago, repliesText, say, statusBadge, current, api, ApiError, handleFailure,
+    ui, state, t, el, ago, repliesText, say, statusBadge, current, api, ApiError, handleFailure,
     renderCounter, renderCodes, clearDecisionFields, addCode, postDecision, decidedMessage,
     refused, removeItem,
   } = moderation;
@@ -24,7 +24,7 @@
       truncated: false,
       next: null,
     };
-    ui.threadList.replaceChildren(el("li", "muted", "Loading the thread…"));
+    ui.threadList.replaceChildren(el("li", "muted", t("thread.loading")));
     ui.threadStatus.textContent = "";
     ui.threadMore.hidden = true;
     renderCodes();
@@ -61,7 +61,7 @@
         handleFailure(error);
         return;
       }
-      say(error instanceof ApiError ? error.message : "The server is not answering; try again.");
+      say(error instanceof ApiError ? error.message : t("error.try_again"));
     }
   }
 
@@ -75,13 +75,13 @@
     const focusedId = focusedEntry ? focusedEntry.dataset.id : undefined;
     const entries = [];
     if (thread.truncated) {
-      entries.push(el("li", "thread-note muted", "Earlier comments are not shown."));
+      entries.push(el("li", "thread-note muted", t("thread.truncated")));
     }
-    for (const ancestor of thread.ancestors) entries.push(threadEntry(ancestor, "Earlier"));
-    if (thread.comment) entries.push(threadEntry(thread.comment, "This comment"));
-    for (const reply of thread.replies) entries.push(threadEntry(reply, "Reply"));
+    for (const ancestor of thread.ancestors) entries.push(threadEntry(ancestor, "earlier"));
+    if (thread.comment) entries.push(threadEntry(thread.comment, "current"));
+    for (const reply of thread.replies) entries.push(threadEntry(reply, "reply"));
     if (thread.comment && !thread.replies.length) {
-      entries.push(el("li", "thread-note muted", "No replies."));
+      entries.push(el("li", "thread-note muted", t("thread.no_replies")));
     }
     ui.threadList.replaceChildren(...entries);
     ui.threadMore.hidden = !thread.next;
@@ -120,15 +120,14 @@
     }
   }
 
-  const ACTION_NAMES = { approve: "Approve", reject: "Reject", keep: "Keep" };
-
+  // `relation`: "earlier", "current" or "reply".
   function threadEntry(comment, relation) {
-    const li = el("li", `thread-entry${relation === "This comment" ? " thread-current" : ""}`);
+    const li = el("li", `thread-entry${relation === "current" ? " thread-current" : ""}`);
     li.dataset.id = comment.id;
     li.tabIndex = -1;
     const head = el("div", "thread-meta");
     head.append(
-      el("span", "thread-relation", relation),
+      el("span", "thread-relation", t(`thread.relation.${relation}`)),
       el("span", "mono", comment.author_id),
       statusBadge(comment.status),
       el("span", "muted", ago(comment.created_at)),
@@ -140,12 +139,15 @@
     if (comment.status !== "deleted") li.append(el("p", "thread-text", comment.text));
     const buttons = el("div", "thread-buttons");
     for (const [action, override] of threadActions(comment)) {
-      const button = el("button", `small ${action}`, ACTION_NAMES[action]);
+      const button = el("button", `small ${action}`, t(`action.${action}`));
       button.type = "button";
       button.dataset.key = `${comment.id}:${action}`;
-      const about = `${comment.author_id}’s comment: ${String(comment.text ?? "").slice(0, 60)}`;
-      button.setAttribute("aria-label", `${ACTION_NAMES[action]} ${about}`);
-      if (override) button.title = "Reverses an earlier decision";
+      const about = t(`thread.action_label.${action}`, {
+        author: comment.author_id,
+        text: String(comment.text ?? "").slice(0, 60),
+      });
+      button.setAttribute("aria-label", about);
+      if (override) button.title = t("thread.reverses");
       button.addEventListener("click", () => decideInThread(comment, action, override));
       buttons.append(button);
     }
@@ -173,7 +175,7 @@
       if (action === "reject") clearDecisionFields();
     } catch (error) {
       if (error instanceof ApiError && error.status === 409 && error.code === "already_decided") {
-        say("That comment changed since the thread was loaded; it is shown as it is now.");
+        say(t("thread.changed"));
       } else if (!refused(error, comment.id)) {
         handleFailure(error);
       }

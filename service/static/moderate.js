@@ -8,7 +8,8 @@
 (() => {
   const moderation = (window.moderation = window.moderation || {});
   const {
-    REASON_CODES, ui, state, current, TOKEN_KEY, token, api, ApiError, whoFromToken, handleFailure,
+    REASON_CODES, ui, state, t, current, TOKEN_KEY, token, api, ApiError, whoFromToken,
+    handleFailure,
     renderQueue, renderDetail, renderCounter, focusSelected, move, renderCodes, pickCode,
     clearDecisionFields, decide, openThread, loadThread, closeThread, toggleAuthor, closeAuthor,
     authorOpen,
@@ -19,22 +20,35 @@
   const BATCH = 25;
   const POLL_MS = 10000;
 
+  // Each view's words are the catalogue's `view.<name>.*`.
   const VIEWS = {
     held: {
-      title: "Waiting for review",
-      empty: "Nothing is waiting for review. New holds appear here by themselves.",
       query: () => `queue=held&claim=${BATCH}&sort=${encodeURIComponent(ui.sort.value)}`,
-      approve: "Approve",
-      heading: "Hold queue",
+      approve: "action.approve",
     },
     reported: {
-      title: "Reported by readers",
-      empty: "No reported comments are waiting. New reports appear here by themselves.",
       query: () => `queue=reported&claim=${BATCH}`,
-      approve: "Keep",
-      heading: "Reported comments",
+      approve: "action.keep",
     },
   };
+
+  // Shortcut keys, and where they sit on a US keyboard (`event.code`). The key's own
+  // character counts first, so a Dvorak or AZERTY user presses the letters they see; a key
+  // that types no Latin character (a Korean layout's ㅓ for j, an input method's "Process")
+  // counts by its place on the keyboard.
+  const SHORTCUT_CODES = {
+    KeyJ: "j", KeyK: "k", KeyA: "a", KeyR: "r", KeyT: "t", KeyU: "u", KeyV: "v",
+    Digit1: "1", Digit2: "2", Digit3: "3", Digit4: "4", Digit5: "5", Digit6: "6",
+    Digit7: "7", Digit8: "8", Digit9: "9", Digit0: "0",
+  };
+
+  function shortcutOf(event) {
+    const key = event.key || "";
+    if (key.length > 1 && key !== "Process" && key !== "Unidentified") return key;
+    if (/^[\x20-\x7e]$/.test(key)) return key;
+    if (event.shiftKey) return event.code === "Slash" ? "?" : key;
+    return SHORTCUT_CODES[event.code] || key;
+  }
 
   function renderView() {
     const view = VIEWS[state.view];
@@ -43,13 +57,13 @@
       tab.setAttribute("aria-selected", String(selected));
       tab.tabIndex = selected ? 0 : -1;
     }
-    ui.queueTitle.textContent = view.title;
-    ui.heading.textContent = view.heading;
-    ui.empty.textContent = view.empty;
+    ui.queueTitle.textContent = t(`view.${state.view}.title`);
+    ui.heading.textContent = t(`view.${state.view}.heading`);
+    ui.empty.textContent = t(`view.${state.view}.empty`);
     ui.sortBox.hidden = state.view !== "held";
-    ui.approveLabel.textContent = view.approve;
+    ui.approveLabel.textContent = t(view.approve);
     ui.approve.classList.toggle("keep", state.view === "reported");
-    document.title = `${view.heading} · Comment moderation`;
+    document.title = t("page.title", { heading: t(`view.${state.view}.heading`) });
   }
 
   async function refresh() {
@@ -113,12 +127,12 @@
     } catch (error) {
       sessionStorage.removeItem(TOKEN_KEY);
       if (error instanceof ApiError && error.status === 401) {
-        throw new Error("That token was not accepted: it may be mistyped or expired.");
+        throw new Error(t("signin.not_accepted"));
       }
       if (error instanceof ApiError && error.status === 403) {
-        throw new Error("That token does not have the moderator role.");
+        throw new Error(t("signin.not_moderator"));
       }
-      throw new Error("The server could not be reached. Try again.");
+      throw new Error(t("signin.unreachable"));
     }
     startSession();
   }
@@ -127,7 +141,7 @@
     ui.signin.hidden = true;
     ui.workspace.hidden = false;
     ui.session.hidden = false;
-    ui.whoami.textContent = `Signed in as ${whoFromToken(token())}`;
+    ui.whoami.textContent = t("session.signed_in_as", { name: whoFromToken(token()) });
     ui.queue.focus();
     refresh().then(() => {
       focusSelected();
@@ -165,7 +179,7 @@
     const raw = ui.token.value.trim();
     ui.signinError.textContent = "";
     if (!raw) {
-      ui.signinError.textContent = "Paste your token first.";
+      ui.signinError.textContent = t("signin.empty");
       ui.token.focus();
       return;
     }
@@ -178,7 +192,7 @@
     }
   });
 
-  ui.signOut.addEventListener("click", () => signOut("You have signed out."));
+  ui.signOut.addEventListener("click", () => signOut(t("session.signed_out")));
   ui.helpButton.addEventListener("click", () => toggleHelp());
   ui.approve.addEventListener("click", () => decide("approve"));
   ui.reject.addEventListener("click", () => decide("reject"));
@@ -226,9 +240,13 @@
 
   document.addEventListener("keydown", (event) => {
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
+    // A key that composes Hangul (Enter included, which ends the syllable) is the input
+    // method's, never a shortcut.
+    if (event.isComposing) return;
     if (ui.workspace.hidden) return;
+    const key = shortcutOf(event);
     if (ui.help.open) {
-      if (event.key === "?") {
+      if (key === "?") {
         event.preventDefault();
         toggleHelp();
       }
@@ -244,7 +262,7 @@
       }
       return;
     }
-    const digit = /^[0-9]$/.test(event.key) ? Number(event.key) : null;
+    const digit = /^[0-9]$/.test(key) ? Number(key) : null;
     if (digit !== null) {
       event.preventDefault();
       pickCode(REASON_CODES[(digit + 9) % 10]);
@@ -252,7 +270,7 @@
     }
     if (ui.thread.open) {
       // Inside the thread its buttons and Tab do the work; Esc (the dialog's own) or t closes it.
-      if (event.key === "t") {
+      if (key === "t") {
         event.preventDefault();
         closeThread();
       }
@@ -271,14 +289,16 @@
       "?": () => toggleHelp(),
     };
     if (authorOpen()) actions.Escape = () => closeAuthor();
-    const action = actions[event.key];
+    const action = Object.hasOwn(actions, key) ? actions[key] : null;
     if (!action) return;
-    if (event.key.startsWith("Arrow") && !ui.queue.contains(event.target)) return;
+    if (key.startsWith("Arrow") && !ui.queue.contains(event.target)) return;
     event.preventDefault();
     action();
   });
 
-  Object.assign(moderation, { refresh, signOut });
+  window.i18n.bindSwitch(document.getElementById("locale-switch"));
+
+  Object.assign(moderation, { refresh, signOut, shortcutOf });
 
   if (token()) startSession();
   else ui.token.focus();

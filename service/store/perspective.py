@@ -6,10 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from service.db.tables import PerspectiveFeedback, PerspectiveKey
+from service.db.tables import FEEDBACK_UNSCORED, PerspectiveFeedback, PerspectiveKey
 
 
 def create_perspective_key(
@@ -65,6 +65,10 @@ def add_perspective_feedback(
         community_id=community_id,
         client_token=client_token,
         created_at=now,
+        # Counted as sent with the transaction: the caller sends after the commit, and a lost
+        # send is the sweeper's to repeat.
+        enqueued_at=now,
+        enqueue_count=1,
     )
     session.add(row)
     session.flush()
@@ -77,13 +81,29 @@ def list_unscored_feedback(
     return list(
         session.scalars(
             select(PerspectiveFeedback)
-            .where(
-                PerspectiveFeedback.id.in_(feedback_ids),
-                PerspectiveFeedback.scores.is_(None),
-                PerspectiveFeedback.text.is_not(None),
-            )
+            .where(PerspectiveFeedback.id.in_(feedback_ids), FEEDBACK_UNSCORED)
             .order_by(PerspectiveFeedback.id)
         )
+    )
+
+
+def count_unscored_suggestions(session: Session) -> int:
+    """Suggestions (the rows one `suggestscore` stored: one key, one time) still owed their
+    scores: each is one `score_feedback` task, queued, in a worker's hands, or lost."""
+    owed = (
+        select(PerspectiveFeedback.key_name, PerspectiveFeedback.created_at)
+        .where(FEEDBACK_UNSCORED)
+        .group_by(PerspectiveFeedback.key_name, PerspectiveFeedback.created_at)
+        .subquery()
+    )
+    return session.scalar(select(func.count()).select_from(owed)) or 0
+
+
+def mark_feedback_enqueued(session: Session, *, feedback_ids: Sequence[int], now: datetime) -> None:
+    session.execute(
+        update(PerspectiveFeedback)
+        .where(PerspectiveFeedback.id.in_(feedback_ids))
+        .values(enqueued_at=now, enqueue_count=PerspectiveFeedback.enqueue_count + 1)
     )
 
 

@@ -64,4 +64,4 @@ async def get_insights(request: Request) -> JSONResponse:
     )
 )
 async def insights_page(request: Request) -> Response:
-    return render_page(request, "insights.html")
+    return render_page(request, "insights.html", catalogue="insights")

@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse
 
 from service.http.auth import require_moderator
 from service.http.body import read_json
+from service.http.locale import localised_response
 from service.http.openapi import BEARER, Operation, Reply, documented, problems
 from service.http.services import authenticate, services
 from service.tuning.resources import SampleLabelled
@@ -28,7 +29,7 @@ async def get_sample_queue(request: Request) -> JSONResponse:
     require_moderator(principal)
     query = parse_sample_query(request.query_params)
     page = await run_in_threadpool(read_sample_queue, services(request).db, query=query)
-    return JSONResponse(page.model_dump(mode="json"))
+    return localised_response(request, page.model_dump(mode="json"))
 
 
 @documented(

@@ -167,7 +167,10 @@ def test_sign_in_then_approve_by_keyboard_and_reject_by_button(
     detail = page.locator("#detail")
     expect(detail.locator(".comment-text")).to_contain_text("You're an idiot")
     expect(detail.locator(".comment-text mark")).to_have_text(["idiot"])
-    expect(detail).to_contain_text("The model rates this comment insulting")
+    # The reasons in the server's words (it renders them again from their rule and evidence).
+    held = site.api(f"/v1/comments/{made['insult']}")["decision"]["reasons"]
+    expect(detail.locator(".reason-text")).to_have_text([reason["message"] for reason in held])
+    expect(detail).to_contain_text("The model rates this comment")
     expect(detail).to_contain_text("Toxic language")
     expect(detail.locator(".score-row").first).to_contain_text("Insult")
     expect(detail.locator(".author")).to_contain_text("reader-17")

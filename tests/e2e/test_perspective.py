@@ -78,24 +78,13 @@ def perspective(
     tmp_path_factory: pytest.TempPathFactory, checkpoints: Path, redis_server: str
 ) -> Iterator[Perspective]:
     tmp = tmp_path_factory.mktemp("perspective")
-    redis_url = f"{redis_server}/{e2e.next_redis_db()}"
-    redis.Redis.from_url(redis_url).flushdb()
     policy = tmp / "standards-board.yaml"
     policy.write_bytes(DEFAULT_POLICY.read_bytes())
     built = build_checkpoint(checkpoints, "original", bias=ORIGINAL_BIAS)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp / 'moderation.db'}",
-        redis_url=redis_url,
-        jwt_secret=e2e.SECRET,
-        var_dir=tmp / "var",
-        model=str(built.checkpoint),
-        model_config_dir=str(built.config_dir),
-        policy=policy,
-        analyze_timeout_seconds=10,
-    )
+    settings = e2e.perspective_settings(tmp, redis_server, built, policy)
     stack, key = e2e.perspective_stack(settings, tmp)
     client = stack.client()
-    queues = redis.Redis.from_url(redis_url)
+    queues = redis.Redis.from_url(str(settings.redis_url))
     try:
         stack.start_worker()
         yield Perspective(stack, key, client, queues)

@@ -17,10 +17,8 @@ from typing import Any
 
 import httpx
 import pytest
-import redis
 from starlette.testclient import TestClient
 
-from service.settings import Settings
 from tests.support import stack as e2e
 from tests.support.checkpoints import TOXIC, build_checkpoint
 from tests.support.hf_checkpoints import APPROVED_KO, HELD_KO, TOXIC_WORDS, tiny_hf_checkpoint
@@ -84,22 +82,11 @@ def analyzer(
         "single_label_classification",
         triggers={"hate": TOXIC_WORDS},
     )
-    redis_url = f"{redis_server}/{e2e.next_redis_db()}"
-    redis.Redis.from_url(redis_url).flushdb()
     policy = tmp / "policy.yaml"
     policy.write_text(POLICY, encoding="utf-8")
     built = build_checkpoint(checkpoints, "original", bias=TOXIC)
-    settings = Settings(
-        database_url=f"sqlite:///{tmp / 'moderation.db'}",
-        redis_url=redis_url,
-        jwt_secret=e2e.SECRET,
-        var_dir=tmp / "var",
-        model=str(built.checkpoint),
-        model_config_dir=str(built.config_dir),
-        models=json.dumps({KO_ID: KO_ID}),
-        models_dir=models,
-        policy=policy,
-        analyze_timeout_seconds=10,
+    settings = e2e.perspective_settings(
+        tmp, redis_server, built, policy, models=json.dumps({KO_ID: KO_ID}), models_dir=models
     )
     stack, key = e2e.perspective_stack(settings, tmp)
     try:

@@ -329,6 +329,7 @@ def test_standing_when_author_rules_are_off() -> None:
 
 def test_trusted_with_nothing_skipped() -> None:
     loaded = policy_from("author:\n  trusted_skip: []\n")
-    assert author_standing(loaded.author, {"trusted": True}).message.startswith(
-        "A moderator marked this author as trusted: no rules"
+    assert author_standing(loaded.author, {"trusted": True}).message == (
+        "A moderator marked this author as trusted, but no rule is skipped for them: their "
+        "comments are held as everyone's."
     )

@@ -146,7 +146,8 @@ def test_innocent_words_are_not_found(text: str) -> None:
         ("아시발", [("시발", 1, 3)]),  # "ah, fuck" written without a space
         ("존나시발", [("시발", 2, 4)]),
         ("시발 진짜", [("시발", 0, 2)]),
-        ("개시발놈", [("개시발놈", 0, 4)]),  # 개시 + 발표 is news; this is not
+        ("개시발놈", [("개시발놈", 0, 4), ("시발", 1, 3)]),  # 개시 + 발표 is news; this is not
+        ("개시발", [("시발", 1, 3)]),  # 개- + 시발
         ("이 병신년아", [("병신년아", 2, 6)]),  # the year 병신년 used as an insult
         ("병신같은 기사", [("병신", 0, 2)]),
         ("시발점", []),  # exception: starting point
@@ -154,7 +155,8 @@ def test_innocent_words_are_not_found(text: str) -> None:
         ("다시 발표", []),  # spaces between whole syllables don't count
         ("시바견", []),
         ("시발점에서 시발", [("시발", 6, 8)]),
-        # News words with 시발 inside: a word ending in 시, then one starting with 발.
+        # News words with 시발 inside: a word ending in 시, then one starting with 발 (the
+        # analyser's word boundaries clear them, as they do words no exception lists).
         ("공시발표", []),
         ("입시발표 일정", []),
         ("실시발표", []),
@@ -163,12 +165,17 @@ def test_innocent_words_are_not_found(text: str) -> None:
         ("무시발언 논란", []),
         ("교시발", []),
         ("표시발", []),
-        ("게시발", []),
-        ("개시발", []),
+        ("게시발행 규정", []),
+        ("공사 개시발표", []),
         ("서비스 개시발령", []),
         ("도시발전 계획", []),
         ("동시발생", []),
         ("즉시발효", []),
+        ("세종시발전위원회", []),
+        ("여권 임시발급", []),
+        ("김씨발언이 논란이 됐다", []),  # 김씨 + 발언
+        ("볍씨발아 시기", []),
+        ("서울시발주 공사", []),
         # 始發 itself: the first Korean-built car and its taxis.
         ("시발택시", []),
         ("시발자동차", []),
@@ -178,6 +185,11 @@ def test_innocent_words_are_not_found(text: str) -> None:
         ("2016년 병신년 새해", []),
         ("신병신고", []),
         ("질병신호", []),
+        ("당뇨병신약 임상", []),
+        ("감염병신고 건수", []),
+        # 始發 for a line's first departure.
+        ("첫차 시발 시각", []),
+        ("시발역에서 첫차를 탔다", []),
     ],
 )
 def test_korean_terms(shipped: Policy, text: str, expected: list[tuple[str, int, int]]) -> None:

@@ -15,7 +15,7 @@ from tests.support.api import Api
 INSULT = {
     "kind": "toxicity",
     "rule": "toxicity.insult",
-    "message": "The model rates this comment insulting (score 0.93; comments at 0.80 or above "
+    "message": "The model rates this comment an insult (score 0.93; comments at 0.80 or above "
     "are held).",
     "label": "insult",
     "score": 0.93,

@@ -188,6 +188,27 @@ def json_body(raw: bytes) -> Any:
     return json.loads(raw)
 
 
+def perspective_settings(
+    tmp: Path, redis_server: str, checkpoint: Any, policy: Path, **extra: Any
+) -> Settings:
+    """Settings for a Perspective stack in `tmp`: SQLite, a fresh Redis database on
+    `redis_server`, the built Detoxify `checkpoint` (`build_checkpoint`'s answer), `policy`,
+    and a 10 s analyze timeout, plus `extra`."""
+    redis_url = f"{redis_server}/{next_redis_db()}"
+    redis.Redis.from_url(redis_url).flushdb()
+    return Settings(
+        database_url=f"sqlite:///{tmp / 'moderation.db'}",
+        redis_url=redis_url,
+        jwt_secret=SECRET,
+        var_dir=tmp / "var",
+        model=str(checkpoint.checkpoint),
+        model_config_dir=str(checkpoint.config_dir),
+        policy=policy,
+        analyze_timeout_seconds=10,
+        **extra,
+    )
+
+
 def perspective_stack(settings: Settings, tmp: Path) -> tuple[Stack, str]:
     """A stack for Perspective-style calls: its database migrated (in a process of its own, as
     ops would) and a Perspective key named "coral" made; the stack and the key."""

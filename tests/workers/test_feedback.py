@@ -22,7 +22,7 @@ from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from service.app import create_app
-from service.broker.contract import MODERATE_QUEUE, SCORE_FEEDBACK_TASK
+from service.broker.contract import FEEDBACK_QUEUE, SCORE_FEEDBACK_TASK
 from service.db.engine import Database
 from service.db.tables import PerspectiveFeedback, utcnow
 from service.perspective.keys import create_key
@@ -70,14 +70,14 @@ def suggest(api: Api, key: str, text: str, **values: float) -> None:
 
 
 def sent_feedback_tasks(api: Api) -> list[list[int]]:
-    """The `score_feedback` messages waiting in the broker, taken off it as a worker would."""
+    """The `score_feedback` messages waiting in their queue, taken off it as a worker would."""
     client = redis.Redis.from_url(api.settings.redis_url or "")
     found = []
-    while (raw := client.rpop(MODERATE_QUEUE)) is not None:
+    while (raw := client.rpop(FEEDBACK_QUEUE)) is not None:
         message = json.loads(raw)
-        if message["headers"]["task"] == SCORE_FEEDBACK_TASK:
-            args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
-            found.append(args[0])
+        assert message["headers"]["task"] == SCORE_FEEDBACK_TASK
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        found.append(args[0])
     client.close()
     return found
 

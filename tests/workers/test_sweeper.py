@@ -1,5 +1,6 @@
 """The sweeper re-sends what the broker lost, and only that: a backlog still queued is left
-alone, and comments backing off from earlier re-sends don't crowd out those due now.
+alone, and comments backing off from earlier re-sends don't crowd out those due now. The same
+for `suggestscore` feedback, in its own queue, except what is scored or has lost its text.
 
 Real Redis (a private `redis-server`, so the `moderate` queue holds exactly what a test put
 there) and both databases.
@@ -7,6 +8,7 @@ there) and both databases.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -16,17 +18,29 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
-from service.broker.contract import MODERATE_QUEUE, MODERATE_TASK
+from service.broker.contract import (
+    FEEDBACK_QUEUE,
+    MODERATE_QUEUE,
+    MODERATE_TASK,
+    SCORE_FEEDBACK_TASK,
+)
 from service.broker.producer import TaskProducer
 from service.db.engine import Database
-from service.db.tables import Comment, utcnow
+from service.db.tables import Comment, PerspectiveFeedback, utcnow
 from service.settings import Settings
 from service.store.comments import create_comment
-from service.store.resend import list_comments_due_for_resend
+from service.store.perspective import (
+    add_perspective_feedback,
+    count_unscored_suggestions,
+    create_perspective_key,
+    erase_feedback_text_before,
+    get_perspective_key_or_none,
+)
+from service.store.resend import list_comments_due_for_resend, list_feedback_due_for_resend
 from tests.support.databases import BACKENDS
 from tests.support.harness import PrivateRedis
 from tests.support.queues import moderation_items
-from workers.sweeper import sweep_pending
+from workers.sweeper import sweep_all, sweep_feedback, sweep_pending
 
 pytestmark = pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 
@@ -170,3 +184,130 @@ def test_each_re_send_doubles_the_wait_up_to_64_grace_periods(db: Database) -> N
     with db.session() as session:
         due = list_comments_due_for_resend(session, now=utcnow(), grace_seconds=GRACE, limit=100)
     assert set(due) == {(comment_id, 1) for comment_id, is_due in expected.items() if is_due}
+
+
+# Feedback: each `suggestscore` stores a row per attribute and sends one task naming them all.
+
+
+def suggest(
+    db: Database, attributes: int, *, sent_ago: float, sends: int = 1, key: str = "coral"
+) -> list[int]:
+    """One suggestion's rows (`attributes` of them, one text), sent `sends` times, the last
+    `sent_ago` grace periods ago."""
+    at = utcnow() - timedelta(seconds=GRACE * sent_ago)
+    with db.session() as session:
+        if get_perspective_key_or_none(session, name=key) is None:
+            create_perspective_key(session, name=key, key_hash=key.ljust(64, "0"), qps=10, now=at)
+        rows = [
+            add_perspective_feedback(
+                session,
+                key_name=key,
+                attribute=f"ATTRIBUTE_{n}",
+                value=1.0,
+                text="You are a clown.",
+                community_id=None,
+                client_token=None,
+                now=at,
+            )
+            for n in range(attributes)
+        ]
+        ids = [row.id for row in rows]
+        session.execute(
+            update(PerspectiveFeedback)
+            .where(PerspectiveFeedback.id.in_(ids))
+            .values(enqueue_count=sends)
+        )
+    return ids
+
+
+def feedback_tasks(broker_url: str) -> list[list[int]]:
+    """The row ids each `score_feedback` message in the feedback queue names, oldest first."""
+    broker = redis.Redis.from_url(broker_url)
+    found = []
+    for raw in reversed(broker.lrange(FEEDBACK_QUEUE, 0, -1)):
+        message = json.loads(raw)
+        assert message["headers"]["task"] == SCORE_FEEDBACK_TASK
+        args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+        found.append(args[0])
+    return found
+
+
+def feedback_sends(db: Database) -> dict[int, int]:
+    with db.session() as session:
+        rows = session.execute(select(PerspectiveFeedback.id, PerspectiveFeedback.enqueue_count))
+        return {row.id: row.enqueue_count for row in rows}
+
+
+def test_feedback_whose_task_was_lost_is_sent_again_once_per_suggestion(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    first = suggest(db, 3, sent_ago=5)
+    second = suggest(db, 1, sent_ago=3)
+    recent = suggest(db, 2, sent_ago=0.5)
+    assert producer.send(SCORE_FEEDBACK_TASK, recent)
+
+    assert sweep_feedback(db, producer, grace_seconds=GRACE) == 2
+    # One task per suggestion, naming every row of it: its text is scored once.
+    assert feedback_tasks(broker_url) == [recent, first, second]
+    assert feedback_sends(db) == {**dict.fromkeys(first + second, 2), **dict.fromkeys(recent, 1)}
+    # Comments' queue is left alone, and feedback never counts as a queued comment.
+    assert queue_length(broker_url) == 0
+    # Queued now: however old, nothing is sent again while the messages wait.
+    assert sweep_feedback(db, producer, grace_seconds=0) == 0
+    assert len(feedback_tasks(broker_url)) == 3
+
+
+def test_a_feedback_backlog_still_in_its_queue_is_not_sent_again(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    backlog = [suggest(db, 2, sent_ago=5) for _ in range(4)]
+    for ids in backlog:
+        assert producer.send(SCORE_FEEDBACK_TASK, ids)
+    lost = suggest(db, 2, sent_ago=9)
+
+    # Four queued, five owed: one missing, the oldest send.
+    assert sweep_feedback(db, producer, grace_seconds=GRACE) == 1
+    assert feedback_tasks(broker_url) == [*backlog, lost]
+
+
+def test_scored_feedback_and_feedback_retention_erased_are_owed_nothing(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    scored = suggest(db, 2, sent_ago=5)
+    suggest(db, 2, sent_ago=5)  # its text erased below, unscored
+    with db.session() as session:
+        session.execute(
+            update(PerspectiveFeedback)
+            .where(PerspectiveFeedback.id.in_(scored))
+            .values(scores={"toxicity": 0.9})
+        )
+        erase_feedback_text_before(session, before=utcnow(), limit=100)
+        assert count_unscored_suggestions(session) == 0
+    assert sweep_feedback(db, producer, grace_seconds=GRACE) == 0
+    assert feedback_tasks(broker_url) == []
+    assert set(feedback_sends(db).values()) == {1}
+
+
+def test_feedback_backs_off_as_comments_do(db: Database) -> None:
+    expected = []
+    for n, (sends, sent_ago, is_due) in enumerate(BACKOFF):
+        # A key each: suggestions sent at the same time by one key are one to the sweeper.
+        ids = suggest(db, 2, sent_ago=sent_ago, sends=sends, key=f"coral-{n}")
+        if is_due:
+            expected.append(ids)
+    with db.session() as session:
+        due = list_feedback_due_for_resend(session, now=utcnow(), grace_seconds=GRACE, limit=100)
+    assert sorted(due) == sorted(expected)
+
+
+def test_one_sweep_covers_comments_and_feedback_each_in_its_own_queue(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    [comment_id] = seed(db, 1, sent_ago=5)
+    feedback = suggest(db, 2, sent_ago=5)
+
+    assert sweep_all(db, producer, grace_seconds=GRACE) == 2
+    broker = redis.Redis.from_url(broker_url)
+    sent = moderation_items(json.loads(raw) for raw in broker.lrange(MODERATE_QUEUE, 0, -1))
+    assert sent == [f"{comment_id}@1"]
+    assert feedback_tasks(broker_url) == [feedback]

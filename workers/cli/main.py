@@ -86,7 +86,8 @@ def api(host: str, port: int, workers: int) -> None:
     "--queues",
     default=None,
     help="Comma-separated queues to consume (default: all): e.g. `analyze` for processes "
-    "kept for synchronous Perspective-style calls. `analyze` is always asked first.",
+    "kept for synchronous Perspective-style calls. `analyze` is always asked first; "
+    "`moderate` brings `feedback` with it.",
 )
 @one_line_errors
 def worker(concurrency: int | None, metrics_port: int | None, queues: str | None) -> None:

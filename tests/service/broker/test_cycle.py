@@ -26,6 +26,8 @@ def test_the_broker_uses_the_analyze_first_order() -> None:
     config = celery_config(Settings(redis_url="redis://127.0.0.1:6379/0"))
     assert config["broker_transport_options"]["queue_order_strategy"] == ANALYZE_FIRST_CYCLE
     assert config["task_routes"]["analyze"]["queue"] == "analyze"
+    # Feedback takes turns with comments, never in front of their re-sends.
+    assert config["task_routes"]["score_feedback"]["queue"] == "feedback"
 
 
 def test_analyze_stays_first_while_the_others_take_turns() -> None:
@@ -52,7 +54,10 @@ def test_a_worker_without_the_analyze_queue_keeps_kombus_round_robin() -> None:
     [
         (None, QUEUES),
         ("analyze", ("analyze",)),
-        (" moderate , analyze,moderate ", ("moderate", "analyze")),
+        (" moderate , analyze,moderate ", ("moderate", "feedback", "analyze")),
+        # Whoever scores comments scores feedback too: named or not, once.
+        ("feedback,moderate", ("feedback", "moderate")),
+        ("moderate,deliver,maintenance", ("moderate", "feedback", "deliver", "maintenance")),
     ],
 )
 def test_parse_queues(given: str | None, queues: tuple[str, ...]) -> None:
@@ -99,5 +104,5 @@ def test_the_worker_command_refuses_an_unknown_queue_in_one_line() -> None:
     assert result.returncode == 2
     assert result.stderr == (
         "moderation: --queues: unknown queue(s) webhooks; "
-        "known: analyze, moderate, deliver, maintenance\n"
+        "known: analyze, moderate, feedback, deliver, maintenance\n"
     )

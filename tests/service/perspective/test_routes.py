@@ -286,7 +286,11 @@ def test_suggestscore_stores_one_labelled_example_per_attribute(client: Client) 
     }
     response = client.suggest(body)
     assert response.status_code == 200, response.text
-    assert response.json() == {"clientToken": "comment:c-1"}
+    assert response.json() == {
+        "clientToken": "comment:c-1",
+        "requestedLanguages": ["en"],
+        "detectedLanguages": ["en"],
+    }
     with client.db.session() as session:
         rows = session.scalars(select(PerspectiveFeedback).order_by(PerspectiveFeedback.id)).all()
         stored = [
@@ -326,6 +330,35 @@ def test_suggestscore_errors(client: Client, body: Any, message: str) -> None:
     assert_google_error(client.suggest(body), 400, "INVALID_ARGUMENT", message)
     with client.db.session() as session:
         assert session.scalars(select(PerspectiveFeedback)).first() is None
+
+
+def test_suggestscore_stores_a_versioned_attribute_by_its_name(client: Client) -> None:
+    body = {
+        "comment": {"text": "정말 좋은 기사였습니다, 감사합니다."},
+        "attributeScores": {"TOXICITY@6": {"summaryScore": {"value": 0}}},
+    }
+    response = client.suggest(body)
+    assert response.status_code == 200, response.text
+    # Detected from the text, as analyze's detectedLanguages; none were requested.
+    assert response.json() == {"detectedLanguages": ["ko"], "requestedLanguages": []}
+    assert [(row.attribute, row.value) for row in stored_feedback(client)] == [("TOXICITY", 0.0)]
+
+
+@pytest.mark.parametrize(
+    "name", ["TOXICITY@", "TOXICITY@v6", "TOXICITY@6@7", "toxicity@6", "FLIRTATION@1", "T OXICITY"]
+)
+def test_an_attribute_name_off_the_pattern_or_unknown_is_an_unknown_one(
+    client: Client, name: str
+) -> None:
+    message = f"Unknown requested attribute: {name}"
+    analyzed = client.analyze(_with(requestedAttributes={name: {}}))
+    assert_google_error(analyzed, 400, "INVALID_ARGUMENT", message)
+    assert analyzed.json()["error"]["message"] == message
+    suggested = client.suggest(
+        {"comment": {"text": "x"}, "attributeScores": {name: {"summaryScore": {"value": 1}}}}
+    )
+    assert_google_error(suggested, 400, "INVALID_ARGUMENT", message)
+    assert stored_feedback(client) == []
 
 
 FEEDBACK = {
