@@ -36,6 +36,7 @@ from service.http.headers import SecurityHeadersMiddleware
 from service.http.metrics import BacklogCollector
 from service.http.middleware import RequestContextMiddleware
 from service.http.openapi import openapi_document
+from service.http.ops_metrics import OpsCollector
 from service.http.pages import STATIC_PATH, static_files
 from service.http.services import Services
 from service.moderation import page
@@ -165,7 +166,10 @@ def create_app(settings: Settings, *, services: Services | None = None) -> Starl
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware)
     app.state.services = svc
-    app.state.backlog = BacklogCollector(svc.db, svc.redis)
+    app.state.backlog = BacklogCollector(
+        svc.db, svc.redis, grace_seconds=settings.sweep_grace_seconds
+    )
+    app.state.ops = OpsCollector(svc.db, svc.redis)
     app.state.openapi = api_document()
     return app
 

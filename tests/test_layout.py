@@ -15,7 +15,7 @@ from tests.support.paths import REPO
 
 SCANNED = ("tests", "service", "workers", "policy", "bench")
 # Suites about the whole service rather than one source folder.
-CROSS_CUTTING = {"e2e", "faults", "security", "browser", "policy"}
+CROSS_CUTTING = {"e2e", "faults", "security", "browser", "policy", "deploy"}
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from service.db.engine import Database
 from service.logging import configure_logging
 from service.models.registry import model_registry, registered_models
 from service.policies import policy_holder
+from service.process_metrics import sample_resident_memory
 from service.settings import Settings
 from workers import child_failure, runtime
 from workers.heartbeat import start_heartbeat
@@ -131,6 +132,8 @@ def _json_logs(**_: Any) -> None:
 
 @_on(worker_process_init)
 def _load_in_child(**_: Any) -> None:
+    # From before the model loads, so the climb while it loads shows.
+    sample_resident_memory("worker")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # Scoring is throughput work; the API's accept path is what readers wait on.
     os.nice(settings.worker_niceness)

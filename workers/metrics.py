@@ -7,8 +7,12 @@ private directory; each container is scraped on its own, so nothing is shared on
 from __future__ import annotations
 
 import os
+from typing import get_args
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess, start_http_server
+from prometheus_client import Counter, Histogram, multiprocess, start_http_server
+
+from policy.decision import Action
+from service.process_metrics import scrape_registry, start_at_zero
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600)
 SCORING_BUCKETS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5)
@@ -33,11 +37,14 @@ SCORING_CPU_SECONDS = Counter(
 WEBHOOK_DELIVERIES = Counter(
     "moderation_webhook_deliveries_total", "Webhook delivery attempts by outcome", ["outcome"]
 )
+start_at_zero(DECISIONS, action=get_args(Action), by=("policy",))
+start_at_zero(WEBHOOK_DELIVERIES, outcome=("delivered", "retry", "failed"))
 
 
 def serve_metrics(port: int) -> None:
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
+    """In the parent, which writes its own RSS as it answers; each child samples its own from
+    its start (celery_app)."""
+    registry = scrape_registry("worker")
     start_http_server(port, addr="0.0.0.0", registry=registry)  # noqa: S104 - scraped per container
 
 

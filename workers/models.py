@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import resource
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
@@ -25,6 +24,7 @@ import structlog
 
 import policy
 from service.models.registry import DEFAULT_ID, ModelEntry
+from service.process_metrics import resident_bytes
 from service.settings import Settings
 from workers.memory import return_freed_memory
 from workers.scoring.scorer import Scorer
@@ -40,15 +40,6 @@ no route names its language, and what analyze and feedback score with by default
 
 class ModelUnloadable(Exception):
     """A model a policy routes to can't be loaded in this child; the message names it."""
-
-
-def resident_bytes() -> int:
-    """This process's resident set size (its peak where /proc is missing)."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 @contextlib.contextmanager

@@ -4,25 +4,28 @@ period.
 This is what makes "durable before queued" whole: a send lost to a Redis outage, or a task
 lost with a killed worker, is sent again; the database's one-decision index makes a
 duplicate comment task harmless, and a feedback task scores only rows still unscored. A
-duplicate is not free, though: during a spike every copy inflates `moderation_queue_depth`,
-the figure workers autoscale on, and costs a scoring. So the sweeper re-sends only as many
-tasks as the broker can be missing: every pending comment has a message in the `moderate`
-queue or in a worker's hands, unless it was lost, and lost messages show as more pending
-comments than queued ones; likewise each unscored suggestion (the rows one `suggestscore`
-stored, scored by one task) in the `feedback` queue. Each re-send also doubles the wait
-before the next one. Feedback whose text retention erased before it was scored is owed
-nothing and left alone.
+duplicate is not free, though: during a spike every copy inflates the backlog workers
+autoscale on, and costs a scoring. So the sweeper re-sends only what the broker is missing.
+A comment is missing when no message in the `moderate` queue names it at its current revision
+and no worker took one naming it within the grace period (one message names up to a batch of
+comments, so counting messages would not do). Each unscored suggestion (the rows one
+`suggestscore` stored, scored by one task) is owed one message in the `feedback` queue, so
+there the queue's length is compared with their count. Each re-send also doubles the wait
+before the next one.
+Feedback whose text retention erased before it was scored is owed nothing and left alone.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
+from itertools import islice
 
 import structlog
 
+from service.broker.backlog import ModerateBacklog
 from service.broker.contract import (
     FEEDBACK_QUEUE,
-    MODERATE_QUEUE,
     MODERATE_TASK,
     SCORE_FEEDBACK_TASK,
     moderate_item,
@@ -32,7 +35,7 @@ from service.db.engine import Database
 from service.db.tables import utcnow
 from service.store.comments import count_pending_comments, mark_enqueued
 from service.store.perspective import count_unscored_suggestions, mark_feedback_enqueued
-from service.store.resend import list_comments_due_for_resend, list_feedback_due_for_resend
+from service.store.resend import iter_comments_due_for_resend, list_feedback_due_for_resend
 
 log = structlog.get_logger(__name__)
 
@@ -42,20 +45,30 @@ def sweep_pending(
 ) -> int:
     """Comment tasks re-sent; see sweep_feedback for feedback's."""
     now = utcnow()
-    # Counted before the queue is read: a comment decided in between leaves the queue too,
+    # Counted before the broker is read: a comment decided in between leaves the queue too,
     # so the estimate of what is missing errs towards a re-send, never away from one.
     with db.session() as session:
         pending = count_pending_comments(session)
-    missing = _missing(producer, MODERATE_QUEUE, owed=pending, limit=limit)
-    if missing == 0:
+    if pending == 0:
+        return 0
+    # A message a worker has held for longer than the grace period went with a killed worker
+    # (a batch scores in seconds): kombu would restore it only after its visibility timeout,
+    # an hour, so its comments count as missing.
+    backlog = _moderate_backlog(producer, held_since=now - timedelta(seconds=grace_seconds))
+    budget = _budget(backlog, pending=pending, limit=limit)
+    if budget == 0:
         return 0
     with db.session() as session:
-        due = list_comments_due_for_resend(
-            session, now=now, grace_seconds=grace_seconds, limit=missing
+        due = iter_comments_due_for_resend(session, now=now, grace_seconds=grace_seconds)
+        unnamed = (
+            (comment_id, revision)
+            for comment_id, revision in due
+            if backlog is None or not backlog.names(comment_id, revision)
         )
+        missing = list(islice(unnamed, budget))
     sent = [
         comment_id
-        for comment_id, revision in due
+        for comment_id, revision in missing
         if producer.send(MODERATE_TASK, moderate_item(comment_id, revision))
     ]
     if sent:
@@ -63,6 +76,27 @@ def sweep_pending(
             mark_enqueued(session, comment_ids=sent, now=now)
         log.info("sweeper.resent", count=len(sent), pending=pending)
     return len(sent)
+
+
+def _moderate_backlog(producer: TaskProducer, *, held_since: datetime) -> ModerateBacklog | None:
+    """None when the broker can't say (the sends will then most likely fail too, and be tried
+    again at the next sweep)."""
+    try:
+        return producer.moderate_backlog(held_since=held_since.timestamp())
+    except Exception as exc:
+        log.warning("sweeper.backlog_unavailable", error=type(exc).__name__)
+        return None
+
+
+def _budget(backlog: ModerateBacklog | None, *, pending: int, limit: int) -> int:
+    """How many comments to re-send at most. When the queue was too long to read whole, the
+    unread messages may name any pending comment: only as many as the comments they and the
+    read ones name fall short of the pending count."""
+    if backlog is None or backlog.queued.complete:
+        return limit
+    accounted = backlog.queued.comments + len(backlog.held)
+    log.debug("sweeper.backlog_estimated", pending=pending, queued=backlog.queued.comments)
+    return max(0, min(limit, pending - accounted))
 
 
 def sweep_feedback(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import httpx
@@ -18,6 +20,7 @@ from service.broker.contract import (
     SWEEP_TASK,
     parse_moderate_item,
 )
+from service.broker.last_runs import Job, record_last_run
 from service.retention import purge_expired_text
 from service.webhooks import deliver_event, relay_due_events
 from workers import runtime
@@ -39,6 +42,21 @@ def _task(name: str) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     function's own arguments, or sent by name (service/broker/producer.py)."""
     register: Callable[[Callable[_P, _R]], Callable[_P, _R]] = app.task(name=name)
     return register
+
+
+def _noting_last_run(job: Job) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """A beat job notes when it last completed (service/broker/last_runs.py)."""
+
+    def decorate(run: Callable[_P, _R]) -> Callable[_P, _R]:
+        @wraps(run)
+        def noted(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            result = run(*args, **kwargs)
+            record_last_run(runtime.current().redis, job, at=time.time())
+            return result
+
+        return noted
+
+    return decorate
 
 
 @_task(ANALYZE_TASK)
@@ -78,12 +96,14 @@ def deliver_webhook(event_id: str) -> str:
 
 
 @_task(SWEEP_TASK)
+@_noting_last_run("sweep")
 def sweep() -> int:
     rt = runtime.current()
     return sweep_all(rt.db, rt.producer, grace_seconds=rt.settings.sweep_grace_seconds)
 
 
 @_task(RELAY_OUTBOX_TASK)
+@_noting_last_run("relay")
 def relay_outbox() -> int:
     rt = runtime.current()
     return relay_due_events(rt.db, rt.producer)

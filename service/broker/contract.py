@@ -4,6 +4,10 @@ channels. A name changes here and nowhere else; both sides import it from here.
 
 from __future__ import annotations
 
+import base64
+import json
+from typing import Any
+
 # Tasks, sent by name: the API process never imports task code.
 MODERATE_TASK = "moderate"
 DELIVER_WEBHOOK_TASK = "deliver_webhook"
@@ -30,6 +34,43 @@ def parse_moderate_item(item: str) -> tuple[str, int | None]:
     return comment_id, int(revision)
 
 
+def moderate_items_in(raw: bytes | str) -> list[str]:
+    """The items a queued `moderate` message names, read from kombu's envelope as its Redis
+    and filesystem transports store it: a JSON message whose body is Celery's [args, kwargs,
+    embed], base64-encoded or not. [] for another task's message or one that can't be read,
+    which the sweeper then treats as missing: a re-send is harmless, a comment never sent
+    again is not."""
+    try:
+        return _moderate_items(json.loads(raw))
+    except ValueError:
+        return []
+
+
+def held_moderate_items_in(raw: bytes | str) -> list[str]:
+    """The same for a message a consumer holds unacknowledged: kombu's Redis transport keeps it
+    as [message, exchange, routing key] (`UNACKED_KEY`)."""
+    try:
+        held = json.loads(raw)
+    except ValueError:
+        return []
+    return _moderate_items(held[0]) if isinstance(held, list) and held else []
+
+
+def _moderate_items(message: Any) -> list[str]:
+    try:
+        if message["headers"].get("task") != MODERATE_TASK:
+            return []
+        body = message["body"]
+        if message["properties"].get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        args = json.loads(body)[0]
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+        return []
+    if not isinstance(args, list):
+        return []
+    return [item for item in args if isinstance(item, str)]
+
+
 # Queues.
 MODERATE_QUEUE = "moderate"
 # Scoring `suggestscore` feedback: a queue of its own, so that a burst of feedback takes turns
@@ -54,9 +95,16 @@ ANALYZE_RESULT_PREFIX = "moderation:analyze:"
 """+ request id: a list the worker pushes one `comments:analyze` result onto."""
 WORKER_HEARTBEAT_PREFIX = "moderation:worker:"
 """+ host:pid: a live worker's heartbeat, with the model it loaded."""
+LAST_RUN_PREFIX = "moderation:last-run:"
+"""+ job (`sweep`, `relay`): the unix time a beat-scheduled job last completed (no expiry)."""
 FLOOD_PREFIX = "moderation:flood:"
 """+ author id: the author's recent comments, for the hard flood limit (API only)."""
 REPORT_FLOOD_PREFIX = "moderation:flood:reports:"
 """+ reader id: the reader's recent reports, for the policy's `reports.flood` (API only)."""
 PERSPECTIVE_QUOTA_PREFIX = "moderation:perspective:quota:"
 """+ key name: a Perspective API key's queries this second (API only)."""
+UNACKED_KEY = "unacked"
+"""kombu's Redis transport (its default name): a hash of the messages consumers hold, each as
+[message, exchange, routing key], until acknowledged (`task_acks_late`: once the task is done)."""
+UNACKED_INDEX_KEY = "unacked_index"
+"""kombu's: a sorted set of the same delivery tags, scored by the unix time of delivery."""

@@ -9,11 +9,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import redis
 import structlog
 from celery import Celery
 from kombu.entity import Exchange, Queue  # kombu's lazy root exports them only at run time
 from kombu.exceptions import ChannelError
 
+from service.broker.backlog import (
+    ModerateBacklog,
+    read_held_items,
+    read_queued_comments,
+    read_queued_files,
+)
+from service.broker.connections import redis_client
 from service.broker.contract import (
     ANALYZE_FIRST_CYCLE,
     ANALYZE_QUEUE,
@@ -127,7 +135,12 @@ class TaskProducer:
     def __init__(self, settings: Settings) -> None:
         self.app = Celery("moderation-producer", set_as_current=False)
         self.app.conf.update(celery_config(settings))
-        if not settings.effective_broker_url.startswith("filesystem://"):
+        self._folder: Path | None = None
+        self._redis: redis.Redis | None = None
+        if settings.effective_broker_url.startswith("filesystem://"):
+            self._folder = filesystem_broker_dir(settings) / "queue"
+        else:
+            self._redis = redis_client(settings.effective_broker_url)
             # `retry=False` covers publishing only: connecting to a Redis that is down still
             # retried for broker_connection_timeout, stalling every POST 2 s in an outage.
             # One attempt, then the sweeper's re-send.
@@ -149,7 +162,20 @@ class TaskProducer:
             channel = connection.default_channel
             return {name: _message_count(channel, name) for name in QUEUES}
 
+    def moderate_backlog(self, *, held_since: float) -> ModerateBacklog:
+        """The comments the `moderate` queue's messages name, and those of the messages
+        consumers took at or after `held_since` (unix time) and still hold. Raises when the
+        broker doesn't answer."""
+        if self._redis is not None:
+            queued = read_queued_comments(self._redis)
+            return ModerateBacklog(queued, read_held_items(self._redis, delivered_since=held_since))
+        assert self._folder is not None
+        # The filesystem transport keeps what consumers hold in their own memory only.
+        return ModerateBacklog(read_queued_files(self._folder), frozenset())
+
     def close(self) -> None:
+        if self._redis is not None:
+            self._redis.close()
         self.app.close()
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import redis
 from sqlalchemy import text
 
-from service.broker.contract import WORKER_HEARTBEAT_PREFIX
+from service.broker.heartbeats import loaded_workers
 from service.http.services import Services
 
 
@@ -58,11 +57,9 @@ def _workers(svc: Services) -> dict[str, Any]:
     if svc.redis is None:
         return {"status": "unknown", "detail": "no Redis to read worker heartbeats from"}
     try:
-        keys = list(svc.redis.scan_iter(match=WORKER_HEARTBEAT_PREFIX + "*", count=100))
-        beats = [json.loads(raw) for raw in svc.redis.mget(keys) if raw] if keys else []
+        ready = loaded_workers(svc.redis)
     except redis.RedisError as exc:
         return {"status": "unknown", "detail": f"Redis not answering ({type(exc).__name__})"}
-    ready = [beat for beat in beats if beat.get("model_loaded")]
     if not ready:
         return {"status": "down", "alive": 0, "detail": "no worker with a loaded model is alive"}
     return {

@@ -7,26 +7,26 @@ count are read at scrape time, from Redis and the database.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
+from datetime import timedelta
 
 import redis
 import structlog
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
-    REGISTRY,
-    CollectorRegistry,
     Counter,
     Histogram,
     generate_latest,
-    multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+from service.broker.backlog import MAX_MESSAGES, read_queued_comments
 from service.broker.contract import MODERATE_QUEUE
 from service.db.engine import Database
-from service.store.comments import count_pending_comments
+from service.db.tables import utcnow
+from service.process_metrics import scrape_registry, start_at_zero
+from service.store.comments import count_overdue_comments, count_pending_comments
 
 log = structlog.get_logger(__name__)
 
@@ -35,6 +35,11 @@ COMMENTS_RECEIVED = Counter(
     "POST /v1/comments answers: accepted, replayed, or the problem code (unavailable and "
     "internal_error included)",
     ["result"],
+)
+# The answers dashboards rate; any other problem code appears with its first answer.
+start_at_zero(
+    COMMENTS_RECEIVED,
+    result=("accepted", "replayed", "rate_limited", "unavailable", "internal_error"),
 )
 REQUEST_SECONDS = Histogram(
     "moderation_http_request_duration_seconds",
@@ -49,15 +54,18 @@ RATE_LIMIT_SKIPPED = Counter(
 
 
 class BacklogCollector(Collector):
-    """Queue depth (Redis) and comments still pending (database), read when scraped."""
+    """Queue depth and the comments its messages name (Redis), and comments still pending,
+    overdue among them (database), read when scraped."""
 
-    def __init__(self, db: Database, client: redis.Redis | None) -> None:
+    def __init__(self, db: Database, client: redis.Redis | None, *, grace_seconds: float) -> None:
         self._db = db
         self._redis = client
+        self._grace = timedelta(seconds=grace_seconds)
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         depth = GaugeMetricFamily(
-            "moderation_queue_depth", "Comments waiting in the broker's moderate queue"
+            "moderation_queue_depth",
+            "Messages in the broker's moderate queue, each naming a comment or a batch's",
         )
         if self._redis is not None:
             try:
@@ -65,28 +73,42 @@ class BacklogCollector(Collector):
             except redis.RedisError as exc:
                 log.warning("metrics.queue_depth_unavailable", error=type(exc).__name__)
         yield depth
+        yield self._queued_comments()
         pending = GaugeMetricFamily(
             "moderation_pending_comments", "Comments stored but not yet decided"
+        )
+        overdue = GaugeMetricFamily(
+            "moderation_pending_overdue_comments",
+            "Comments pending longer than MODERATION_SWEEP_GRACE_SECONDS (since posted or edited)",
         )
         try:
             with self._db.session() as session:
                 pending.add_metric([], float(count_pending_comments(session)))
+                cutoff = utcnow() - self._grace
+                overdue_count = count_overdue_comments(session, pending_since_before=cutoff)
+                overdue.add_metric([], float(overdue_count))
         except Exception as exc:
             log.warning("metrics.pending_unavailable", error=type(exc).__name__)
         yield pending
+        yield overdue
+
+    def _queued_comments(self) -> GaugeMetricFamily:
+        """What autoscaling reads: a message names up to a batch's worth of comments."""
+        queued = GaugeMetricFamily(
+            "moderation_queued_comments",
+            "Comments the messages in the broker's moderate queue name (estimated past "
+            f"{MAX_MESSAGES} messages)",
+        )
+        if self._redis is not None:
+            try:
+                queued.add_metric([], float(read_queued_comments(self._redis).comments))
+            except redis.RedisError as exc:
+                log.warning("metrics.queued_comments_unavailable", error=type(exc).__name__)
+        return queued
 
 
-def render_metrics(backlog: Collector) -> tuple[bytes, str]:
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)
-    else:
-        registry = REGISTRY
-    output = generate_latest(registry) + generate_latest(_single(backlog))
-    return output, CONTENT_TYPE_LATEST
-
-
-def _single(collector: Collector) -> CollectorRegistry:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(collector)
-    return registry
+def render_metrics(*read_when_scraped: Collector) -> tuple[bytes, str]:
+    registry = scrape_registry("api")
+    for collector in read_when_scraped:
+        registry.register(collector)
+    return generate_latest(registry), CONTENT_TYPE_LATEST

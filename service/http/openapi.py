@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.routing import BaseRoute, Route
+
+from service.version import package_version
 
 TITLE = "comment-moderation"
 DESCRIPTION = "Self-hosted comment moderation for news sites."
@@ -100,13 +101,6 @@ def documented(operation: Operation) -> Callable[[Endpoint], Endpoint]:
 def operation_of(endpoint: Callable[..., Any]) -> Operation | None:
     found: Operation | None = getattr(endpoint, "openapi_operation", None)
     return found
-
-
-def package_version() -> str:
-    try:
-        return version(TITLE)
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "0+unknown"
 
 
 def openapi_document(

@@ -48,5 +48,7 @@ async def readyz(request: Request) -> JSONResponse:
     )
 )
 async def metrics(request: Request) -> Response:
-    body, content_type = await run_in_threadpool(render_metrics, request.app.state.backlog)
+    body, content_type = await run_in_threadpool(
+        render_metrics, request.app.state.backlog, request.app.state.ops
+    )
     return Response(body, media_type=content_type)

@@ -42,6 +42,7 @@ from service.perspective.resources import (
 )
 from service.perspective.routing import attribute_labels, registry_outputs, route_request
 from service.perspective.schemas import AnalyzeCommentRequest, SuggestCommentScoreRequest
+from service.process_metrics import start_at_zero
 
 log = structlog.get_logger(__name__)
 
@@ -50,6 +51,18 @@ REQUESTS = Counter(
     "moderation_perspective_requests_total",
     "Perspective-compatible requests by method and answer (ok, or Google's status)",
     ["method", "result"],
+)
+start_at_zero(
+    REQUESTS,
+    method=("analyze", "suggestscore"),
+    result=(
+        "ok",
+        "INVALID_ARGUMENT",
+        "PERMISSION_DENIED",
+        "RESOURCE_EXHAUSTED",
+        "UNAVAILABLE",
+        "INTERNAL",
+    ),
 )
 
 Endpoint = Callable[[Request], Awaitable[JSONResponse]]

@@ -182,6 +182,32 @@ def count_pending_comments(session: Session) -> int:
     )
 
 
+def count_overdue_comments(session: Session, *, pending_since_before: datetime) -> int:
+    """Pending comments whose text waiting for a decision was stored before
+    `pending_since_before`: posted then, or, when edited, its current revision written then."""
+    revision = CommentRevision
+    since = func.coalesce(revision.created_at, Comment.created_at)
+    query = (
+        select(func.count())
+        .select_from(Comment)
+        .outerjoin(
+            revision,
+            and_(
+                revision.comment_id == Comment.id,
+                revision.revision == Comment.revision,
+                Comment.revision > 1,
+            ),
+        )
+        .where(
+            Comment.status == "pending",
+            # Implied by the next line (no revision predates its comment); here for the index.
+            Comment.created_at < pending_since_before,
+            since < pending_since_before,
+        )
+    )
+    return session.scalar(query) or 0
+
+
 def _posted_before(created_at: datetime, comment_id: str) -> ColumnElement[bool]:
     """Comments ahead of (`created_at`, `comment_id`) in posting order; ties go by id.
 

@@ -3,6 +3,7 @@ task."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
@@ -15,22 +16,53 @@ BACKOFF_CAP_SENDS = 7
 
 
 def list_comments_due_for_resend(
-    session: Session, *, now: datetime, grace_seconds: float, limit: int
-) -> list[tuple[str, int]]:
-    """(id, revision) of pending comments whose last send is older than the grace period
-    doubled once per earlier re-send, oldest first.
+    session: Session,
+    *,
+    now: datetime,
+    grace_seconds: float,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+) -> list[tuple[str, int, datetime]]:
+    """(id, revision, last send) of pending comments whose last send is older than the grace
+    period doubled once per earlier re-send, oldest send first (then by id), from just after
+    `after` (a last send and id this returned).
 
     The backoff is part of the WHERE clause, not applied to the rows LIMIT let through: under a
     large backlog the oldest rows are those already re-sent and still waiting, and they would
     otherwise fill every batch and starve the comments that need their first re-send."""
     due = _due(Comment.enqueued_at, Comment.enqueue_count, now=now, grace_seconds=grace_seconds)
-    rows = session.execute(
-        select(Comment.id, Comment.revision)
-        .where(Comment.status == "pending", due)
-        .order_by(Comment.enqueued_at)
-        .limit(limit)
+    query = select(Comment.id, Comment.revision, Comment.enqueued_at).where(
+        Comment.status == "pending", due
     )
-    return [(comment_id, revision) for comment_id, revision in rows]
+    if after is not None:
+        sent, comment_id = after
+        query = query.where(
+            or_(
+                Comment.enqueued_at > sent,
+                and_(Comment.enqueued_at == sent, Comment.id > comment_id),
+            )
+        )
+    rows = session.execute(query.order_by(Comment.enqueued_at, Comment.id).limit(limit))
+    # `due` compares enqueued_at, so no row lacks one.
+    return [(comment_id, revision, sent) for comment_id, revision, sent in rows if sent]
+
+
+def iter_comments_due_for_resend(
+    session: Session, *, now: datetime, grace_seconds: float, page: int = 1000
+) -> Iterator[tuple[str, int]]:
+    """(id, revision) of every comment list_comments_due_for_resend finds, read a page at a
+    time: the sweeper skips those still queued, which can be most of a backlog."""
+    after = None
+    while True:
+        rows = list_comments_due_for_resend(
+            session, now=now, grace_seconds=grace_seconds, limit=page, after=after
+        )
+        for comment_id, revision, _sent in rows:
+            yield comment_id, revision
+        if len(rows) < page:
+            return
+        last_id, _revision, last_sent = rows[-1]
+        after = (last_sent, last_id)
 
 
 def list_feedback_due_for_resend(

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.db.tables import WebhookEvent
@@ -97,4 +97,14 @@ def list_failed_webhook_events(session: Session, *, limit: int) -> list[WebhookE
             .order_by(WebhookEvent.created_at)
             .limit(limit)
         )
+    )
+
+
+def count_failed_webhook_events(session: Session) -> int:
+    """Events given up on and not redelivered (`moderation webhooks redeliver` resets them)."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(WebhookEvent).where(WebhookEvent.status == "failed")
+        )
+        or 0
     )

@@ -16,11 +16,12 @@ from sqlalchemy import select
 from service.comments.accept import comment_status
 from service.db.engine import Database
 from service.db.tables import Decision, utcnow
+from service.version import package_version
 from tests.support.checkpoints import CLEAN, build_checkpoint
 from tests.support.databases import BACKENDS
 from tests.support.fault_stack import SLOW_MAX_TOKENS, SLOW_SHAPE, SLOW_TEXT
 from tests.support.invariant import assert_nothing_lost
-from tests.support.metrics import sample
+from tests.support.metrics import API_ONLY, families, label_sets, sample
 from tests.support.net import free_port
 from tests.support.queues import held_moderations, queued_moderations
 from tests.support.stack import wait_for
@@ -55,10 +56,19 @@ def test_worker_metrics_move_and_readyz_sees_the_worker(make_stack, backend: str
     assert sample(text, "moderation_scoring_seconds_count") == 3
     assert sample(text, "moderation_decision_latency_seconds_count") == 3
     assert sample(text, "moderation_webhook_deliveries_total", 'outcome="delivered"') == 3
+    assert sample(text, "moderation_decisions_total", 'action="hold",by="policy"') == 0
+    assert sample(text, "moderation_webhook_deliveries_total", 'outcome="failed"') == 0
+    assert sample(text, "moderation_build_info", f'version="{package_version()}"') == 1
+    assert not API_ONLY & families(text).keys(), API_ONLY & families(text).keys()
+    memory = label_sets(text, "moderation_process_resident_memory_bytes")
+    assert {labels["process"] for labels in memory} == {"worker"}
     # The children that score yield the CPU to the API (MODERATION_WORKER_NICENESS, 10).
     parent = psutil.Process(worker.pid)
     assert parent.nice() == os.nice(0)
     assert [child.nice() for child in parent.children()] == [os.nice(0) + 10] * 2
+    # The parent's RSS and each child's, one series per process.
+    pids = {parent.pid, *(child.pid for child in parent.children())}
+    assert {int(labels["pid"]) for labels in memory} == pids
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

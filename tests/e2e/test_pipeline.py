@@ -12,6 +12,7 @@ from service.broker.contract import MODERATE_TASK
 from service.broker.producer import TaskProducer
 from tests.support.api import WEBHOOK_SECRET
 from tests.support.databases import BACKENDS
+from tests.support.metrics import sample
 from tests.support.paths import REPO
 from tests.support.stack import decisions_of, json_body, wait_for
 
@@ -144,6 +145,17 @@ def test_comment_accepted_while_broker_is_down_is_swept_and_decided(
         what="the swept comment's decision",
     )
     assert [d["by"] for d in decisions_of(stack.settings, comment_id)] == ["policy"]
+    with stack.client() as client:
+        ran = wait_for(
+            lambda: (
+                (t := client.get("/metrics").text)
+                and 'job="relay"' in t
+                and 'task="sweep"' in t
+                and t
+            ),
+            what="beat's jobs noting their last runs",
+        )
+    assert sample(ran, "moderation_beat_last_run_timestamp_seconds", 'task="sweep"') > 0
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

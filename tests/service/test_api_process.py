@@ -15,15 +15,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import psutil
 import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.multiprocess import MultiProcessCollector
 
 from service.http.tokens import issue_token
 from service.settings import DEFAULT_POLICY, Settings
-from tests.support.metrics import sample
+from service.version import package_version
+from tests.support.metrics import API_ONLY, WORKER_ONLY, families, label_sets, sample
 from tests.support.net import free_port
 from tests.support.paths import REPO
+from tests.support.stack import wait_for
 
 SECRET = "process-secret-that-is-long-enough-0123"
 
@@ -217,6 +220,48 @@ def test_metrics_sum_across_uvicorn_worker_processes(tmp_path: Path, redis_serve
         assert sum(served.values()) == posted
         text = httpx.get(base + "/metrics").text
         assert sample(text, "moderation_comments_received_total", 'result="accepted"') == posted
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def api_memory_pids(base: str) -> set[int]:
+    text = httpx.get(base + "/metrics").text
+    series = label_sets(text, "moderation_process_resident_memory_bytes")
+    assert all(labels["process"] == "api" for labels in series), series
+    return {int(labels["pid"]) for labels in series}
+
+
+def two_serving(base: str, *, without: int | None) -> set[int] | None:
+    pids = api_memory_pids(base)
+    return pids if len(pids) == 2 and without not in pids else None
+
+
+def test_metrics_of_the_api_processes_alone_with_their_memory(
+    tmp_path: Path, redis_server: str
+) -> None:
+    """Each uvicorn process reports its RSS; one killed drops out as its replacement joins."""
+    base, _token, process, _log = start_api(tmp_path, redis_server, "--workers", "2")
+    try:
+        supervisor = psutil.Process(process.pid)
+        serving = wait_for(
+            lambda: two_serving(base, without=None), what="both uvicorn processes' memory"
+        )
+        assert serving <= {child.pid for child in supervisor.children()}
+        text = httpx.get(base + "/metrics").text
+        found = families(text)
+        assert not WORKER_ONLY & found.keys(), WORKER_ONLY & found.keys()
+        assert API_ONLY - {"moderation_beat_last_run_timestamp_seconds"} <= found.keys()
+        assert sample(text, "moderation_build_info", f'version="{package_version()}"') == 1
+        assert sample(text, "moderation_comments_received_total", 'result="rate_limited"') == 0
+
+        killed = min(serving)
+        os.kill(killed, signal.SIGKILL)
+        after = wait_for(
+            lambda: two_serving(base, without=killed),
+            what="the replacement's memory, without the killed process's",
+        )
+        assert after - serving and after <= {child.pid for child in supervisor.children()}
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=30)

@@ -1,6 +1,7 @@
 """The sweeper re-sends what the broker lost, and only that: a backlog still queued is left
-alone, and comments backing off from earlier re-sends don't crowd out those due now. The same
-for `suggestscore` feedback, in its own queue, except what is scored or has lost its text.
+alone, whether its messages name one comment each or a batch, and so are comments in a live
+worker's hands; comments backing off from earlier re-sends don't crowd out those due now. The
+same for `suggestscore` feedback, in its own queue, except what is scored or has lost its text.
 
 Real Redis (a private `redis-server`, so the `moderate` queue holds exactly what a test put
 there) and both databases.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,11 +20,14 @@ import pytest
 import redis
 from sqlalchemy import select, update
 
+from service.broker import backlog as backlog_module
 from service.broker.contract import (
     FEEDBACK_QUEUE,
     MODERATE_QUEUE,
     MODERATE_TASK,
     SCORE_FEEDBACK_TASK,
+    UNACKED_INDEX_KEY,
+    moderate_item,
 )
 from service.broker.producer import TaskProducer
 from service.db.engine import Database
@@ -88,6 +93,31 @@ def queue(producer: TaskProducer, comment_ids: list[str]) -> None:
         assert producer.send(MODERATE_TASK, comment_id)
 
 
+def queue_batches(producer: TaskProducer, comment_ids: list[str], *, size: int = 32) -> None:
+    """One message per `size` comments at revision 1, as a batch POST sends them."""
+    for start in range(0, len(comment_ids), size):
+        items = [moderate_item(cid, 1) for cid in comment_ids[start : start + size]]
+        assert producer.send(MODERATE_TASK, *items)
+
+
+def queued_items(broker_url: str) -> list[str]:
+    broker = redis.Redis.from_url(broker_url)
+    return moderation_items(json.loads(raw) for raw in broker.lrange(MODERATE_QUEUE, 0, -1))
+
+
+@contextmanager
+def worker_holding(producer: TaskProducer, messages: int) -> Iterator[redis.Redis]:
+    """A consumer that took `messages` from the moderate queue and holds them unacknowledged, as
+    a worker does while it scores them (kombu's Redis transport itself keeps the record); the
+    messages go back to the queue when it disconnects."""
+    with producer.app.connection_for_read() as connection:
+        channel = connection.channel()
+        for _ in range(messages):
+            assert channel.basic_get(MODERATE_QUEUE, no_ack=False) is not None
+        yield redis.Redis.from_url(producer.app.conf.broker_url)
+        channel.close()
+
+
 def queue_length(broker_url: str) -> int:
     return int(redis.Redis.from_url(broker_url).llen(MODERATE_QUEUE))
 
@@ -146,6 +176,87 @@ def test_only_as_many_as_the_queue_is_missing_are_sent(
     assert {comment_id for comment_id, (count, _) in sends.items() if count == 2} == set(lost)
 
 
+def test_a_backlog_of_batches_older_than_the_grace_gets_no_copies(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    """Three messages name 96 comments: compared with the pending count, they would have
+    passed for 93 lost comments."""
+    backlog = seed(db, 96, sent_ago=5)
+    queue_batches(producer, backlog)
+    before = sends_of(db)
+
+    assert sweep_pending(db, producer, grace_seconds=GRACE) == 0
+    assert queue_length(broker_url) == 3
+    assert sends_of(db) == before
+
+
+def test_comments_lost_among_queued_batches_are_exactly_those_sent_again(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    older = seed(db, 40, sent_ago=6)
+    lost = seed(db, 5, sent_ago=5)
+    newer = seed(db, 40, sent_ago=4)
+    queue_batches(producer, older)
+    queue_batches(producer, newer)
+
+    assert sweep_pending(db, producer, grace_seconds=GRACE) == 5
+    # Every pending comment named once now.
+    assert sorted(queued_items(broker_url)) == sorted(f"{cid}@1" for cid in older + lost + newer)
+    sends = sends_of(db)
+    assert {comment_id for comment_id, (count, _) in sends.items() if count == 2} == set(lost)
+    assert sweep_pending(db, producer, grace_seconds=0) == 0
+
+
+def test_a_message_for_a_revision_since_edited_does_not_stand_for_the_new_one(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    """The worker drops a result for text the author has since replaced: a message naming
+    revision 1 leaves revision 2 unscored."""
+    [edited, unchanged] = seed(db, 2, sent_ago=5)
+    queue_batches(producer, [edited, unchanged])
+    with db.session() as session:
+        session.execute(update(Comment).where(Comment.id == edited).values(revision=2))
+
+    assert sweep_pending(db, producer, grace_seconds=GRACE) == 1
+    assert queued_items(broker_url)[0] == f"{edited}@2"  # the newest message
+
+
+def test_comments_a_worker_is_scoring_are_left_alone_until_it_has_held_them_past_the_grace(
+    db: Database, producer: TaskProducer, broker_url: str
+) -> None:
+    batch = seed(db, 32, sent_ago=5)
+    queue_batches(producer, batch)
+
+    with worker_holding(producer, 1) as broker:
+        assert queue_length(broker_url) == 0
+        assert sweep_pending(db, producer, grace_seconds=GRACE) == 0
+        # Still unacknowledged a grace period later: its worker was killed, and kombu would
+        # restore the message only after its visibility timeout, an hour.
+        [(tag, delivered)] = broker.zrange(UNACKED_INDEX_KEY, 0, -1, withscores=True)
+        broker.zadd(UNACKED_INDEX_KEY, {tag: delivered - 2 * GRACE})
+        assert sweep_pending(db, producer, grace_seconds=GRACE) == 32
+        assert sorted(queued_items(broker_url)) == sorted(f"{cid}@1" for cid in batch)
+
+
+def test_past_the_messages_read_only_as_many_as_the_queue_falls_short_are_sent(
+    db: Database, producer: TaskProducer, broker_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A queue too long to read whole: the unread messages, the oldest, may name any pending
+    comment, so what is missing is estimated from the comments the read ones name. Smaller
+    bounds stand in for a queue of over 10,000 messages."""
+    monkeypatch.setattr(backlog_module, "PAGE_MESSAGES", 1)
+    monkeypatch.setattr(backlog_module, "MAX_MESSAGES", 2)
+    lost = seed(db, 3, sent_ago=9)
+    batches = seed(db, 32, sent_ago=5)
+    queue_batches(producer, batches, size=8)
+
+    # 35 pending, 4 messages of 8: 3 missing, and the oldest due that no read message names
+    # are the 3 lost.
+    assert sweep_pending(db, producer, grace_seconds=GRACE) == 3
+    sends = sends_of(db)
+    assert {comment_id for comment_id, (count, _) in sends.items() if count == 2} == set(lost)
+
+
 def test_backoff_is_applied_before_the_batch_limit(
     db: Database, producer: TaskProducer, broker_url: str
 ) -> None:
@@ -183,7 +294,9 @@ def test_each_re_send_doubles_the_wait_up_to_64_grace_periods(db: Database) -> N
         expected[comment_id] = is_due
     with db.session() as session:
         due = list_comments_due_for_resend(session, now=utcnow(), grace_seconds=GRACE, limit=100)
-    assert set(due) == {(comment_id, 1) for comment_id, is_due in expected.items() if is_due}
+    assert {(comment_id, revision) for comment_id, revision, _sent in due} == {
+        (comment_id, 1) for comment_id, is_due in expected.items() if is_due
+    }
 
 
 # Feedback: each `suggestscore` stores a row per attribute and sends one task naming them all.

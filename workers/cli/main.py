@@ -9,15 +9,19 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 
 import click
 
 from service.errors import ConfigurationError
+from service.settings import Settings
 from workers.cli.authors import authors
 from workers.cli.common import json_logs, load_settings, one_line_errors
 from workers.cli.keys import keys
 from workers.cli.models import models
 from workers.cli.policy import policy_group
+
+_SCHEMA_POLL_SECONDS = 2.0
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -132,13 +136,34 @@ def beat() -> None:
 
 
 @main.command()
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Change nothing: exit 0 if the schema is at head, else 2 (what an init container runs "
+    "before the API, workers and beat start).",
+)
+@click.option(
+    "--wait",
+    "wait_seconds",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 86_400),
+    help="With --check: keep checking for up to this many seconds while the database is "
+    "unreachable or behind, e.g. while the migration job runs.",
+)
 @one_line_errors
-def migrate() -> None:
+def migrate(check: bool, wait_seconds: int) -> None:
     """Bring the database schema up to date (Alembic upgrade head)."""
     from service.db.engine import Database
     from service.db.migrate import upgrade_head
 
+    if wait_seconds and not check:
+        raise click.UsageError("--wait goes with --check")
     settings = load_settings()
+    if check:
+        _wait_for_schema_at_head(settings, wait_seconds)
+        click.echo("database is up to date", err=True)
+        return
     database = Database(settings.effective_database_url)
     try:
         upgrade_head(database)
@@ -147,6 +172,29 @@ def migrate() -> None:
     finally:
         database.dispose()
     click.echo("database is up to date", err=True)
+
+
+def _wait_for_schema_at_head(settings: Settings, wait_seconds: int) -> None:
+    """The same check the API, workers and beat make at start; while waiting, a database that is
+    not there yet counts like one behind, since both are what a migration job still running
+    looks like."""
+    from service import startup
+
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    while True:
+        try:
+            startup.check_database(settings)
+        except ConfigurationError as exc:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise
+            if not announced:
+                click.echo(f"moderation: waiting up to {wait_seconds} s: {exc}", err=True)
+                announced = True
+            time.sleep(min(_SCHEMA_POLL_SECONDS, remaining))
+        else:
+            return
 
 
 @main.command()

@@ -14,7 +14,8 @@ import pytest
 from starlette.routing import Mount, Route
 
 from service.app import ROUTES, api_document
-from service.http.openapi import operation_of, package_version
+from service.http.openapi import operation_of
+from service.version import package_version
 from tests.support.openapi import differences, matches, normalize
 from tests.support.paths import REPO
 
