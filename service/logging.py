@@ -36,6 +36,11 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Celery's pool (billiard) logs through "multiprocessing", which it cuts off from the root
+    # logger: without a handler of its own, a worker child's death would print as plain text.
+    pool = logging.getLogger("multiprocessing")
+    pool.handlers[:] = [handler]
+    pool.propagate = False
     # Warnings too (Celery's SecurityWarning, deprecations): else they print as plain text.
     logging.captureWarnings(True)
     # uvicorn's access log prints query strings (and so API keys); we log requests ourselves.

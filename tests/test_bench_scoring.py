@@ -11,6 +11,7 @@ import pytest
 from bench import scoring
 from bench.comments import KOREAN_SENTENCES
 from bench.hf_shapes import HF_SHAPES, KOREAN_BERT, build_hf_checkpoint, tiny
+from tests.support.cpu import int8_suffix_here
 
 
 def test_the_architectures_part_runs_at_toy_sizes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -20,7 +21,7 @@ def test_the_architectures_part_runs_at_toy_sizes(capsys: pytest.CaptureFixture[
     for shape in HF_SHAPES.values():
         row = next(line for line in out.splitlines() if line.startswith(f"| {shape.name}-tiny |"))
         assert "x** |" in row  # the int8 / fp32 ratio
-    assert "`hf:bert-base-tiny@" in out and "+int8`" in out
+    assert "`hf:bert-base-tiny@" in out and f"{int8_suffix_here()}`" in out
     assert "MB steady RSS**" in out
     assert "| after scoring 16 comments (steady) |" in out
 

@@ -42,8 +42,11 @@ TEXTS = [
     "시의회 " * 40,
     "",
 ]
-# Logits of a 32-wide random model, int8 against fp32: bench/scoring.py measures real shapes.
-INT8_TOLERANCE = 0.05
+# Scores of a 32-wide random model, int8 against fp32: bench/scoring.py measures real shapes.
+# Row-wise int8 scales each comment's activations by their own range; the per-tensor fallback
+# (CPUs without VNNI or AMX) shares one scale across a whole tensor, which is coarser (the
+# Detoxify scorer's test allows 0.08 for either).
+INT8_TOLERANCE = {"rowwise": 0.05, "per_tensor": 0.1}
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +101,7 @@ def test_int8_is_within_tolerance_of_fp32(
 
     assert fp32_scorer.model_id.endswith("+fp32")
     worst = max(abs(a[k] - b[k]) for a, b in zip(int8, fp32, strict=True) for k in a)
-    assert worst <= INT8_TOLERANCE
+    assert worst <= INT8_TOLERANCE[int8_kernel_here()]
 
 
 @pytest.mark.parametrize("arch", ARCHES)
