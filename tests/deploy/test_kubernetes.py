@@ -10,7 +10,6 @@ kustomization once per module, and the checks read the rendered objects.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
+from tests.support.ci import unavailable
 from tests.support.paths import REPO
 from workers.cli.main import main as moderation_cli
 
@@ -43,10 +43,7 @@ MB = 1000 * 1000
 def render(kustomization: str) -> list[dict[str, Any]]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
-        message = "kubectl is not installed (Debian's kubectl package)"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("kubectl (Debian's kubectl package)")
     result = subprocess.run(
         [kubectl, "kustomize", str(KUSTOMIZE / kustomization)],
         capture_output=True,
