@@ -149,7 +149,7 @@ def test_comment_accepted_while_broker_is_down_is_swept_and_decided(
         ran = wait_for(
             lambda: (
                 (t := client.get("/metrics").text)
-                and 'job="relay"' in t
+                and 'task="relay"' in t
                 and 'task="sweep"' in t
                 and t
             ),
