@@ -13,11 +13,11 @@ from service.http.auth import Principal
 from service.moderation.review import review_comment
 from service.moderation.schemas import Review
 from service.settings import DEFAULT_POLICY
-from service.store.comments import create_comment
 from service.store.reports import add_report, close_open_reports
 from service.store.tuning import add_shadow_decisions, lock_audit_sample_or_none
 from service.tuning.sampling import judge_sample
 from tests.support.browser import Site
+from tests.support.comments import stored_comment
 from tests.support.tuning_history import record_policy_decision
 
 MODERATOR = Principal("mod-1", roles=frozenset({"moderator"}))
@@ -69,16 +69,8 @@ def seed_month(site: Site, *, days: int = DAYS) -> dict[str, int]:
                 context,
             )
             with site.db.session() as session:
-                comment_id = create_comment(
-                    session,
-                    article_id="news-1",
-                    parent_id=None,
-                    author_id=f"reader-{n}",
-                    author_name=None,
-                    text=text,
-                    idempotency_key=None,
-                    body_hash=None,
-                    now=at,
+                comment_id = stored_comment(
+                    session, text=text, author_id=f"reader-{n}", article_id="news-1", now=at
                 ).id
             record_policy_decision(
                 site.db,
@@ -155,15 +147,11 @@ def seed_reports(site: Site) -> None:
     now = utcnow()
     for index, (reports, outcome) in enumerate(REPORTED):
         with site.db.session() as session:
-            comment_id = create_comment(
+            comment_id = stored_comment(
                 session,
-                article_id="news-1",
-                parent_id=None,
-                author_id=f"author-{index}",
-                author_name=None,
                 text=TEXTS[index],
-                idempotency_key=None,
-                body_hash=None,
+                author_id=f"author-{index}",
+                article_id="news-1",
                 now=now - timedelta(days=3),
             ).id
             for reporter, reason in reports:
