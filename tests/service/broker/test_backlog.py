@@ -21,7 +21,7 @@ from service.broker.contract import (
     MODERATE_TASK,
     moderate_item,
 )
-from service.broker.producer import TaskProducer
+from service.broker.producer import BacklogUnreadable, TaskProducer
 from service.settings import Settings
 from tests.support.harness import PrivateRedis
 
@@ -116,3 +116,15 @@ def test_the_filesystem_broker_is_read_from_its_files(tmp_path: Path) -> None:
     assert (found.queued.comments, found.queued.messages, found.queued.complete) == (35, 2, True)
     assert found.queued.items == frozenset(sent)
     assert found.held == frozenset()
+
+
+def test_a_transport_that_hides_its_queue_says_so(tmp_path: Path) -> None:
+    """kombu's in-memory transport: no Redis client is made for it, and the sweeper is told
+    the backlog can't be read (it then re-sends whatever is overdue)."""
+    producer = make_producer(tmp_path, redis_url="", broker_url="memory://")
+    try:
+        assert producer.send(MODERATE_TASK, moderate_item("c-1", 1))
+        with pytest.raises(BacklogUnreadable, match="memory"):
+            producer.moderate_backlog(held_since=0)
+    finally:
+        producer.close()
