@@ -48,21 +48,52 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /home/moderation
-USER moderation
+# Numeric, so that Kubernetes' runAsNonRoot can verify it (a user name it can't) and the
+# compose secrets' file owner is known (docs/operating.md).
+USER 10001:10001
 EXPOSE 8000 9100
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["moderation"]
 CMD ["api", "--host", "0.0.0.0", "--port", "8000"]
 
-# Optional dashboard (compose profile `flower`): the same image plus the flower package.
+# Optional dashboard (compose profile `flower`): the same image plus the flower package, the
+# version pyproject.toml's dev extra pins (tests/deploy/test_dockerfile.py keeps them equal).
 FROM runtime-base AS flower
 ARG FLOWER_VERSION=2.2.0
 USER root
 RUN pip install --no-cache-dir "flower==${FLOWER_VERSION}"
-USER moderation
+USER 10001:10001
 EXPOSE 5555
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5555/healthcheck', timeout=4)"]
 ENTRYPOINT ["celery", "--app", "workers.celery_app:app", "flower"]
 CMD ["--port=5555"]
+# Labels last, so a new revision rebuilds no layer. VERSION is pyproject.toml's [project]
+# version; REVISION the commit built and SOURCE_URL the repository it is in:
+# --build-arg REVISION=$(git rev-parse HEAD) --build-arg SOURCE_URL=$(git remote get-url origin)
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE_URL=
+LABEL org.opencontainers.image.title="comment-moderation-flower" \
+      org.opencontainers.image.description="Flower, Celery's dashboard, for comment-moderation's workers" \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0"
 
 # Last, so a plain `docker build .` produces the service image.
 FROM runtime-base AS runtime
+# The API's liveness (`moderation api`, the default command). Workers, beat and the one-shot
+# migrate serve no HTTP: docker-compose.yml gives the workers `celery inspect ping` and turns
+# it off for the others.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+ARG VERSION=0.1.0
+ARG REVISION=unknown
+ARG SOURCE_URL=
+LABEL org.opencontainers.image.title="comment-moderation" \
+      org.opencontainers.image.description="Self-hosted comment moderation for news sites: Detoxify scoring, a standards-board policy and a moderators' hold queue." \
+      org.opencontainers.image.source="${SOURCE_URL}" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.licenses="Apache-2.0"

@@ -46,11 +46,11 @@ import redis
 
 from bench.comments import SENTENCES, comments
 from bench.shapes import SHAPES
+from service.broker.contract import MODERATE_QUEUE
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DIR = REPO / "var" / "bench"
 TARGET_P99_MS = 800.0
-MODERATE_QUEUE = "moderate"
 # kombu's Redis transport keeps a queue in a list of its name: renamed, no worker sees it.
 PARKED_QUEUE = "bench:moderate-parked"
 START_SECONDS = 150

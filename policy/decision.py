@@ -20,6 +20,9 @@ ReasonKind = Literal[
     "language",
     "author",
     "article",
+    # Not a rule of the policy: the worker could not score the comment (its scoring was
+    # killed too often, rule `worker_killed`), so a person must look.
+    "error",
 ]
 
 # The id of the model MODERATION_MODEL names. Contexts stored before `model` existed were all

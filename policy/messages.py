@@ -170,6 +170,10 @@ def _reports(words: Catalogue, rule: str, evidence: Mapping[str, Any]) -> str:
     return words.text(f"reason.{rule}", count=int(evidence["count"]))
 
 
+def _error(words: Catalogue, rule: str, evidence: Mapping[str, Any]) -> str:
+    return words.text(f"reason.error.{rule}", count=int(evidence["kills"]))
+
+
 _RENDERERS: Mapping[str, Callable[[Catalogue, str, Mapping[str, Any]], str]] = {
     "article": _article,
     "author": _author,
@@ -181,4 +185,5 @@ _RENDERERS: Mapping[str, Callable[[Catalogue, str, Mapping[str, Any]], str]] = {
     "personal_info": _personal_info,
     "language": _language,
     "reports": _reports,
+    "error": _error,
 }

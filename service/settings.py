@@ -1,23 +1,28 @@
-"""One typed settings object for every process, read from `MODERATION_*` variables.
+"""One typed settings object for every process, read from `MODERATION_*` variables, the env
+file MODERATION_ENV_FILE names (default `./.env`) and `MODERATION_<NAME>_FILE` secrets
+(`service.settings_sources`).
 
 Built once at start-up (`Settings()`) and passed down; tests build their own.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from policy.messages import DEFAULT_LOCALE, LOCALES
 from service.errors import ConfigurationError
 from service.events import event_names
+from service.settings_sources import EnvFileSource, EnvironmentSource, env_file_path
 
 DEFAULT_VAR_DIR = Path("var")
 DEFAULT_POLICY = Path(__file__).resolve().parent.parent / "policy" / "standards-board.yaml"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
 class Settings(BaseSettings):
@@ -37,21 +42,38 @@ class Settings(BaseSettings):
         None, description="Celery broker; default: REDIS_URL (dev falls back to filesystem://)."
     )
 
-    jwt_secret: SecretStr | None = None
-    jwt_public_key: str | None = None
-    jwks_url: str | None = None
-    jwt_issuer: str | None = None
-    jwt_audience: str | None = None
-    jwt_leeway_seconds: int = 30
+    jwt_secret: SecretStr | None = Field(
+        None,
+        description="HS256 secret of API tokens, at least 32 bytes (one of three key sources).",
+    )
+    jwt_public_key: str | None = Field(
+        None, description="PEM public key of the site's identity provider (RS256/ES256)."
+    )
+    jwks_url: str | None = Field(
+        None, description="JWKS endpoint of the site's identity provider (RS256/ES256)."
+    )
+    jwt_issuer: str | None = Field(None, description="The `iss` tokens must carry, when set.")
+    jwt_audience: str | None = Field(None, description="The `aud` tokens must carry, when set.")
+    jwt_leeway_seconds: int = Field(30, description="Clock leeway on `exp`, `nbf` and `iat`.")
     jwks_cache_seconds: float = Field(300.0, gt=0, description="How long JWKS keys are fresh.")
     jwks_refresh_seconds: float = Field(
         30.0, gt=0, description="At most one JWKS fetch per this many seconds, whatever kids come."
     )
     jwks_timeout_seconds: float = Field(3.0, gt=0, description="Timeout of one JWKS fetch.")
 
-    model: str = "unbiased"
-    model_config_dir: str | None = Field(None, alias="MODERATION_MODEL_CONFIG")
-    quantize: Literal["int8", "none"] = "int8"
+    model: str = Field(
+        "unbiased",
+        description="The default model: original, unbiased, multilingual, original-small, "
+        "unbiased-small, or a checkpoint path.",
+    )
+    model_config_dir: str | None = Field(
+        None,
+        alias="MODERATION_MODEL_CONFIG",
+        description="A local transformers config/tokenizer directory: the model loads offline.",
+    )
+    quantize: Literal["int8", "none"] = Field(
+        "int8", description="int8 scores on quantized weights; none keeps fp32."
+    )
     int8_kernel: Literal["auto", "rowwise", "per_tensor"] = Field(
         "auto",
         description="Which int8 kernel scores on CPU: rowwise (oneDNN's exact int8, batches of "
@@ -73,6 +95,11 @@ class Settings(BaseSettings):
         description="The scheduling niceness of the processes that score: on a host shared "
         "with the API, accepting a comment goes before scoring one, so a spike's backlog "
         "never slows the answers readers wait for.",
+    )
+    worker_events: bool = Field(
+        False,
+        description="Workers send Celery's task events and event heartbeats, what Flower and "
+        "`celery events` show; off by default for their CPU cost (docs/operating.md).",
     )
     model_base_url: str | None = Field(
         None,
@@ -96,7 +123,7 @@ class Settings(BaseSettings):
         "directory outside it is refused.",
     )
 
-    policy: Path = DEFAULT_POLICY
+    policy: Path = Field(DEFAULT_POLICY, description="The standards-board policy file.")
     shadow_policy: Path | None = Field(
         None,
         description="A second policy file the worker evaluates on live traffic and records "
@@ -110,8 +137,10 @@ class Settings(BaseSettings):
         "moderators' audit sample queue, so the policy's misses can be measured.",
     )
 
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
+    webhook_url: str | None = Field(None, description="Where webhook events are delivered.")
+    webhook_secret: SecretStr | None = Field(
+        None, description="The Standard Webhooks signing secret (whsec_...), required with the URL."
+    )
     webhook_events: str | None = Field(
         None,
         description="Which events are written to the outbox and sent, comma-separated "
@@ -119,16 +148,30 @@ class Settings(BaseSettings):
         "comment.edited, comment.deleted, author.warned, author.suspended, author.banned, "
         "author.sanction_lifted, author.erased); default all.",
     )
-    webhook_max_attempts: int = Field(8, ge=1)
-    webhook_backoff_seconds: float = Field(5.0, gt=0)
-    webhook_timeout_seconds: float = Field(10.0, gt=0)
+    webhook_max_attempts: int = Field(
+        8, ge=1, description="Delivery attempts before an event is marked failed."
+    )
+    webhook_backoff_seconds: float = Field(
+        5.0, gt=0, description="The first retry's delay; it doubles each attempt (at most 1 h)."
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, description="Timeout of one delivery attempt."
+    )
 
-    sweep_grace_seconds: float = Field(60.0, ge=0)
-    sweep_interval_seconds: float = Field(15.0, gt=0)
-    outbox_interval_seconds: float = Field(5.0, gt=0)
+    sweep_grace_seconds: float = Field(
+        60.0,
+        ge=0,
+        description="A comment pending this long is sent again (the wait doubles per re-send).",
+    )
+    sweep_interval_seconds: float = Field(15.0, gt=0, description="How often beat sweeps.")
+    outbox_interval_seconds: float = Field(
+        5.0, gt=0, description="How often beat relays the webhook outbox."
+    )
 
     retention_days: int = Field(90, ge=1, description="Erase decided comments' text after this.")
-    retention_interval_seconds: float = Field(3600.0, gt=0)
+    retention_interval_seconds: float = Field(
+        3600.0, gt=0, description="How often beat runs the retention purge."
+    )
 
     erase_key: SecretStr | None = Field(
         None,
@@ -147,14 +190,18 @@ class Settings(BaseSettings):
         "rootUrl in the Perspective discovery document; default: each request's own "
         "scheme and host.",
     )
-    max_body_bytes: int = 64 * 1024
+    max_body_bytes: int = Field(
+        64 * 1024, description="The largest request body (413 body_too_large above)."
+    )
     analyze_timeout_seconds: float = Field(
         5.0,
         gt=0,
         le=60,
         description="How long `comments:analyze` waits for a worker's scores before 503.",
     )
-    idempotency_window_seconds: int = 24 * 3600
+    idempotency_window_seconds: int = Field(
+        24 * 3600, description="How long an Idempotency-Key replays the original comment."
+    )
     edit_window_seconds: int = Field(
         900,
         ge=0,
@@ -166,8 +213,28 @@ class Settings(BaseSettings):
         f"carry, and of API answers to a request whose Accept-Language names none of "
         f"{', '.join(LOCALES)}.",
     )
-    log_level: str = "INFO"
-    log_json: bool = True
+    log_level: LogLevel = Field(
+        "INFO",
+        description="The least severe log lines written: DEBUG, INFO, WARNING, ERROR or "
+        "CRITICAL (any case).",
+    )
+    log_json: bool = Field(True, description="Log lines as JSON objects; false: for people.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the env file, each with its `_FILE` secrets."""
+        return (
+            init_settings,
+            EnvironmentSource(settings_cls),
+            EnvFileSource(settings_cls, env_file_path(os.environ)),
+        )
 
     @field_validator(
         "database_url",
@@ -192,6 +259,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _log_level_any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
     @field_validator("jwt_secret")
     @classmethod

@@ -9,6 +9,7 @@ on SQLite, and `make test` runs them again on PostgreSQL (MODERATION_TEST_DATABA
 
 from __future__ import annotations
 
+import os
 import shutil
 import signal
 import socket
@@ -28,6 +29,12 @@ from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No developer's `.env` reaches a test: every Settings() reads MODERATION_ENV_FILE first,
+    and the processes tests start inherit it (tests/support/processes.py `without_settings`)."""
+    os.environ["MODERATION_ENV_FILE"] = ""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -21,9 +21,16 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from tests.support.dockerfile import (
+    chain_instructions,
+    dockerfile_stages,
+    effective,
+    image_entrypoint,
+    stage_index,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
-DOCKERFILE = ROOT / "Dockerfile"
 SCHEMA_FILE = Path(__file__).resolve().parent / "data" / "compose-spec.json"
 
 APP_SERVICES = ("migrate", "api", "worker", "beat")
@@ -61,80 +68,11 @@ def option_value(args: list[str], flag: str) -> str | None:
     return None
 
 
-# --- Dockerfile --------------------------------------------------------------------------------
-
-
-def dockerfile_instructions() -> list[tuple[str, str]]:
-    """(INSTRUCTION, arguments) pairs, with continuation lines joined and comments dropped."""
-    instructions: list[tuple[str, str]] = []
-    pending = ""
-    for raw in DOCKERFILE.read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        keyword, _, rest = (pending + line).partition(" ")
-        instructions.append((keyword.upper(), rest.strip()))
-        pending = ""
-    return instructions
-
-
-def dockerfile_stages() -> list[dict[str, Any]]:
-    stages: list[dict[str, Any]] = []
-    for keyword, rest in dockerfile_instructions():
-        if keyword == "FROM":
-            words = [w for w in rest.split() if not w.startswith("--platform")]
-            name = words[2] if len(words) >= 3 and words[1].lower() == "as" else None
-            stages.append({"base": words[0], "name": name, "instructions": []})
-        elif stages:
-            stages[-1]["instructions"].append((keyword, rest))
-    return stages
-
-
-def stage_chain(stages: list[dict[str, Any]], index: int) -> list[dict[str, Any]]:
-    """The stage and the earlier stages it is built FROM, outermost (external image) first."""
-    chain = [stages[index]]
-    names = {stage["name"]: stage for stage in stages[:index] if stage["name"]}
-    while chain[0]["base"] in names:
-        parent = names[chain[0]["base"]]
-        chain.insert(0, parent)
-        names = {s["name"]: s for s in stages[: stages.index(parent)] if s["name"]}
-    return chain
-
-
-def effective(stages: list[dict[str, Any]], index: int, keyword: str) -> str | None:
-    """The last value of KEYWORD in force for a stage, inherited through FROM <stage>."""
-    value = None
-    for stage in stage_chain(stages, index):
-        for found, rest in stage["instructions"]:
-            if found == keyword:
-                value = rest
-    return value
-
-
-def chain_instructions(stages: list[dict[str, Any]], index: int) -> list[tuple[str, str]]:
-    return [pair for stage in stage_chain(stages, index) for pair in stage["instructions"]]
-
-
 def compose_build_targets() -> list[str]:
     services = load_compose()["services"]
     return sorted(
         {svc["build"]["target"] for svc in services.values() if "target" in svc.get("build", {})}
     )
-
-
-def stage_index(stages: list[dict[str, Any]], name: str | None) -> int:
-    if name is None:
-        return len(stages) - 1
-    return next(i for i, stage in enumerate(stages) if stage["name"] == name)
-
-
-def image_entrypoint(target: str | None) -> list[str]:
-    stages = dockerfile_stages()
-    value = effective(stages, stage_index(stages, target), "ENTRYPOINT")
-    return json.loads(value) if value else []
 
 
 # --- every `moderation ...` the containers run -------------------------------------------------
@@ -260,6 +198,10 @@ def test_redis_persists_queued_tasks_and_never_evicts() -> None:
     assert option_value(command, "--appendonly") == "yes"
     assert option_value(command, "--appendfsync") == "everysec"
     assert option_value(command, "--maxmemory-policy") == "noeviction"
+    # noeviction acts only at maxmemory: below the container's limit, or Redis is killed first.
+    maxmemory = option_value(command, "--maxmemory")
+    assert maxmemory is not None
+    assert memory_bytes(maxmemory) < memory_limit(redis)
     assert "redis-cli ping" in healthcheck_text(redis)
     assert any(str(v).endswith(":/data") for v in redis["volumes"])
 
@@ -342,7 +284,6 @@ def test_app_services_share_one_environment() -> None:
     assert env["MODERATION_REDIS_URL"] == "redis://redis:6379/0"
     # Any one key source may be the one: none is forced, every one reaches the processes.
     for name in (
-        "MODERATION_JWT_SECRET",
         "MODERATION_JWT_PUBLIC_KEY",
         "MODERATION_JWKS_URL",
         "MODERATION_JWT_ISSUER",
@@ -350,7 +291,99 @@ def test_app_services_share_one_environment() -> None:
     ):
         assert env[name] == f"${{{name}:-}}", name
     assert env["MODERATION_WEBHOOK_URL"] == "${MODERATION_WEBHOOK_URL:-}"
-    assert env["MODERATION_WEBHOOK_SECRET"] == "${MODERATION_WEBHOOK_SECRET:-}"
+    # Off unless the operator turns it on (the documented Flower command does).
+    assert env["MODERATION_WORKER_EVENTS"] == "${MODERATION_WORKER_EVENTS:-false}"
+
+
+SECRETS = {"jwt_secret": "MODERATION_JWT_SECRET", "webhook_secret": "MODERATION_WEBHOOK_SECRET"}
+
+
+def test_secrets_are_files_never_variables() -> None:
+    """Each secret is a compose secret mounted at /run/secrets/<name> in every service whose
+    environment names it (settings read `MODERATION_<NAME>_FILE`), and no variable carries one."""
+    compose = load_compose()
+    declared = compose["secrets"]
+    assert set(declared) == set(SECRETS)
+    for name in SECRETS:
+        assert declared[name]["file"] == f"./secrets/{name}"
+    for service_name, service in compose["services"].items():
+        env = service.get("environment", {})
+        for secret, variable in SECRETS.items():
+            assert variable not in env, (service_name, variable)
+            if f"{variable}_FILE" in env:
+                assert env[f"{variable}_FILE"] == f"/run/secrets/{secret}"
+                assert secret in service["secrets"], (service_name, secret)
+    assert (ROOT / ".gitignore").read_text(encoding="utf-8").count("/secrets/") == 1
+
+
+def memory_bytes(value: str | int) -> int:
+    """A compose byte value (`1280m`, `1g`; binary units, as Docker reads them)."""
+    match = re.fullmatch(r"(\d+)([bkmg]?)b?", str(value).lower())
+    assert match, value
+    return int(match[1]) * 1024 ** " kmg".index(match[2] or " ")
+
+
+def memory_limit(service: dict[str, Any]) -> int:
+    return memory_bytes(service["deploy"]["resources"]["limits"]["memory"])
+
+
+def kubernetes_limits() -> dict[tuple[str, str], int]:
+    """Each container's memory limit in the Kubernetes base, by (component, container)."""
+    limits: dict[tuple[str, str], int] = {}
+    for path in (ROOT / "deploy" / "kubernetes" / "base").glob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            if not doc or doc.get("kind") not in {"Deployment", "Job"}:
+                continue
+            component = doc["metadata"]["labels"]["app.kubernetes.io/component"]
+            spec = doc["spec"]["template"]["spec"]
+            for container in [*spec.get("initContainers", []), *spec["containers"]]:
+                quantity = container["resources"]["limits"]["memory"]
+                assert quantity.endswith("Mi"), quantity
+                limits[component, container["name"]] = int(quantity[:-2]) * 1024**2
+    return limits
+
+
+def test_every_service_has_a_memory_limit() -> None:
+    for name, service in load_compose()["services"].items():
+        assert memory_limit(service) > 0, name
+
+
+@pytest.mark.parametrize("name", ["migrate", "api", "worker", "worker-analyze", "beat"])
+def test_memory_limits_are_the_kubernetes_ones(name: str) -> None:
+    """One set of measured figures: a container of the stack is limited as its pod is, and runs
+    as many scoring processes as the pod (the limit is sized for them)."""
+    service = load_compose()["services"][name]
+    limits = kubernetes_limits()
+    assert memory_limit(service) == limits[name, name]
+    if name.startswith("worker"):
+        assert option_value(argv(service["command"]), "--concurrency") == "1"
+        manifest = ROOT / "deploy" / "kubernetes" / "base" / f"{name}.yaml"
+        deployment = next(yaml.safe_load_all(manifest.read_text(encoding="utf-8")))
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert option_value(container["args"], "--concurrency") == "1"
+
+
+PROBE_APP = "workers.celery_app:app"
+
+
+def worker_probe(service: dict[str, Any]) -> str:
+    kind, command = service["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    return str(command)
+
+
+@pytest.mark.parametrize("name", ["worker", "worker-analyze"])
+def test_workers_are_checked_by_pinging_their_own_celery_node(name: str) -> None:
+    command = shlex.split(worker_probe(load_compose()["services"][name]))
+    assert command[:5] == ["celery", "--app", PROBE_APP, "inspect", "ping"]
+    # `$$` is compose's escape: the container's shell sees $HOSTNAME, its own node name.
+    assert option_value(command, "--destination") == "celery@$$HOSTNAME"
+    assert option_value(command, "--timeout")
+
+
+@pytest.mark.parametrize("name", ["migrate", "beat"])
+def test_services_without_http_turn_the_image_healthcheck_off(name: str) -> None:
+    assert load_compose()["services"][name]["healthcheck"] == {"disable": True}
 
 
 def test_model_paths_point_into_the_baked_variant() -> None:
@@ -370,46 +403,20 @@ def test_third_party_images_are_pinned() -> None:
         assert repository and "/" not in tag and tag != "latest", (name, service["image"])
 
 
-# --- Dockerfile -------------------------------------------------------------------------------
-
-
-def test_dockerfile_is_multi_stage_on_pinned_images() -> None:
-    stages = dockerfile_stages()
-    assert len(stages) >= 2
-    names: set[str] = set()
-    for stage in stages:
-        base = stage["base"]
-        if base not in names:
-            repository, _, tag = base.split("@", 1)[0].rpartition(":")
-            assert "@sha256:" in base or (repository and "/" not in tag), f"{base} has no tag"
-            assert tag != "latest", base
-        if stage["name"]:
-            names.add(stage["name"])
+# --- the images compose builds -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("target", [None, *compose_build_targets()])
-def test_images_run_as_the_unprivileged_moderation_user(target: str | None) -> None:
+def test_images_run_as_the_unprivileged_numeric_user(target: str | None) -> None:
     stages = dockerfile_stages()
     index = stage_index(stages, target)
     user = effective(stages, index, "USER")
     assert user is not None
     assert user.split(":", 1)[0] not in ROOT_USERS
-    assert user == "moderation"
+    assert user == "10001:10001"
     runs = " ".join(rest for keyword, rest in chain_instructions(stages, index) if keyword == "RUN")
     assert "--uid 10001" in runs
-
-
-def test_service_image_runs_offline_with_the_moderation_entrypoint() -> None:
-    stages = dockerfile_stages()
-    index = stage_index(stages, None)
-    assert image_entrypoint(None) == ["moderation"]
-    assert effective(stages, index, "STOPSIGNAL") == "SIGTERM"
-    assert set((effective(stages, index, "EXPOSE") or "").split()) >= {"8000", "9100"}
-    instructions = chain_instructions(stages, index)
-    env = " ".join(rest for keyword, rest in instructions if keyword == "ENV")
-    for setting in ("HF_HUB_OFFLINE=1", "TRANSFORMERS_OFFLINE=1", "TOKENIZERS_PARALLELISM=false"):
-        assert setting in env
-    assert ("COPY", "--from=models /models /models") in instructions
+    assert "--gid 10001" in runs
 
 
 def test_torch_comes_from_the_cpu_wheel_index_by_default() -> None:
@@ -425,14 +432,6 @@ def test_torch_comes_from_the_cpu_wheel_index_by_default() -> None:
         if "build" in service:
             args = service["build"]["args"]
             assert args["TORCH_INDEX_URL"] == f"${{TORCH_INDEX_URL:-{CPU_TORCH_INDEX}}}", name
-
-
-def test_no_secrets_are_baked_into_layers() -> None:
-    secretish = re.compile(r"SECRET|PASSWORD|PASSWD|API_KEY|PRIVATE_KEY|(^|_)TOKEN($|_)")
-    for keyword, rest in dockerfile_instructions():
-        if keyword in {"ARG", "ENV"}:
-            for name in re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)(?==|\s|$)", rest):
-                assert not secretish.search(name.upper()), f"{keyword} {name}"
 
 
 def test_compose_build_targets_are_dockerfile_stages() -> None:

@@ -13,8 +13,10 @@ from typing import Any, TypeVar
 
 import structlog
 from celery import Celery
+from celery.exceptions import TimeLimitExceeded, WorkerLostError
 from celery.signals import (
     setup_logging,
+    task_failure,
     task_postrun,
     task_prerun,
     worker_process_init,
@@ -23,7 +25,13 @@ from celery.signals import (
 
 from policy import RegisteredModel, preload_language_detector
 from service.broker.connections import redis_client
-from service.broker.contract import PURGE_TASK, RELAY_OUTBOX_TASK, SWEEP_TASK
+from service.broker.contract import (
+    COUNT_KILLS_TASK,
+    MODERATE_TASKS,
+    PURGE_TASK,
+    RELAY_OUTBOX_TASK,
+    SWEEP_TASK,
+)
 from service.broker.producer import TaskProducer, celery_config
 from service.db.engine import Database
 from service.logging import configure_logging
@@ -32,11 +40,14 @@ from service.policies import policy_holder
 from service.process_metrics import sample_resident_memory
 from service.settings import Settings
 from workers import child_failure, runtime
+from workers.cli.common import settings_or_exit
 from workers.heartbeat import start_heartbeat
+from workers.killed import ParentKillCounter
 from workers.memory import return_freed_memory
 from workers.models import DEFAULT_MODEL_ID, ChildModels
 from workers.scoring.scorer import Scorer
 from workers.shadow import ShadowPolicy
+from workers.time_limits import DEFAULT_TIME_LIMIT
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +62,9 @@ def create_celery_app(settings: Settings) -> Celery:
     app.conf.update(
         include=["workers.tasks"],
         worker_proc_alive_timeout=PROCESS_ALIVE_TIMEOUT_SECONDS,
+        # Each of ours has its own (workers/tasks.py); these cover the rest.
+        task_soft_time_limit=DEFAULT_TIME_LIMIT.soft,
+        task_time_limit=DEFAULT_TIME_LIMIT.hard,
         beat_schedule_filename=str((settings.var_dir / "celerybeat-schedule").resolve()),
         beat_schedule={
             "sweep-pending": {
@@ -119,7 +133,7 @@ def _on(signal: Any) -> Callable[[_Receiver], _Receiver]:
     return connect
 
 
-settings = Settings()
+settings = settings_or_exit()
 app = create_celery_app(settings)
 
 
@@ -156,6 +170,33 @@ def _bind_task_ids(task_id: str | None = None, args: Any = None, **_: Any) -> No
 @_on(task_postrun)
 def _unbind_task_ids(**_: Any) -> None:
     structlog.contextvars.clear_contextvars()
+
+
+_kills = ParentKillCounter(
+    lambda items, cause: app.send_task(COUNT_KILLS_TASK, args=[items, cause], retry=False)
+)
+
+
+@_on(task_failure)
+def _count_killed_batch(
+    sender: Any = None,
+    task_id: str | None = None,
+    exception: BaseException | None = None,
+    args: Any = None,
+    **_: Any,
+) -> None:
+    """In the parent: a `moderate` batch whose child died or ran out of time counts a kill
+    for each comment it named (workers/killed.py). A cold shutdown's kills are no comment's
+    fault."""
+    from celery.worker import state
+
+    if (
+        getattr(sender, "name", None) not in MODERATE_TASKS
+        or not isinstance(exception, WorkerLostError | TimeLimitExceeded)
+        or state.should_terminate
+    ):
+        return
+    _kills.killed(task_id or "", [str(item) for item in args or ()], cause=type(exception).__name__)
 
 
 @_on(worker_process_shutdown)

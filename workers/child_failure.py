@@ -4,7 +4,7 @@ Celery logs and swallows an exception raised in `worker_process_init`, and billi
 replacement that fails the same way: the worker would stay up while every task fails and the
 sweeper re-sends them forever. So the parent opens a pipe before the pool forks; a child that
 can't start writes why there and exits, and the parent prints that as one line, shuts down
-(Celery's warm shutdown, which hands prefetched tasks back to the broker) and exits with 2.
+(Celery's warm shutdown, which hands prefetched tasks back to the broker) and exits with 3.
 """
 
 from __future__ import annotations
@@ -18,8 +18,10 @@ from typing import NoReturn
 
 from service.errors import ModerationError
 
-EXIT_CODE = 2
-"""The same code as every other start-up failure of `moderation worker`."""
+EXIT_CODE = 3
+"""The same code as every other start-up failure of `moderation worker`: the CLI's
+EXIT_CONFIGURATION (the CLI sits above this module, so the value is repeated; a test holds
+the two equal)."""
 
 SHUTDOWN_GRACE_SECONDS = 30.0
 """How long the warm shutdown may take before the parent exits anyway."""
@@ -69,7 +71,7 @@ def describe(exc: BaseException) -> str:
 
 
 def exit_if_reported() -> None:
-    """In the parent, once Celery has stopped: a child's report makes the exit code 2."""
+    """In the parent, once Celery has stopped: a child's report makes the exit code 3."""
     if _reported.is_set():
         sys.exit(EXIT_CODE)
 

@@ -99,8 +99,11 @@ class BatchContext:
         self._histories = histories
         self._model = model
 
-    def context_for(self, comment: PendingComment, *, model: str | None = None) -> policy.Context:
-        """`model`: the id of the model that scores the comment (the batch's by default)."""
+    def context_for(
+        self, comment: PendingComment, *, model: str | None = None, detect_language: bool = True
+    ) -> policy.Context:
+        """`model`: the id of the model that scores the comment (the batch's by default).
+        Without `detect_language`, the language is left unknown (None)."""
         subject = comment.subject
         history = self._histories[comment.comment_id]
         return policy.Context(
@@ -110,7 +113,7 @@ class BatchContext:
             article=article_record(self._articles.get(subject.article_id)),
             flood_count=history.flood_count,
             recent_digests=history.recent_digests,
-            language=comment.language,
+            language=comment.language if detect_language else None,
             model=self._model if model is None else model,
         )
 

@@ -12,6 +12,9 @@ the service's labels by the policy (`Policy.model_scores`). A comment whose lang
 reads (or that is too short or mixed to tell: `default`) is scored by `default`; the policy's
 `language` rule holds the former. The decision records the scoring model (`model`: the weights
 that scored it) and its context the model's id and the language.
+
+A comment whose scoring was killed in a batch (workers/killed.py) is scored only in a task of
+its own, never again beside others; one killed MAX_KILLS times is held unscored, for a person.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ from service.db.tables import utcnow
 from service.events import COMMENT_DECIDED
 from service.store.context import list_pending_rows
 from workers import metrics
-from workers.context import PendingComment, read_contexts
+from workers.context import BatchContext, PendingComment, read_contexts
+from workers.killed import MAX_KILLS, killed_decision
 from workers.memory import trim_heap_every
 from workers.runtime import DEFAULT_MODEL_ID, WorkerRuntime
 from workers.scoring.scorer import Scorer
@@ -57,7 +61,8 @@ class _Decided:
     scoring_seconds: float
     context: policy.Context
     decision: policy.Decision
-    model: str
+    model: str | None
+    """None: held unscored (killed too often)."""
 
 
 def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]:
@@ -69,16 +74,20 @@ def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]
     # The comments and what the policy needs to know about them, in one transaction: the
     # context is the one the database held as the batch began.
     with rt.db.session() as session:
-        pending, chosen = _load_pending(session, items)
+        pending, chosen, kills = _load_pending(session, items)
         if not pending:
             return [None] * len(items)
         contexts = read_contexts(session, pending, current=current, model=DEFAULT_MODEL_ID)
-    routes = route_comments(current, pending)
-    scored = _score_routed(rt, current, pending, routes)
+    to_score = [comment for comment in pending if comment.comment_id not in kills]
+    routes = route_comments(current, to_score)
+    scored = _score_routed(rt, current, to_score, routes)
     # The forward passes' freed activations leave holes in glibc's heap.
     trim_heap_every(TRIM_SECONDS)
     decided = []
     for comment in pending:
+        if (kills_of := kills.get(comment.comment_id)) is not None:
+            decided.append(_held_unscored(rt, current, comment, contexts, kills_of))
+            continue
         result = scored[comment.comment_id]
         context = contexts.context_for(comment, model=routes[comment.comment_id])
         # Stored, and sent in webhooks, in the default locale; GET answers render it anew.
@@ -121,6 +130,7 @@ def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]
                 revision=item.comment.revision,
             )
             for item in done
+            if item.model is not None
         ],
     )
     actions = {item.comment.comment_id: item.decision.action for item in done}
@@ -130,15 +140,34 @@ def decide_comments(rt: WorkerRuntime, items: Sequence[str]) -> list[str | None]
     ]
 
 
+def _held_unscored(
+    rt: WorkerRuntime,
+    current: policy.Policy,
+    comment: PendingComment,
+    contexts: BatchContext,
+    kills: int,
+) -> _Decided:
+    """A comment killed MAX_KILLS times: held for a person, its text never scored again (nor
+    its language detected: the text may be what kills)."""
+    context = contexts.context_for(comment, model=DEFAULT_MODEL_ID, detect_language=False)
+    decision = killed_decision(kills, policy_version=current.version)
+    contexts.decided(comment, decision.action)
+    return _Decided(comment, {}, 0.0, context, decision.in_locale(rt.settings.default_locale), None)
+
+
 def _load_pending(
     session: Session, items: Sequence[str]
-) -> tuple[list[PendingComment], dict[str, int]]:
-    """The batch's pending comments with their text, in posting order, and the index of the
-    item each was taken from. An item for a revision the author has since replaced is
-    dropped: its text is not the comment's any more, and the edit sent a task of its own."""
+) -> tuple[list[PendingComment], dict[str, int], dict[str, int]]:
+    """The batch's pending comments with their text, in posting order; the index of the
+    item each was taken from; and the kill counts of those killed MAX_KILLS times, to hold
+    unscored. An item for a revision the author has since replaced is dropped: its text is not
+    the comment's any more, and the edit sent a task of its own. So is a comment killed in a
+    batch before, when this task names others too: the sweeper sends it alone."""
     pending: dict[str, PendingComment] = {}
     chosen: dict[str, int] = {}
+    held: dict[str, int] = {}
     named = [parse_moderate_item(item) for item in items]
+    alone = len({comment_id for comment_id, _ in named}) == 1
     found = list_pending_rows(session, comment_ids=[comment_id for comment_id, _ in named])
     for index, (comment_id, revision) in enumerate(named):
         comment = found.get(comment_id)
@@ -157,6 +186,8 @@ def _load_pending(
                 comment_id=comment_id,
                 status=None if comment is None else comment.status,
             )
+        elif 0 < comment.kill_count < MAX_KILLS and not alone:
+            log.info("moderation.killed_before", comment_id=comment_id, kills=comment.kill_count)
         else:
             subject = policy.Comment(
                 text=comment.text, author_id=comment.author_id, article_id=comment.article_id
@@ -169,7 +200,9 @@ def _load_pending(
                 revised_at=comment.revised_at,
             )
             chosen[comment_id] = index
-    return sorted(pending.values(), key=lambda comment: comment.posting_key), chosen
+            if comment.kill_count >= MAX_KILLS:
+                held[comment_id] = comment.kill_count
+    return sorted(pending.values(), key=lambda comment: comment.posting_key), chosen, held
 
 
 def _log_dropped(rt: WorkerRuntime, dropped: Sequence[_Decided]) -> None:

@@ -1,5 +1,9 @@
 """What the `moderate` queue holds, counted in comments rather than messages.
 
+For this release the queue is two lists: `moderation.moderate` and the legacy `moderate`, where
+an API of the previous release sends (contract.LEGACY_QUEUES); both are read, and a message
+counts under either task name (contract.MODERATE_TASKS).
+
 One message names up to a batch's worth of comments (a batch POST sends one task for all it
 created), so the queue's length says little about the work waiting: the API's
 `moderation_queued_comments`, which autoscaling reads, and the sweeper, which must tell a lost
@@ -21,7 +25,7 @@ from typing import Any
 import redis
 
 from service.broker.contract import (
-    MODERATE_QUEUE,
+    MODERATE_QUEUES,
     UNACKED_INDEX_KEY,
     UNACKED_KEY,
     held_moderate_items_in,
@@ -76,12 +80,23 @@ class ModerateBacklog:
 
 def read_queued_comments(client: redis.Redis) -> QueuedComments:
     """Raises redis.RedisError when Redis doesn't answer."""
+    lists = [_read_list(client, queue) for queue in MODERATE_QUEUES]
+    return QueuedComments(
+        items=frozenset(item for found in lists for item in found.items),
+        named=sum(found.named for found in lists),
+        read=sum(found.read for found in lists),
+        messages=sum(found.messages for found in lists),
+        complete=all(found.complete for found in lists),
+    )
+
+
+def _read_list(client: redis.Redis, queue: str) -> QueuedComments:
     items: set[str] = set()
     named = 0
     read = 0
     complete = False
     while read < MAX_MESSAGES:
-        page: list[bytes | str] = client.lrange(MODERATE_QUEUE, read, read + PAGE_MESSAGES - 1)
+        page: list[bytes | str] = client.lrange(queue, read, read + PAGE_MESSAGES - 1)
         for raw in page:
             found = moderate_items_in(raw)
             items.update(found)
@@ -90,8 +105,13 @@ def read_queued_comments(client: redis.Redis) -> QueuedComments:
         if len(page) < PAGE_MESSAGES:
             complete = True
             break
-    messages = read if complete else max(read, int(client.llen(MODERATE_QUEUE)))
+    messages = read if complete else max(read, int(client.llen(queue)))
     return QueuedComments(frozenset(items), named, read, messages, complete)
+
+
+def moderate_queue_length(client: redis.Redis) -> int:
+    """Messages in the `moderate` lists, the legacy one's included."""
+    return sum(int(client.llen(queue)) for queue in MODERATE_QUEUES)
 
 
 def read_held_items(client: redis.Redis, *, delivered_since: float) -> frozenset[str]:
@@ -111,9 +131,8 @@ def read_held_items(client: redis.Redis, *, delivered_since: float) -> frozenset
 
 def read_queued_files(folder: Path) -> QueuedComments:
     """The same for kombu's filesystem transport (`make run` without Redis): a file per
-    message, named `<time>_<uuid>.<queue>.msg`."""
-    suffix = f".{MODERATE_QUEUE}.msg"
-    paths = sorted(path for path in folder.iterdir() if path.name.endswith(suffix))
+    message, named `<time>_<uuid>.<queue>.msg` (a queue's name may hold dots)."""
+    paths = sorted(path for path in folder.iterdir() if _file_queue(path.name) in MODERATE_QUEUES)
     found = [moderate_items_in(raw) for raw in _contents(paths[:MAX_MESSAGES])]
     return QueuedComments(
         items=frozenset(item for items in found for item in items),
@@ -122,6 +141,10 @@ def read_queued_files(folder: Path) -> QueuedComments:
         messages=len(paths),
         complete=len(paths) <= MAX_MESSAGES,
     )
+
+
+def _file_queue(name: str) -> str:
+    return name.partition(".")[2].removesuffix(".msg")
 
 
 def _contents(paths: Iterable[Path]) -> Iterable[bytes]:

@@ -8,14 +8,55 @@ import base64
 import json
 from typing import Any
 
+# Everything this service names on the broker starts with this, so that it shares a Redis
+# with other Celery apps without taking their messages or they ours.
+NAMESPACE = "moderation."
+
 # Tasks, sent by name: the API process never imports task code.
-MODERATE_TASK = "moderate"
-DELIVER_WEBHOOK_TASK = "deliver_webhook"
-SWEEP_TASK = "sweep"
-RELAY_OUTBOX_TASK = "relay_outbox"
-PURGE_TASK = "purge_expired_text"
-ANALYZE_TASK = "analyze"
-SCORE_FEEDBACK_TASK = "score_feedback"
+MODERATE_TASK = "moderation.moderate"
+DELIVER_WEBHOOK_TASK = "moderation.deliver_webhook"
+SWEEP_TASK = "moderation.sweep"
+RELAY_OUTBOX_TASK = "moderation.relay_outbox"
+PURGE_TASK = "moderation.purge_expired_text"
+ANALYZE_TASK = "moderation.analyze"
+SCORE_FEEDBACK_TASK = "moderation.score_feedback"
+# Sent by a worker's parent process when a `moderate` batch's child was killed: a child counts
+# the kills against the batch's comments (workers/killed.py). New in this release: no legacy name.
+COUNT_KILLS_TASK = "moderation.count_kills"
+TASKS = (
+    MODERATE_TASK,
+    DELIVER_WEBHOOK_TASK,
+    SWEEP_TASK,
+    RELAY_OUTBOX_TASK,
+    PURGE_TASK,
+    ANALYZE_TASK,
+    SCORE_FEEDBACK_TASK,
+    COUNT_KILLS_TASK,
+)
+
+# The names before the namespace. An API or beat of the previous release sends these; workers
+# of this release register each as an alias of the same function (and consume the legacy
+# queues below), so that what was queued before an upgrade is still done. Removed in the next
+# release.
+LEGACY_MODERATE_TASK = "moderate"
+LEGACY_DELIVER_WEBHOOK_TASK = "deliver_webhook"
+LEGACY_SWEEP_TASK = "sweep"
+LEGACY_RELAY_OUTBOX_TASK = "relay_outbox"
+LEGACY_PURGE_TASK = "purge_expired_text"
+LEGACY_ANALYZE_TASK = "analyze"
+LEGACY_SCORE_FEEDBACK_TASK = "score_feedback"
+LEGACY_TASKS = {
+    MODERATE_TASK: LEGACY_MODERATE_TASK,
+    DELIVER_WEBHOOK_TASK: LEGACY_DELIVER_WEBHOOK_TASK,
+    SWEEP_TASK: LEGACY_SWEEP_TASK,
+    RELAY_OUTBOX_TASK: LEGACY_RELAY_OUTBOX_TASK,
+    PURGE_TASK: LEGACY_PURGE_TASK,
+    ANALYZE_TASK: LEGACY_ANALYZE_TASK,
+    SCORE_FEEDBACK_TASK: LEGACY_SCORE_FEEDBACK_TASK,
+}
+"""Each task's name before the namespace (COUNT_KILLS_TASK never had one)."""
+MODERATE_TASKS = (MODERATE_TASK, LEGACY_MODERATE_TASK)
+"""The names a queued `moderate` message may carry."""
 
 
 def moderate_item(comment_id: str, revision: int) -> str:
@@ -58,7 +99,7 @@ def held_moderate_items_in(raw: bytes | str) -> list[str]:
 
 def _moderate_items(message: Any) -> list[str]:
     try:
-        if message["headers"].get("task") != MODERATE_TASK:
+        if message["headers"].get("task") not in MODERATE_TASKS:
             return []
         body = message["body"]
         if message["properties"].get("body_encoding") == "base64":
@@ -72,19 +113,45 @@ def _moderate_items(message: Any) -> list[str]:
 
 
 # Queues.
-MODERATE_QUEUE = "moderate"
+MODERATE_QUEUE = "moderation.moderate"
 # Scoring `suggestscore` feedback: a queue of its own, so that a burst of feedback takes turns
 # with comments rather than standing in front of them (a comment's re-send included), and so
 # that the sweeper can tell lost comment tasks from queued ones by this queue's length alone.
-FEEDBACK_QUEUE = "feedback"
-DELIVER_QUEUE = "deliver"
-MAINTENANCE_QUEUE = "maintenance"
+FEEDBACK_QUEUE = "moderation.feedback"
+DELIVER_QUEUE = "moderation.deliver"
+MAINTENANCE_QUEUE = "moderation.maintenance"
 # Synchronous Perspective-style calls: workers always ask this queue first (broker/cycle.py).
-ANALYZE_QUEUE = "analyze"
+ANALYZE_QUEUE = "moderation.analyze"
 QUEUES = (ANALYZE_QUEUE, MODERATE_QUEUE, FEEDBACK_QUEUE, DELIVER_QUEUE, MAINTENANCE_QUEUE)
 # A worker that consumes a queue on the left consumes those on the right too: feedback is
 # scored by the processes that score comments, whatever `--queues` names.
 COMPANION_QUEUES = {MODERATE_QUEUE: (FEEDBACK_QUEUE,)}
+# The queues before the namespace, where an API or beat of the previous release sends (see
+# LEGACY_TASKS). A worker consumes each one's legacy queue too; removed in the next release.
+LEGACY_ANALYZE_QUEUE = "analyze"
+LEGACY_MODERATE_QUEUE = "moderate"
+LEGACY_FEEDBACK_QUEUE = "feedback"
+LEGACY_DELIVER_QUEUE = "deliver"
+LEGACY_MAINTENANCE_QUEUE = "maintenance"
+LEGACY_QUEUES = {
+    ANALYZE_QUEUE: LEGACY_ANALYZE_QUEUE,
+    MODERATE_QUEUE: LEGACY_MODERATE_QUEUE,
+    FEEDBACK_QUEUE: LEGACY_FEEDBACK_QUEUE,
+    DELIVER_QUEUE: LEGACY_DELIVER_QUEUE,
+    MAINTENANCE_QUEUE: LEGACY_MAINTENANCE_QUEUE,
+}
+"""Each queue's name before the namespace."""
+CONSUMED_QUEUES = (*QUEUES, *LEGACY_QUEUES.values())
+"""Every queue a worker of this release may consume."""
+ANALYZE_QUEUES = (ANALYZE_QUEUE, LEGACY_ANALYZE_QUEUE)
+MODERATE_QUEUES = (MODERATE_QUEUE, LEGACY_MODERATE_QUEUE)
+
+
+def short_name(queue: str) -> str:
+    """`moderation.moderate` → `moderate`: what `--queues`, logs and metric labels say."""
+    return queue.removeprefix(NAMESPACE)
+
+
 # By dotted name: kombu imports it in each process that consumes.
 ANALYZE_FIRST_CYCLE = "service.broker.cycle:AnalyzeFirstCycle"
 

@@ -1,5 +1,8 @@
 """The order a worker asks its queues for the next task: `analyze` first, the rest in turn.
 
+`analyze` is `moderation.analyze`, then, for this release, the legacy `analyze` that an API of
+the previous release sends to (contract.LEGACY_QUEUES).
+
 kombu's Redis transport sends one BRPOP naming every queue the worker consumes, and Redis
 answers from the first non-empty one. By default kombu rotates the queue that just answered
 to the back, so a comment backlog would take every other turn from synchronous analyze
@@ -14,17 +17,17 @@ from collections.abc import Iterable
 
 from kombu.utils.scheduling import round_robin_cycle
 
-from service.broker.contract import ANALYZE_QUEUE
+from service.broker.contract import ANALYZE_QUEUES
 
 
 class AnalyzeFirstCycle(round_robin_cycle):
     def update(self, it: Iterable[str]) -> None:
         queues = list(it)
-        first = [queue for queue in queues if queue == ANALYZE_QUEUE]
-        self.items[:] = first + [queue for queue in queues if queue != ANALYZE_QUEUE]
+        first = [queue for queue in ANALYZE_QUEUES if queue in queues]
+        self.items[:] = first + [queue for queue in queues if queue not in ANALYZE_QUEUES]
 
     def rotate(self, last_used: str) -> str:
-        if last_used != ANALYZE_QUEUE:
+        if last_used not in ANALYZE_QUEUES:
             # kombu leaves rotate unannotated, and mypy's untyped_calls_exclude does not
             # reach calls through super().
             super().rotate(last_used)  # type: ignore[no-untyped-call]

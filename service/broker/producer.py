@@ -27,9 +27,12 @@ from service.broker.contract import (
     ANALYZE_QUEUE,
     ANALYZE_TASK,
     COMPANION_QUEUES,
+    CONSUMED_QUEUES,
+    COUNT_KILLS_TASK,
     DELIVER_QUEUE,
     DELIVER_WEBHOOK_TASK,
     FEEDBACK_QUEUE,
+    LEGACY_QUEUES,
     MAINTENANCE_QUEUE,
     MODERATE_QUEUE,
     MODERATE_TASK,
@@ -38,6 +41,7 @@ from service.broker.contract import (
     RELAY_OUTBOX_TASK,
     SCORE_FEEDBACK_TASK,
     SWEEP_TASK,
+    short_name,
 )
 from service.errors import ConfigurationError
 from service.settings import Settings
@@ -45,25 +49,34 @@ from service.settings import Settings
 log = structlog.get_logger(__name__)
 
 
-# Synchronous Perspective-style calls: workers always ask this queue first (queue_cycle.py).
-
 VISIBILITY_TIMEOUT_SECONDS = 3600
-# By dotted name: kombu imports it in each process that consumes.
 DIRECT = Exchange("", type="direct")
 
 
 def parse_queues(value: str | None) -> tuple[str, ...]:
-    """`moderation worker --queues a,b`, each with its companions (`moderate` brings
-    `feedback`); every queue when None; ConfigurationError if unknown."""
+    """`moderation worker --queues a,b`: the queues to consume, by their full names. Each may
+    be named short (`moderate`) or in full (`moderation.moderate`), and brings its companions
+    (`moderate` brings `feedback`) and, for this release, the legacy queue of each (where an
+    API or beat of the previous release sends). Every queue when None; ConfigurationError if
+    unknown."""
     if value is None:
-        return QUEUES
-    names = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
-    unknown = [name for name in names if name not in QUEUES]
-    if unknown or not names:
-        given = f"unknown queue(s) {', '.join(unknown)}" if unknown else "no queue named"
-        raise ConfigurationError(f"--queues: {given}; known: {', '.join(QUEUES)}")
-    with_companions = (queue for name in names for queue in (name, *COMPANION_QUEUES.get(name, ())))
-    return tuple(dict.fromkeys(with_companions))
+        return _with_legacy(QUEUES)
+    given = tuple(dict.fromkeys(name.strip() for name in value.split(",") if name.strip()))
+    known = {name: name for name in QUEUES} | {short_name(name): name for name in QUEUES}
+    unknown = [name for name in given if name not in known]
+    if unknown or not given:
+        problem = f"unknown queue(s) {', '.join(unknown)}" if unknown else "no queue named"
+        names = ", ".join(short_name(name) for name in QUEUES)
+        raise ConfigurationError(f"--queues: {problem}; known: {names}")
+    chosen = (known[name] for name in given)
+    with_companions = (
+        queue for name in chosen for queue in (name, *COMPANION_QUEUES.get(name, ()))
+    )
+    return _with_legacy(tuple(dict.fromkeys(with_companions)))
+
+
+def _with_legacy(queues: tuple[str, ...]) -> tuple[str, ...]:
+    return (*queues, *(LEGACY_QUEUES[queue] for queue in queues))
 
 
 def _route(queue: str) -> dict[str, str]:
@@ -82,9 +95,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         # Published through the anonymous exchange straight to the queue named by the routing
         # key: nothing depends on exchange bindings that a flushed or restarted Redis without
         # persistence would have lost (kombu would then drop messages silently).
-        "task_queues": [Queue(name, DIRECT, routing_key=name) for name in QUEUES],
+        "task_queues": [Queue(name, DIRECT, routing_key=name) for name in CONSUMED_QUEUES],
         "task_routes": {
             MODERATE_TASK: _route(MODERATE_QUEUE),
+            # Taken by whoever takes the batches whose kills it counts.
+            COUNT_KILLS_TASK: _route(MODERATE_QUEUE),
             DELIVER_WEBHOOK_TASK: _route(DELIVER_QUEUE),
             SWEEP_TASK: _route(MAINTENANCE_QUEUE),
             RELAY_OUTBOX_TASK: _route(MAINTENANCE_QUEUE),
@@ -167,9 +182,14 @@ class TaskProducer:
         return True
 
     def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in each of QUEUES, its legacy queue's included (an API or beat of
+        the previous release may still have sent there)."""
         with self.app.connection_for_write() as connection:
             channel = connection.default_channel
-            return {name: _message_count(channel, name) for name in QUEUES}
+            return {
+                name: _message_count(channel, name) + _message_count(channel, LEGACY_QUEUES[name])
+                for name in QUEUES
+            }
 
     def moderate_backlog(self, *, held_since: float) -> ModerateBacklog:
         """The comments the `moderate` queue's messages name, and those of the messages

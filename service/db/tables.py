@@ -86,6 +86,9 @@ class Comment(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     enqueue_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Batches that named the comment and were killed while scoring (their child killed, or
+    # out of time): from 1, it is sent alone; at workers/killed.py's MAX_KILLS, it is held.
+    kill_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     body_hash: Mapped[str | None] = mapped_column(String(64))
     # The highest toxicity label score, set with the automated decision so the hold queue

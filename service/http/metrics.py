@@ -21,8 +21,7 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from service.broker.backlog import MAX_MESSAGES, read_queued_comments
-from service.broker.contract import MODERATE_QUEUE
+from service.broker.backlog import MAX_MESSAGES, moderate_queue_length, read_queued_comments
 from service.db.engine import Database
 from service.db.tables import utcnow
 from service.process_metrics import scrape_registry, start_at_zero
@@ -69,7 +68,7 @@ class BacklogCollector(Collector):
         )
         if self._redis is not None:
             try:
-                depth.add_metric([], float(self._redis.llen(MODERATE_QUEUE)))
+                depth.add_metric([], float(moderate_queue_length(self._redis)))
             except redis.RedisError as exc:
                 log.warning("metrics.queue_depth_unavailable", error=type(exc).__name__)
         yield depth

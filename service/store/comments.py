@@ -64,6 +64,7 @@ def build_comment(
         # finds the comment still pending once the grace period has passed.
         enqueued_at=now,
         enqueue_count=1,
+        kill_count=0,
         idempotency_key=idempotency_key,
         body_hash=body_hash,
     )

@@ -37,6 +37,8 @@ class PendingRow(NamedTuple):
     created_at: datetime
     # When the current revision was made, for an edited comment (None for one never edited).
     revised_at: datetime | None
+    # How often a batch that named it was killed while scoring (workers/killed.py).
+    kill_count: int
 
 
 # The statements of the worker's every batch, built once: SQLAlchemy spends more building and
@@ -48,8 +50,9 @@ _COMMENTS_BY_ID = select(Comment).where(Comment.id.in_(_IDS))
 _REVISIONS = CommentRevision.__table__
 _PENDING_BY_ID = (
     select(
-        *(_COMMENTS.c[field] for field in PendingRow._fields if field != "revised_at"),
+        *(_COMMENTS.c[field] for field in PendingRow._fields[:-2]),
         _REVISIONS.c.created_at.label("revised_at"),
+        _COMMENTS.c.kill_count,
     )
     .select_from(
         _COMMENTS.outerjoin(

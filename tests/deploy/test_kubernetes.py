@@ -11,6 +11,7 @@ kustomization once per module, and the checks read the rendered objects.
 from __future__ import annotations
 
 import re
+import shlex
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ import yaml
 
 from tests.support.ci import unavailable
 from tests.support.paths import REPO
+from tests.support.probe import worker_probe_command
 from workers.cli.main import main as moderation_cli
 
 KUSTOMIZE = REPO / "deploy" / "kubernetes"
@@ -36,6 +38,8 @@ SECRET_NAME = "moderation-secrets"
 POLICY_CONFIGMAP = "moderation-policy"
 # docs/performance.md's "Memory per worker container": the Celery parent beside its children.
 CELERY_PARENT_MB = 150
+# The exec probe's interpreter while it runs (`celery inspect ping`, docs/operating.md "Probes").
+PROBE_MB = 100
 MIB = 1024 * 1024
 MB = 1000 * 1000
 
@@ -269,6 +273,25 @@ def test_workers_analyze_workers_and_exactly_one_beat(objects: list[dict[str, An
     assert scaled == [pods["worker"]["metadata"]["name"]]
 
 
+def test_workers_start_and_are_ready_by_celery_inspect_ping(
+    objects: list[dict[str, Any]],
+) -> None:
+    """The compose healthcheck's command (tested against a real worker in tests/e2e), run by a
+    shell for $HOSTNAME, the pod's name and so its Celery node's. Liveness stays the metrics
+    port: a Redis outage would fail the ping in every pod at once."""
+    probe = ["sh", "-c", worker_probe_command()]
+    words = shlex.split(worker_probe_command())
+    celery_timeout = float(words[words.index("--timeout") + 1])
+    for name in ("worker", "worker-analyze"):
+        (container,) = pod_spec(by_component(objects)[name])["containers"]
+        assert "hostname" not in pod_spec(by_component(objects)[name])
+        for kind in ("startupProbe", "readinessProbe"):
+            assert container[kind]["exec"]["command"] == probe, (name, kind)
+            # Celery's own --timeout ends it before the kubelet would.
+            assert container[kind]["timeoutSeconds"] > celery_timeout, (name, kind)
+        assert container["livenessProbe"]["httpGet"]["path"] == "/metrics"
+
+
 def test_workers_scale_on_the_comment_backlog(objects: list[dict[str, Any]]) -> None:
     (scaled,) = of_kind(objects, "ScaledObject").values()
     spec = scaled["spec"]
@@ -340,7 +363,7 @@ def test_memory_is_reserved_and_limited_from_the_measured_peaks(
         (container,) = pod_spec(by_component(objects)[name])["containers"]
         concurrency = int(option_value(container["args"], "--concurrency") or 0)
         assert concurrency >= 1, "a worker pod's process count must be fixed to size it"
-        needed = (concurrency * child_peak + CELERY_PARENT_MB) * MB
+        needed = (concurrency * child_peak + CELERY_PARENT_MB + PROBE_MB) * MB
         limit = memory_bytes(container["resources"]["limits"]["memory"])
         assert needed <= limit <= needed * 1.5, (name, limit / MB, needed / MB)
 

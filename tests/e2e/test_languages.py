@@ -180,6 +180,6 @@ def test_a_pickle_only_checkpoint_is_refused_at_start(
         models_dir=tmp_path / "models",
     )
     worker = stack.start("worker", "--concurrency", "1", name="worker")
-    assert worker.wait(timeout=120) == 2
+    assert worker.wait(timeout=120) == 3
     assert "pytorch_model.bin" in stack.log("worker")
     assert KO_ID in stack.log("worker")

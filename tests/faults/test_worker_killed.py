@@ -26,6 +26,7 @@ import redis
 from service.broker.contract import MAINTENANCE_QUEUE, MODERATE_QUEUE
 from service.comments.accept import comment_status
 from service.db.engine import Database
+from service.db.tables import Comment
 from tests.support.fault_stack import (
     SLOW_TEXT,
     STARTUP_SECONDS,
@@ -151,16 +152,19 @@ def test_pool_child_killed_while_scoring(make_fault_stack) -> None:  # type: ign
             os.kill(victim.pid, signal.SIGKILL)
         wait_gone(victim)
         assert_undecided(stack, in_flight)
-        # Celery puts the message back (acks_late, reject_on_worker_lost) and the other child
-        # takes it; the sweeper would re-send it too.
+        # The parent acknowledges the message (a killed batch is not put back for another
+        # child to die on), counts a kill against the comment, and the sweeper re-sends it
+        # alone (workers/killed.py).
         later = post_comments(stack, client, 1, AFTER_THE_KILL)
-    # Both ways back run before the check, so a second decision would show: the parent
-    # notices its lost child (seconds later, under load) and requeues the message.
     stack.wait_for_log(worker, "worker", f"pid:{victim.pid} exited with 'signal 9 (SIGKILL)'")
     wait_drained(broker_client(stack))
 
     stack.assert_nothing_lost([in_flight, *later], timeout=DECIDED_SECONDS)
     assert worker.poll() is None, "the worker parent died with its child"
+    # The parent noticed the lost child and counted a kill, unless the sweeper's re-send was
+    # decided first (the parent can take seconds to notice under load): never two.
+    assert '"cause": "WorkerLostError"' in stack.log("worker")
+    assert kill_count(stack, in_flight) <= 1
 
 
 @pytest.mark.timeout(STARTUP_SECONDS + AFTER_STARTUP_SECONDS + TEARDOWN_SECONDS)
@@ -191,6 +195,17 @@ def test_whole_worker_killed_while_scoring(make_fault_stack) -> None:  # type: i
 
     stack.assert_nothing_lost([in_flight, *later], timeout=DECIDED_SECONDS)
     assert "sweeper.resent" in stack.log("worker") + stack.log("worker-b")
+
+
+def kill_count(stack: FaultStack, comment_id: str) -> int:
+    database = Database(stack.direct_database_url)
+    try:
+        with database.session() as session:
+            comment = session.get(Comment, comment_id)
+            assert comment is not None
+            return comment.kill_count
+    finally:
+        database.dispose()
 
 
 def broker_client(stack: FaultStack) -> redis.Redis:

@@ -203,6 +203,15 @@ MESSAGES: list[tuple[str, str, dict[str, Any], str, str]] = [
         "Hidden after 3 readers reported it.",
         "독자 3명이 신고해서 숨겨졌습니다.",
     ),
+    (
+        "error",
+        "worker_killed",
+        {"kills": 3},
+        "Scoring this comment stopped the worker 3 times (killed, out of memory or out of time), "
+        "so no model has scored it: a person must read it.",
+        "이 댓글의 점수를 매기는 동안 작업 프로세스가 3번 중단되어(강제 종료, 메모리 부족 또는 "
+        "시간 초과) 모델이 점수를 매기지 못했습니다. 사람이 직접 읽어야 합니다.",
+    ),
 ]
 
 

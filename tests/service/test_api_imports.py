@@ -4,12 +4,12 @@ nor anything of workers/: tasks, the Celery app and the scorer are the worker's.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests.support.paths import REPO
+from tests.support.processes import without_settings
 
 FORBIDDEN = ("torch", "transformers", "detoxify")
 
@@ -35,7 +35,7 @@ print(json.dumps(sorted(sys.modules)))
 
 
 def test_the_api_imports_no_model_code(tmp_path: Path, redis_server: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env = without_settings()
     env.update(
         {
             "MODERATION_VAR_DIR": str(tmp_path),
@@ -114,7 +114,7 @@ def test_the_api_checks_a_checkpoints_label_map_without_model_code(
         "single_label_classification",
     )
     policy = tmp_path / "policy.yaml"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env = without_settings()
     env.update(
         {
             "MODERATION_VAR_DIR": str(tmp_path),

@@ -26,6 +26,7 @@ from service.version import package_version
 from tests.support.metrics import API_ONLY, WORKER_ONLY, families, label_sets, sample
 from tests.support.net import free_port
 from tests.support.paths import REPO
+from tests.support.processes import without_settings
 from tests.support.stack import wait_for
 
 SECRET = "process-secret-that-is-long-enough-0123"
@@ -38,7 +39,7 @@ def start_api(
     token, the process and its log. TMPDIR is tmp_path, so the metrics directory is too."""
     policy = tmp_path / "policy.yaml"
     policy.write_bytes(DEFAULT_POLICY.read_bytes())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env = without_settings()
     env.update(
         {
             "MODERATION_VAR_DIR": str(tmp_path),

@@ -12,11 +12,21 @@ from pathlib import Path
 from tests.support.paths import REPO
 
 
+def without_settings() -> dict[str, str]:
+    """This process's environment less every MODERATION_ setting, but for MODERATION_ENV_FILE
+    (empty: tests/conftest.py), so the process started reads no developer's `.env` either."""
+    return {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("MODERATION_") or key == "MODERATION_ENV_FILE"
+    }
+
+
 def run_cli(
     *args: str, env: dict[str, str] | None = None, cwd: Path = REPO, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
     """`moderation *args` (`python -m workers`) with no MODERATION_ setting but `env`'s."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    base = without_settings()
     return subprocess.run(
         [sys.executable, "-m", "workers", *args],
         env={**base, **(env or {})},
@@ -31,8 +41,8 @@ def clean_env(**extra: str) -> dict[str, str]:
     """This process's environment without any Hugging Face, transformers or service setting."""
     env = {
         key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("HF_", "TRANSFORMERS_", "MODERATION_"))
+        for key, value in without_settings().items()
+        if not key.startswith(("HF_", "TRANSFORMERS_"))
     }
     return env | extra
 

@@ -26,6 +26,7 @@ from service.broker.contract import WORKER_HEARTBEAT_PREFIX
 from service.http.tokens import issue_token
 from service.settings import Settings
 from tests.support.paths import REPO
+from tests.support.processes import without_settings
 
 SECRET = "e2e-secret-that-is-long-enough-for-hs256"
 WORKER_START_SECONDS = 120
@@ -137,7 +138,7 @@ class Stack:
 
 def env_for(settings: Settings) -> dict[str, str]:
     """The environment of a `moderation` process run with `settings`, offline."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env = without_settings()
     for name, value in settings.model_dump().items():
         if value is None:
             continue

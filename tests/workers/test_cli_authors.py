@@ -1,5 +1,5 @@
 """`moderation authors export|erase ID`: the API's export and erasure from the command line,
-with one-line errors and exit code 2 like every command; and the dev erase key."""
+with one-line errors and exit code 3 (configuration) like every command; and the dev erase key."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.support.api import Api, api_with_webhooks
 from tests.support.author_data import AUTHOR, EDITED, ERASE_KEY, NAME, build_world, moderator
 from tests.support.holds import database
 from tests.support.paths import REPO
-from tests.support.processes import run_cli
+from tests.support.processes import run_cli, without_settings
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ def test_erase_with_yes_erases_then_says_already_erased(api: Api, tmp_path: Path
 def test_erase_without_a_terminal_or_yes_refuses(api: Api, tmp_path: Path) -> None:
     build_world(api)
     result = run_cli("authors", "erase", AUTHOR, env=cli_env(api, tmp_path))
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert result.stderr.strip().splitlines() == [
         "moderation: not a terminal: confirm the erasure with --yes"
     ]
@@ -113,7 +113,7 @@ def run_in_terminal(
     env: dict[str, str], *args: str, typed: str
 ) -> subprocess.CompletedProcess[str]:
     """`moderation *args` with a terminal as its stdin, on which `typed` is typed."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    base = without_settings()
     leader, follower = pty.openpty()
     try:
         process = subprocess.Popen(
@@ -139,7 +139,7 @@ def test_erase_in_a_terminal_asks_for_the_id(api: Api, tmp_path: Path) -> None:
 
     wrong = run_in_terminal(env, "authors", "erase", AUTHOR, typed=NAME)
 
-    assert wrong.returncode == 2, wrong.stderr
+    assert wrong.returncode == 3, wrong.stderr
     assert "Type the author's id to confirm" in wrong.stderr
     assert "moderation: confirm_mismatch" in wrong.stderr
     assert comments_of(api, AUTHOR) == 2
@@ -158,7 +158,7 @@ def test_erase_without_a_key_says_how_to_set_one(api: Api, tmp_path: Path) -> No
 
     result = run_cli("authors", "erase", AUTHOR, "--yes", env=env)
 
-    assert result.returncode == 2
+    assert result.returncode == 3
     (line,) = result.stderr.strip().splitlines()
     assert line.startswith("moderation: ") and "MODERATION_ERASE_KEY" in line
     assert comments_of(api, AUTHOR) == 2
@@ -178,7 +178,7 @@ def test_erase_uses_the_key_moderation_dev_saved(api: Api, tmp_path: Path) -> No
 
 def test_a_bad_id_is_one_line(api: Api, tmp_path: Path) -> None:
     result = run_cli("authors", "export", "a" * 256, env=cli_env(api, tmp_path))
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert result.stderr.strip() == "moderation: an author id is 1-255 printable characters"
 
 

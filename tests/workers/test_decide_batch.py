@@ -17,6 +17,7 @@ from sqlalchemy import event, func, inspect, select
 from structlog.testing import capture_logs
 
 import policy
+from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.comments.decisions import AutomatedDecision, record_automated_decisions
 from service.db.engine import Database
 from service.db.migrate import upgrade_head
@@ -288,7 +289,7 @@ def test_a_batch_decides_as_one_comment_at_a_time_in_posting_order(
     expected, got = snapshot(single.db, [*batch, later]), snapshot(batched.db, [*batch, later])
     assert got == expected
     sent = [task for task, _ in batched.producer.sent]  # type: ignore[attr-defined]
-    assert sent == ["deliver_webhook"] * 16
+    assert sent == [DELIVER_WEBHOOK_TASK] * 16
     # The scene exercised what it is there for.
     r1 = in_order[:3]
     assert reason_kinds(got, r1[0]) == ["repeat"]

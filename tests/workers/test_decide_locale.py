@@ -107,7 +107,7 @@ def test_the_api_refuses_to_start_with_a_locale_without_a_catalogue(tmp_path: Pa
         text=True,
         timeout=120,
     )
-    assert completed.returncode == 2
+    assert completed.returncode == 3
     [line] = completed.stderr.splitlines()
-    assert line.startswith("moderation: invalid settings: ")
+    assert line.startswith("moderation: MODERATION_DEFAULT_LOCALE must be one of en, ko")
     assert "MODERATION_DEFAULT_LOCALE must be one of en, ko" in line and "'ko-KR'" in line

@@ -246,7 +246,7 @@ def test_the_command_refuses_a_pickle_only_repo_in_one_line(
 
     completed = moderation("models", "fetch", f"hf:{REPO_ID}", "--to", str(tmp_path), server=server)
 
-    assert completed.returncode == 2
+    assert completed.returncode == 3
     assert completed.stdout == ""
     [line] = completed.stderr.splitlines()
     assert line.startswith(f"moderation: hf:{REPO_ID}@{COMMIT[:12]} publishes its weights only")

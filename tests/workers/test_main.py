@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -23,6 +24,7 @@ def test_default_concurrency_counts_the_cpus_the_process_may_use() -> None:
     # In a child process, so this test's own affinity stays as it was.
     code = (
         f"import os; os.sched_setaffinity(0, {{{one_cpu}}}); "
+        "from service.logging import configure_logging; configure_logging(); "
         "from workers.main import default_concurrency; print(default_concurrency())"
     )
     result = subprocess.run(
@@ -35,3 +37,7 @@ def test_default_concurrency_counts_the_cpus_the_process_may_use() -> None:
     )
     assert result.stdout.strip() == "1"
     assert (os.cpu_count() or 1) > 1
+    # Why, in the one line the worker logs at start.
+    [line] = [json.loads(line) for line in result.stderr.splitlines()]
+    assert line["event"] == "worker.concurrency"
+    assert (line["concurrency"], line["affinity"], line["limited_by"]) == (1, 1, "cpu affinity")

@@ -26,6 +26,11 @@ from service.settings import Settings
 
 log = structlog.get_logger(__name__)
 
+_LABELS = {"api": "the API", "worker": "the worker", "beat": "beat"}
+_POLL_SECONDS = 0.2
+_STOP_SECONDS = 30.0
+"""How long a child may take to stop (the worker's warm shutdown) before it is killed."""
+
 
 def run_dev(settings: Settings, *, host: str, port: int) -> int:
     configure_logging(settings.log_level, json=False)
@@ -33,14 +38,17 @@ def run_dev(settings: Settings, *, host: str, port: int) -> int:
     env = os.environ
     env["MODERATION_VAR_DIR"] = str(settings.var_dir.resolve())
     env["MODERATION_LOG_JSON"] = "false"
-    env.setdefault("MODERATION_DATABASE_URL", settings.effective_database_url)
+    if settings.database_url is None:
+        env["MODERATION_DATABASE_URL"] = settings.effective_database_url
     if settings.jwt_secret is None and not (settings.jwt_public_key or settings.jwks_url):
         env["MODERATION_JWT_SECRET"] = ensure_dev_secret(settings)
     if settings.erase_key is None:
         env[ERASE_KEY_ENV] = ensure_dev_erase_key(settings)
     if not settings.broker_url and not _redis_answers(settings.redis_url):
-        env["MODERATION_REDIS_URL"] = ""
+        # Empty in the environment, the `_FILE` spellings too: a `.env` can't bring Redis back.
+        env["MODERATION_REDIS_URL"] = env["MODERATION_REDIS_URL_FILE"] = ""
         env["MODERATION_BROKER_URL"] = "filesystem://"
+        env["MODERATION_BROKER_URL_FILE"] = ""
         log.warning(
             "dev.no_redis",
             redis_url=settings.redis_url,
@@ -74,8 +82,11 @@ def _spawn(
     name: str, args: list[str], env: os._Environ[str]
 ) -> tuple[str, subprocess.Popen[bytes]]:
     command = [sys.executable, "-m", "workers", *args]
-    log.info("dev.started", process=name, command=shlex.join(["moderation", *args]))
-    return name, subprocess.Popen(command, env=env)  # noqa: S603 - our own CLI
+    process = subprocess.Popen(command, env=env)  # noqa: S603 - our own CLI
+    log.info(
+        "dev.started", process=name, pid=process.pid, command=shlex.join(["moderation", *args])
+    )
+    return name, process
 
 
 def _print_welcome(settings: Settings, host: str, port: int) -> None:
@@ -102,6 +113,9 @@ Tokens: `moderation token SUB [--moderator]`. Stop with Ctrl-C.
 
 
 def _supervise(children: list[tuple[str, subprocess.Popen[bytes]]]) -> int:
+    """Run until Ctrl-C (exit 0) or until the first child exits. A dev service whose worker
+    has died still answers on its port while no comment ever gets a decision, so any child's
+    exit stops the others and ends the command non-zero, with one line saying which and how."""
     stopping = False
 
     def stop(signum: int, _frame: object) -> None:
@@ -111,23 +125,43 @@ def _supervise(children: list[tuple[str, subprocess.Popen[bytes]]]) -> int:
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     running = dict(children)
+    exited: tuple[str, int] | None = None
+    while exited is None and not stopping:
+        time.sleep(_POLL_SECONDS)
+        exited = _first_exited(running)
     exit_code = 0
-    while running and not stopping:
-        for name, process in list(running.items()):
-            code = process.poll()
-            if code is None:
-                continue
-            del running[name]
-            log.error("dev.child_stopped", process=name, exit_code=code)
-            if name == "api":
-                stopping, exit_code = True, code or 1
-        time.sleep(0.5)
+    # Ctrl-C reaches every child too: one that stops first is stopping, not failing.
+    if exited is not None and not stopping:
+        name, code = exited
+        del running[name]
+        others = " and ".join(_LABELS[other] for other in running)
+        print(
+            f"moderation dev: {_LABELS[name]} {_how_it_ended(code)}; stopping {others}",
+            file=sys.stderr,
+            flush=True,
+        )
+        exit_code = code if code > 0 else 1
     for process in running.values():
         process.send_signal(signal.SIGTERM)
     for name, process in running.items():
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=_STOP_SECONDS)
         except subprocess.TimeoutExpired:
             log.warning("dev.child_killed", process=name)
             process.kill()
+            process.wait()
     return exit_code
+
+
+def _first_exited(running: dict[str, subprocess.Popen[bytes]]) -> tuple[str, int] | None:
+    for name, process in running.items():
+        code = process.poll()
+        if code is not None:
+            return name, code
+    return None
+
+
+def _how_it_ended(code: int) -> str:
+    if code < 0:
+        return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"

@@ -12,9 +12,11 @@ import tempfile
 import time
 
 import click
+import structlog
 
 from service.errors import ConfigurationError
 from service.settings import Settings
+from service.version import package_version
 from workers.cli.authors import authors
 from workers.cli.common import json_logs, load_settings, one_line_errors
 from workers.cli.keys import keys
@@ -25,6 +27,9 @@ _SCHEMA_POLL_SECONDS = 2.0
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    package_version(), "--version", prog_name="moderation", message="%(prog)s %(version)s"
+)
 def main() -> None:
     """Self-hosted comment moderation for news sites."""
 
@@ -89,9 +94,10 @@ def api(host: str, port: int, workers: int) -> None:
 @click.option(
     "--queues",
     default=None,
-    help="Comma-separated queues to consume (default: all): e.g. `analyze` for processes "
-    "kept for synchronous Perspective-style calls. `analyze` is always asked first; "
-    "`moderate` brings `feedback` with it.",
+    help="Comma-separated queues to consume (default: all), by short or full name (`analyze` "
+    "or `moderation.analyze`): e.g. `analyze` for processes kept for synchronous "
+    "Perspective-style calls. `analyze` is always asked first; `moderate` brings `feedback` "
+    "with it; each brings its legacy queue (this release only).",
 )
 @one_line_errors
 def worker(concurrency: int | None, metrics_port: int | None, queues: str | None) -> None:
@@ -111,6 +117,10 @@ def worker(concurrency: int | None, metrics_port: int | None, queues: str | None
     json_logs(settings)
     from workers.main import default_concurrency, run_worker
 
+    if concurrency is not None:
+        structlog.get_logger(__name__).info(
+            "worker.concurrency", concurrency=concurrency, limited_by="--concurrency"
+        )
     run_worker(
         settings,
         concurrency=concurrency or default_concurrency(),
@@ -139,7 +149,7 @@ def beat() -> None:
 @click.option(
     "--check",
     is_flag=True,
-    help="Change nothing: exit 0 if the schema is at head, else 2 (what an init container runs "
+    help="Change nothing: exit 0 if the schema is at head, else 3 (what an init container runs "
     "before the API, workers and beat start).",
 )
 @click.option(

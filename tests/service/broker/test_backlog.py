@@ -17,6 +17,8 @@ import redis
 from service.broker import backlog
 from service.broker.contract import (
     DELIVER_WEBHOOK_TASK,
+    LEGACY_MODERATE_QUEUE,
+    LEGACY_MODERATE_TASK,
     MODERATE_QUEUE,
     MODERATE_TASK,
     moderate_item,
@@ -65,6 +67,28 @@ def test_batches_count_as_the_comments_they_name(
     queued = backlog.read_queued_comments(client)
     assert (queued.comments, queued.messages, queued.complete) == (75, 7, True)
     assert queued.items == frozenset(sent)
+
+
+def test_the_previous_releases_queue_and_task_name_count_too(
+    producer: TaskProducer, client: redis.Redis
+) -> None:
+    """During an upgrade an API of the previous release still sends `moderate` to `moderate`:
+    the sweeper must not re-send what waits there, and autoscaling must count it."""
+    new = send_batches(producer, [2])
+    old = [moderate_item("legacy-1", 1), moderate_item("legacy-2", 1)]
+    producer.app.send_task(
+        LEGACY_MODERATE_TASK,
+        args=old,
+        queue=LEGACY_MODERATE_QUEUE,
+        routing_key=LEGACY_MODERATE_QUEUE,
+        exchange="",
+    )
+    assert client.llen(LEGACY_MODERATE_QUEUE) == 1
+
+    queued = backlog.read_queued_comments(client)
+    assert (queued.comments, queued.messages, queued.complete) == (4, 2, True)
+    assert queued.items == frozenset([*new, *old])
+    assert backlog.moderate_queue_length(client) == 2
 
 
 def test_an_empty_queue_names_nothing(client: redis.Redis) -> None:

@@ -1,4 +1,5 @@
-"""Workers ask `analyze` first and the other queues in turn; `--queues` picks which."""
+"""Workers ask `analyze` first and the other queues in turn; `--queues` picks which, by short
+or full name, each with its legacy queue for this release."""
 
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ from tests.support.processes import run_cli
 def test_the_broker_uses_the_analyze_first_order() -> None:
     config = celery_config(Settings(redis_url="redis://127.0.0.1:6379/0"))
     assert config["broker_transport_options"]["queue_order_strategy"] == ANALYZE_FIRST_CYCLE
-    assert config["task_routes"]["analyze"]["queue"] == "analyze"
+    assert config["task_routes"]["moderation.analyze"]["queue"] == "moderation.analyze"
     # Feedback takes turns with comments, never in front of their re-sends.
-    assert config["task_routes"]["score_feedback"]["queue"] == "feedback"
+    assert config["task_routes"]["moderation.score_feedback"]["queue"] == "moderation.feedback"
+    # Every queue a worker may consume, the legacy ones included, is declared.
+    declared = [queue.name for queue in config["task_queues"]]
+    assert declared == [*QUEUES, "analyze", "moderate", "feedback", "deliver", "maintenance"]
 
 
 def test_analyze_stays_first_while_the_others_take_turns() -> None:
@@ -42,6 +46,18 @@ def test_analyze_stays_first_while_the_others_take_turns() -> None:
     assert cycle.consume(4) == ["analyze", "maintenance", "moderate", "deliver"]
 
 
+def test_both_analyze_queues_stay_first() -> None:
+    """The namespaced queue, then the legacy one an API of the previous release sends to."""
+    cycle = cycle_by_name(ANALYZE_FIRST_CYCLE)()
+    cycle.update(["moderation.moderate", "analyze", "moderate", "moderation.analyze"])
+    assert cycle.consume(4) == ["moderation.analyze", "analyze", "moderation.moderate", "moderate"]
+    cycle.rotate("analyze")
+    cycle.rotate("moderation.analyze")
+    assert cycle.consume(4) == ["moderation.analyze", "analyze", "moderation.moderate", "moderate"]
+    cycle.rotate("moderation.moderate")
+    assert cycle.consume(4) == ["moderation.analyze", "analyze", "moderate", "moderation.moderate"]
+
+
 def test_a_worker_without_the_analyze_queue_keeps_kombus_round_robin() -> None:
     cycle = cycle_by_name(ANALYZE_FIRST_CYCLE)()
     cycle.update(["moderate", "deliver"])
@@ -49,15 +65,44 @@ def test_a_worker_without_the_analyze_queue_keeps_kombus_round_robin() -> None:
     assert cycle.consume(2) == ["deliver", "moderate"]
 
 
+EVERY_QUEUE = (*QUEUES, "analyze", "moderate", "feedback", "deliver", "maintenance")
+
+
 @pytest.mark.parametrize(
     ("given", "queues"),
     [
-        (None, QUEUES),
-        ("analyze", ("analyze",)),
-        (" moderate , analyze,moderate ", ("moderate", "feedback", "analyze")),
+        (None, EVERY_QUEUE),
+        ("analyze", ("moderation.analyze", "analyze")),
+        ("moderation.analyze", ("moderation.analyze", "analyze")),
+        (
+            " moderate , analyze,moderation.moderate ",
+            (
+                "moderation.moderate",
+                "moderation.feedback",
+                "moderation.analyze",
+                "moderate",
+                "feedback",
+                "analyze",
+            ),
+        ),
         # Whoever scores comments scores feedback too: named or not, once.
-        ("feedback,moderate", ("feedback", "moderate")),
-        ("moderate,deliver,maintenance", ("moderate", "feedback", "deliver", "maintenance")),
+        (
+            "feedback,moderate",
+            ("moderation.feedback", "moderation.moderate", "feedback", "moderate"),
+        ),
+        (
+            "moderate,deliver,maintenance",
+            (
+                "moderation.moderate",
+                "moderation.feedback",
+                "moderation.deliver",
+                "moderation.maintenance",
+                "moderate",
+                "feedback",
+                "deliver",
+                "maintenance",
+            ),
+        ),
     ],
 )
 def test_parse_queues(given: str | None, queues: tuple[str, ...]) -> None:
@@ -101,7 +146,7 @@ def test_a_consumer_takes_analyze_before_an_older_comment_backlog(redis_server: 
 
 def test_the_worker_command_refuses_an_unknown_queue_in_one_line() -> None:
     result = run_cli("worker", "--queues", "analyze,webhooks")
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert result.stderr == (
         "moderation: --queues: unknown queue(s) webhooks; "
         "known: analyze, moderate, feedback, deliver, maintenance\n"

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.db.tables import AuthorRef, WebhookEvent
 from tests.support.api import Api, problem
 from tests.support.databases import BACKENDS
@@ -303,7 +304,7 @@ def test_a_moderator_decision_writes_its_webhook_event_in_the_same_transaction(
     assert human.status == "pending"
     assert reviewed.payload["data"]["action"] == "reject"
     assert sorted(sent) == sorted(
-        [("deliver_webhook", (human.id,)), ("deliver_webhook", (reviewed.id,))]
+        [(DELIVER_WEBHOOK_TASK, (human.id,)), (DELIVER_WEBHOOK_TASK, (reviewed.id,))]
     )
 
 

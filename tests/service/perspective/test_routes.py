@@ -548,8 +548,8 @@ def test_keys_cli_creates_lists_and_revokes(
     rows = run_cli("keys", "list", env=env).stdout.splitlines()
     assert rows[1].startswith("coral-talk") and rows[1].split()[-1].endswith("Z")
     again = run_cli("keys", "create", "coral-talk", env=env)
-    assert again.returncode == 2
+    assert again.returncode == 3
     assert again.stderr.strip() == (
         "moderation: a key named 'coral-talk' already exists; names are not reused"
     )
-    assert run_cli("keys", "revoke", "nobody", env=env).returncode == 2
+    assert run_cli("keys", "revoke", "nobody", env=env).returncode == 3

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from policy.sections import ReportsSettings
+from service.broker.contract import DELIVER_WEBHOOK_TASK
 from service.db.tables import Comment
 from service.errors import ProblemError
 from service.reports.intake import Filed, file_report
@@ -165,7 +166,7 @@ def test_a_filed_report_sends_its_events_after_commit(reports_api: ApiFactory) -
     producer.send = spy
     assert report(api, comment_id, sub=reporter(api, "reader-2")).status_code == 201
     events = events_of(api, comment_id)
-    assert sorted(sent) == sorted(("deliver_webhook", (event.id,)) for event in events)
+    assert sorted(sent) == sorted((DELIVER_WEBHOOK_TASK, (event.id,)) for event in events)
     assert len(sent) == 2
     # The comment is no longer published: a repeat is refused as any report of it (404,
     # before the repeat in the contract's order); the reporter reads theirs with a GET.

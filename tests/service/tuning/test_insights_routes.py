@@ -5,7 +5,6 @@ the shadow report from recorded shadow decisions (the worker's side is tests/e2e
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -19,6 +18,7 @@ from service.store.tuning import add_shadow_decisions
 from tests.support.api import Api, problem
 from tests.support.holds import database
 from tests.support.paths import REPO
+from tests.support.processes import without_settings
 from tests.support.tuning_history import seed_history
 
 
@@ -210,7 +210,7 @@ def test_the_shadow_report_in_the_insights(api: Api) -> None:
 def test_the_shadow_report_command(api: Api) -> None:
     made = seed_history(database(api))
     add_shadows(api, made)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env = without_settings()
     env["MODERATION_DATABASE_URL"] = api.settings.effective_database_url
     command = [sys.executable, "-m", "workers", "policy", "shadow-report"]
     result = subprocess.run(

@@ -5,7 +5,6 @@ moderators' labels."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import timedelta
@@ -30,6 +29,7 @@ from tests.support.edited_history import (
     review,
 )
 from tests.support.paths import REPO
+from tests.support.processes import without_settings
 from tests.support.tuning_history import seed_history, write_candidate
 
 
@@ -173,7 +173,7 @@ def test_an_edited_comment_is_replayed_once_on_its_current_revision(
 
 
 def cli(*args: str, database_url: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env = without_settings()
     env["MODERATION_DATABASE_URL"] = database_url
     return subprocess.run(
         [sys.executable, "-m", "workers", "policy", *args],
@@ -222,7 +222,7 @@ def test_a_broken_candidate_ends_in_one_line(database_url: str, tmp_path: Path) 
     broken = tmp_path / "broken.yaml"
     broken.write_text("schema: 1\ntoxicity:\n  thresholds:\n    insult: 1.5\n")
     result = cli("replay", str(broken), database_url=database_url)
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert result.stderr.startswith("moderation: ")
     assert "insult" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1

@@ -1,16 +1,43 @@
-"""The CLI's promises: one clear line and exit 2 on a missing dependency; tokens."""
+"""The CLI's promises: one clear line and exit 3 on a missing dependency or a bad setting,
+click's exit 2 on a command line it can't parse; --version; tokens."""
 
 from __future__ import annotations
 
 import random
+import re
 import stat
 from pathlib import Path
 
 import jwt
 import pytest
 
+from service.version import package_version
 from tests.support.paths import REPO
 from tests.support.processes import run_cli
+from workers import child_failure
+from workers.cli.common import EXIT_CONFIGURATION, EXIT_USAGE
+
+
+def test_version_prints_the_installed_version() -> None:
+    result = run_cli("--version")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"moderation {package_version()}\n"
+    assert re.fullmatch(r"moderation \d+\.\d+\S*\n", result.stdout)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--no-such-option"], ["no-such-command"], ["worker", "--concurrency", "0"]],
+    ids=["unknown-option", "unknown-command", "bad-value"],
+)
+def test_a_command_line_click_cannot_parse_exits_2(tmp_path: Path, args: list[str]) -> None:
+    result = run_cli(*args, env={"MODERATION_VAR_DIR": str(tmp_path)})
+    assert result.returncode == EXIT_USAGE == 2
+    assert "Usage: " in result.stderr and "Error: " in result.stderr
+
+
+def test_a_worker_child_that_cannot_start_exits_like_any_configuration_error() -> None:
+    assert child_failure.EXIT_CODE == EXIT_CONFIGURATION == 3
 
 
 def test_token_prints_only_a_jwt_signed_with_the_saved_dev_secret(tmp_path: Path) -> None:
@@ -55,7 +82,7 @@ def test_token_refuses_two_key_sources(tmp_path: Path) -> None:
             "MODERATION_VAR_DIR": str(tmp_path),
         },
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "more than one JWT key source is set" in result.stderr
     assert result.stdout == ""
 
@@ -66,7 +93,7 @@ def test_token_refuses_when_only_a_public_key_is_configured(tmp_path: Path) -> N
         "x",
         env={"MODERATION_JWKS_URL": "http://127.0.0.1:1/jwks", "MODERATION_VAR_DIR": str(tmp_path)},
     )
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert "identity provider" in result.stderr
     assert result.stdout == ""
 
@@ -126,7 +153,7 @@ def test_api_fails_at_start_with_one_line(
     tmp_path: Path, env: dict[str, str], expected: str
 ) -> None:
     result = run_cli("api", "--port", "0", env={"MODERATION_VAR_DIR": str(tmp_path), **env})
-    assert result.returncode == 2
+    assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert expected in lines[0]
@@ -140,7 +167,7 @@ def test_api_and_worker_stop_at_start_on_an_unknown_webhook_event(tmp_path: Path
     }
     for command in (["api"], ["worker"]):
         result = run_cli(*command, env=env)
-        assert result.returncode == 2
+        assert result.returncode == 3
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
         assert "MODERATION_WEBHOOK_EVENTS names no event 'comment.hiden'" in lines[0]
@@ -150,7 +177,7 @@ def test_api_and_worker_refuse_an_unmigrated_database(tmp_path: Path) -> None:
     env = {"MODERATION_VAR_DIR": str(tmp_path), "MODERATION_JWT_SECRET": "s" * 40}
     for command in (["api"], ["worker"]):
         result = run_cli(*command, env=env)
-        assert result.returncode == 2
+        assert result.returncode == 3
         assert "moderation migrate" in result.stderr
 
 
@@ -163,7 +190,7 @@ def test_api_and_worker_fail_when_redis_is_down(tmp_path: Path) -> None:
     assert run_cli("migrate", env=env).returncode == 0
     for command in (["api"], ["worker"], ["beat"]):
         result = run_cli(*command, env=env)
-        assert result.returncode == 2
+        assert result.returncode == 3
         assert "Redis at redis://127.0.0.1:1/0 is not answering" in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
 
@@ -187,7 +214,7 @@ def test_api_worker_and_beat_refuse_a_webhook_they_cannot_sign(
     }
     for command in (["api"], ["worker"], ["beat"]):
         result = run_cli(*command, env=env)
-        assert result.returncode == 2, (command, result.stderr)
+        assert result.returncode == 3, (command, result.stderr)
         lines = result.stderr.strip().splitlines()
         assert len(lines) == 1, result.stderr
         assert expected in lines[0]
@@ -201,7 +228,7 @@ def test_worker_without_weights_says_how_to_get_them(tmp_path: Path, redis_serve
     }
     assert run_cli("migrate", env=env).returncode == 0
     result = run_cli("worker", env=env)
-    assert result.returncode == 2
+    assert result.returncode == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "MODERATION_MODEL" in lines[0] and "moderation models fetch" in lines[0]
@@ -220,7 +247,7 @@ def test_worker_whose_model_fails_to_load_stops_with_one_line(
     }
     assert run_cli("migrate", env=env).returncode == 0
     result = run_cli("worker", "--concurrency", "2", env=env, timeout=180)
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 3, result.stderr
     naming = [line for line in result.stderr.splitlines() if str(checkpoint) in line]
     assert len(naming) == 1, result.stderr
     assert naming[0].startswith("moderation: a worker process can't start: ")
@@ -234,7 +261,7 @@ def test_policy_check(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("toxicity:\n  thresholds:\n    toxicity: 1.5\n")
     result = run_cli("policy", "check", str(bad))
-    assert result.returncode == 2
+    assert result.returncode == 3
     assert str(bad) in result.stderr
 
 

@@ -3,7 +3,6 @@ workers and beat; it changes nothing, and with --wait it waits out a migration s
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
@@ -11,13 +10,13 @@ from contextlib import closing
 from pathlib import Path
 
 from tests.support.paths import REPO
-from tests.support.processes import run_cli
+from tests.support.processes import run_cli, without_settings
 
 
 def test_check_refuses_an_unmigrated_database_and_migrates_nothing(tmp_path: Path) -> None:
     env = {"MODERATION_VAR_DIR": str(tmp_path)}
     result = run_cli("migrate", "--check", env=env)
-    assert result.returncode == 2, result.stderr
+    assert result.returncode == 3, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert "is not migrated: run `moderation migrate`" in lines[0]
@@ -31,7 +30,7 @@ def test_check_refuses_an_unmigrated_database_and_migrates_nothing(tmp_path: Pat
 
 
 def test_check_waits_until_the_migration_has_run(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MODERATION_")}
+    env = without_settings()
     env["MODERATION_VAR_DIR"] = str(tmp_path)
     waiting = subprocess.Popen(
         [sys.executable, "-m", "workers", "migrate", "--check", "--wait", "120"],

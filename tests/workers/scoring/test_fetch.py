@@ -149,7 +149,7 @@ def test_the_command_refuses_a_checksum_mismatch_in_one_line(
 
     completed = moderation(["models", "fetch", "unbiased", "--to", str(dest)], server)
 
-    assert completed.returncode == 2
+    assert completed.returncode == 3
     assert completed.stdout == ""
     [line] = completed.stderr.splitlines()
     assert line.startswith(f"moderation: toxic_debiased-c7548aa0.ckpt from {server.url}v0.3-alpha/")

@@ -205,7 +205,7 @@ def test_the_worker_forced_to_rowwise_on_avx2s_int8_path_stops_at_start_in_one_l
         timeout=120,
     )
 
-    assert completed.returncode == 2
+    assert completed.returncode == 3
     [line] = completed.stderr.splitlines()
     assert line.startswith("moderation: MODERATION_INT8_KERNEL=rowwise, but this CPU can't")
     assert "MODERATION_INT8_KERNEL=auto" in line
@@ -521,7 +521,7 @@ def test_a_device_that_is_not_here_is_one_clear_line_in_the_child(
     ("device", "error"),
     [
         ("cuda", "moderation: MODERATION_DEVICE=cuda, but this torch "),
-        ("gpu", "moderation: invalid settings: "),
+        ("gpu", "moderation: MODERATION_DEVICE must be cpu, cuda, cuda:N or mps, not 'gpu'"),
     ],
 )
 def test_the_worker_refuses_to_start_on_a_missing_device_in_one_line(
@@ -544,7 +544,7 @@ def test_the_worker_refuses_to_start_on_a_missing_device_in_one_line(
         timeout=120,
     )
 
-    assert completed.returncode == 2
+    assert completed.returncode == 3
     [line] = completed.stderr.splitlines()
     assert line.startswith(error) and "MODERATION_DEVICE" in line
 
