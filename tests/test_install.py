@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from tests.support.dockerfile import dockerfile_stages, stage_index
+
 ROOT = Path(__file__).resolve().parents[1]
 TORCH_PIN = "requirements/torch.txt"
 MAIN_LOCK = "requirements/main.txt"
@@ -244,24 +246,9 @@ def test_make_lock_regenerates_both_locks_without_torch() -> None:
 
 def builder_stage() -> list[tuple[str, str]]:
     """The builder stage's (INSTRUCTION, arguments), continuations joined, comments dropped."""
-    stages: dict[str, list[tuple[str, str]]] = {}
-    current: list[tuple[str, str]] = []
-    pending = ""
-    for raw in (ROOT / "Dockerfile").read_text(encoding="utf-8").splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        keyword, _, rest = (pending + line).partition(" ")
-        pending = ""
-        if keyword.upper() == "FROM":
-            words = rest.split()
-            current = stages.setdefault(words[-1] if "as" in map(str.lower, words) else "", [])
-        else:
-            current.append((keyword.upper(), rest.strip()))
-    return stages["builder"]
+    stages = dockerfile_stages()
+    instructions: list[tuple[str, str]] = stages[stage_index(stages, "builder")]["instructions"]
+    return instructions
 
 
 def test_image_installs_torch_then_the_runtime_lock_then_the_project() -> None:

@@ -8,18 +8,15 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from service.comments.resources import comment_resource
-from service.db.engine import Database
 from service.db.tables import utcnow
 from service.model_catalogue import IDENTITY_LABELS, model_labels
-from service.policies import PolicyHolder
-from service.settings import DEFAULT_POLICY
 from service.store.comments import create_comment, get_comment_or_none
 from service.store.decisions import list_decisions
 from tests.support.checkpoints import TOXIC, TinyCheckpoint
 from tests.support.databases import BACKENDS
+from tests.support.runtimes import offline_runtime
 from workers.decide import decide_comments
 from workers.runtime import WorkerRuntime
-from workers.scoring.scorer import load_scorer
 
 FLAGGED = ("female", "muslim")
 
@@ -30,15 +27,7 @@ def runtime(
 ) -> Iterator[WorkerRuntime]:
     checkpoint = tiny_checkpoint("unbiased", bias=dict.fromkeys(FLAGGED, TOXIC))
     settings = checkpoint.settings(database_url=database_url)
-    made = WorkerRuntime(
-        settings=settings,
-        db=Database(database_url),
-        # No webhook is configured and no subscriber waits: nothing is sent or published.
-        redis=None,
-        producer=None,  # type: ignore[arg-type]
-        policies=PolicyHolder(DEFAULT_POLICY),
-        scorers={"default": load_scorer(settings)},
-    )
+    made = offline_runtime(settings, database_url)
     yield made
     made.db.dispose()
 

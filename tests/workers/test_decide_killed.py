@@ -8,17 +8,14 @@ from collections.abc import Callable, Iterator
 import pytest
 from sqlalchemy import update
 
-from service.db.engine import Database
 from service.db.tables import Comment
-from service.policies import PolicyHolder
-from service.settings import DEFAULT_POLICY
 from service.store.decisions import list_decisions
 from tests.support.checkpoints import CLEAN, TinyCheckpoint
 from tests.support.comments import stored_comment
+from tests.support.runtimes import offline_runtime
 from workers.decide import decide_comments
 from workers.killed import MAX_KILLS, count_kills
 from workers.runtime import WorkerRuntime
-from workers.scoring.scorer import load_scorer
 
 
 @pytest.fixture
@@ -26,15 +23,7 @@ def runtime(
     database_url: str, tiny_checkpoint: Callable[..., TinyCheckpoint]
 ) -> Iterator[WorkerRuntime]:
     settings = tiny_checkpoint("original", bias=CLEAN).settings(database_url=database_url)
-    made = WorkerRuntime(
-        settings=settings,
-        db=Database(database_url),
-        # No webhook is configured and no subscriber waits: nothing is sent or published.
-        redis=None,
-        producer=None,  # type: ignore[arg-type]
-        policies=PolicyHolder(DEFAULT_POLICY),
-        scorers={"default": load_scorer(settings)},
-    )
+    made = offline_runtime(settings, database_url)
     yield made
     made.db.dispose()
 
