@@ -203,6 +203,8 @@ def test_hostile_revisions_stay_text(moderator: Moderator) -> None:
 
     revisions = page.locator("#detail .revisions")
     expect(revisions.get_by_role("heading")).to_have_text("Edited: revision 2 of 2")
+    # The heading names the revision before the revisions have loaded: wait for the diff.
+    expect(revisions.locator(".diff ins")).to_have_count(2)
     assert moderator.marked("ins") == [
         '<img src=x onerror="window.__xss=1"> ',
         "<script>window.__xss=2</script>",
