@@ -66,6 +66,7 @@ bench: install ## Benchmarks (not tests): ratios measured side by side in one ru
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.policy
 	$(PY) -m bench.perspective
+	$(PY) -m bench.worker_events
 
 soak: install ## Steady load through the whole stack for 5 minutes (bounded)
 	$(PY) -m bench.soak
