@@ -100,6 +100,11 @@ def _group_alive(pgid: int) -> bool:
     return True
 
 
+def _stop_lines(output: str) -> list[str]:
+    """The lines `moderation dev` prints of its own when it stops everything."""
+    return [line for line in output.splitlines() if line.startswith("moderation dev: ")]
+
+
 def test_dev_serves_the_printed_curl_without_redis(
     tmp_path: Path, demo_env: dict[str, str]
 ) -> None:
@@ -148,8 +153,7 @@ def test_dev_stops_everything_when_its_worker_cannot_start(
         code = dev.wait(timeout=120)
         output = _ANSI.sub("", (tmp_path / "dev.log").read_text())
         assert code == 3, output[-3000:]
-        lines = [line for line in output.splitlines() if line.startswith("moderation dev: ")]
-        assert lines == [
+        assert _stop_lines(output) == [
             "moderation dev: the worker exited with code 3; stopping the API and beat"
         ], output[-3000:]
         assert_all_stopped(dev, port)
@@ -170,8 +174,7 @@ def test_dev_stops_everything_when_a_child_is_killed(
         code = dev.wait(timeout=60)
         output = _ANSI.sub("", log_path.read_text())
         assert code == 1, output[-3000:]
-        lines = [line for line in output.splitlines() if line.startswith("moderation dev: ")]
-        assert lines == [
+        assert _stop_lines(output) == [
             "moderation dev: beat was killed by SIGKILL; stopping the API and the worker"
         ], output[-3000:]
         assert_all_stopped(dev, port)
